@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace FleetTwin.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("FleetTwin: a digital twin of XenServer/XCP-ng fleets and their dom0 SWIOTLB pools.");
+        return root.Parse(args).Invoke();
+    }
+}
