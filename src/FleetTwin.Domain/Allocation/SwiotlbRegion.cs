@@ -266,14 +266,13 @@ public sealed class SwiotlbRegion
         }
 
         var slabs = mapping.Slabs;
-        // Step 1: return the slots, counting up from the free run that follows them if it is in the same segment
-        // (count = index + nslots < ALIGN(index + 1, IO_TLB_SEGSIZE) ? io_tlb_list[index + nslots] : 0).
+        // do_unmap_single(), step 1: count = index + nslots < ALIGN(index + 1, IO_TLB_SEGSIZE) ? io_tlb_list[index + nslots] : 0;
+        // for (i = index + nslots - 1; i >= index; i--) io_tlb_list[i] = ++count;
+        // step 2: the free slabs before them in the same segment continue counting up (the runs merge).
+        // Both loops together write one descending run ending at the run that follows; FillFreeRun does it in one pass.
         var segmentEnd = (index | SegmentMask) + 1;
-        var count = index + slabs < segmentEnd ? _freeRun[index + slabs] : 0;
-        for (var i = index + slabs - 1; i >= index; i--)
-            _freeRun[i] = (byte)++count;
-        // Step 2: merge with the free slabs before them in the same segment.
-        RenumberFreeRunBefore(index, count);
+        var countAfter = index + slabs < segmentEnd ? _freeRun[index + slabs] : 0;
+        FillFreeRun(FreeRunStartBefore(index), index + slabs, countAfter);
 
         _mappedSlabs[index] = 0;
         var device = _devices[mapping.DeviceIndex];
@@ -386,8 +385,11 @@ public sealed class SwiotlbRegion
     {
         // for (i = index; i < index + nslots; i++) io_tlb_list[i] = 0;
         _freeRun.AsSpan(index, slabs).Clear();
-        // The free slabs just before the allocation (same segment) now end at it: renumber them 1, 2, 3, ...
-        RenumberFreeRunBefore(index, 0);
+        // for (i = index - 1; OFFSET(i, IO_TLB_SEGSIZE) != IO_TLB_SEGSIZE - 1 && io_tlb_list[i]; i--) io_tlb_list[i] = ++count;
+        // The free slabs just before the allocation (same segment) now end at it: they count 1, 2, 3, ... backwards.
+        // (i = -1 has OFFSET 127, so the kernel's loop never reads before the pool; FreeRunStartBefore stops at the segment.)
+        if ((index & SegmentMask) != 0 && _freeRun[index - 1] != 0)
+            FillFreeRun(FreeRunStartBefore(index), index, 0);
         // io_tlb_index = (index + nslots) < io_tlb_nslabs ? (index + nslots) : 0;
         _cursor = index + slabs < _freeRun.Length ? index + slabs : 0;
 
@@ -403,15 +405,61 @@ public sealed class SwiotlbRegion
     }
 
     /// <summary>
-    /// <c>for (i = index - 1; OFFSET(i, IO_TLB_SEGSIZE) != IO_TLB_SEGSIZE - 1 &amp;&amp; io_tlb_list[i]; i--)
-    /// io_tlb_list[i] = ++count;</c> — shared by map and unmap. Stops at a used slab or the segment start
-    /// (for index 0, i = -1 has OFFSET 127, so the loop never reads before the pool).
+    /// Where the free run that ends just before <paramref name="index"/> starts: after the last used slab of the
+    /// segment before <paramref name="index"/>, or at the segment start. This is where the kernel's backward loop
+    /// <c>for (i = index - 1; OFFSET(i, IO_TLB_SEGSIZE) != IO_TLB_SEGSIZE - 1 &amp;&amp; io_tlb_list[i]; i--)</c>
+    /// stops; LastIndexOf is vectorised.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void RenumberFreeRunBefore(int index, int count)
+    private int FreeRunStartBefore(int index)
     {
-        for (var i = index - 1; (i & SegmentMask) != SegmentMask && _freeRun[i] != 0; i--)
-            _freeRun[i] = (byte)++count;
+        var segmentStart = index & ~SegmentMask;
+        var lastUsed = _freeRun.AsSpan(segmentStart, index - segmentStart).LastIndexOf((byte)0);
+        return segmentStart + lastUsed + 1; // lastUsed = -1: the run starts at the segment start
+    }
+
+    /// <summary>
+    /// Writes the free counts of the run <c>[from, to)</c> that is followed (in the same segment) by a free run of
+    /// <paramref name="countAfter"/> slabs: slab i gets <c>countAfter + (to - i)</c>, the values the kernel's
+    /// <c>++count</c> loops leave. Done as "template minus constant" on 16-byte vectors: this loop is most of the cost
+    /// of an unmap, since freed buffers usually sit next to long free runs.
+    /// </summary>
+    private void FillFreeRun(int from, int to, int countAfter)
+    {
+        var length = to - from;
+        var run = _freeRun.AsSpan(from, length);
+        // run[j] = countAfter + length - j = Descending[j] - delta; delta >= 0 because a run never exceeds a segment.
+        var delta = (byte)(SwiotlbGeometry.SegmentSlabs - countAfter - length);
+        ReadOnlySpan<byte> template = DescendingFromSegmentSize;
+        if (length >= Vector128<byte>.Count)
+        {
+            var subtract = Vector128.Create(delta);
+            var j = 0;
+            for (; j + Vector128<byte>.Count <= length; j += Vector128<byte>.Count)
+                (Vector128.Create(template.Slice(j, Vector128<byte>.Count)) - subtract).CopyTo(run[j..]);
+            if (j < length)
+            {
+                // Last partial chunk: redo the final 16 bytes, overlapping ones already written with the same values.
+                j = length - Vector128<byte>.Count;
+                (Vector128.Create(template.Slice(j, Vector128<byte>.Count)) - subtract).CopyTo(run[j..]);
+            }
+        }
+        else
+        {
+            for (var j = 0; j < length; j++)
+                run[j] = (byte)(template[j] - delta);
+        }
+    }
+
+    /// <summary>128, 127, ..., 1: the free counts of an empty segment, the template <see cref="FillFreeRun"/> shifts.</summary>
+    private static readonly byte[] DescendingFromSegmentSize = CreateDescending();
+
+    private static byte[] CreateDescending()
+    {
+        var values = new byte[SwiotlbGeometry.SegmentSlabs];
+        for (var j = 0; j < values.Length; j++)
+            values[j] = (byte)(SwiotlbGeometry.SegmentSlabs - j);
+        return values;
     }
 
     private MapResult SingleMappingFailed(SwiotlbDevice device, int bytes, DmaDirection direction)
