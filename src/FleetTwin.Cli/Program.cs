@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FleetTwin.Cli.Commands;
 
 namespace FleetTwin.Cli;
 
@@ -7,6 +8,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("FleetTwin: a digital twin of XenServer/XCP-ng fleets and their dom0 SWIOTLB pools.");
+        root.Subcommands.Add(DemoCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
