@@ -7,6 +7,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("FleetTwin: a digital twin of XenServer/XCP-ng fleets and their dom0 SWIOTLB pools.");
+        root.Subcommands.Add(ParseCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
