@@ -123,6 +123,8 @@ public static class ParseCommand
     /// </summary>
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
         TypeInfoResolver = EventJsonContext.Default.WithAddedModifier(static info =>
         {
             foreach (var property in info.Properties)
