@@ -1,0 +1,344 @@
+using System.Text;
+using FleetTwin.Ingest.Framing;
+using FleetTwin.Ingest.Recognisers;
+using FleetTwin.Ingest.Text;
+
+namespace FleetTwin.Ingest.Reading;
+
+/// <summary>
+/// Turns the bytes of one log source into twin events, pushed to a sink as they are recognised. Feed it chunks
+/// of any size with <see cref="Write"/> (lines may span chunks), then call <see cref="Complete"/> to flush the
+/// last line and the multi-line state (a panic still collecting frames, domains whose devices closed).
+/// Formats are detected per record, so one input may mix them. Not thread-safe: one parser per source.
+/// </summary>
+public sealed class LogParser
+{
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    private readonly LogParserOptions _options;
+    private readonly IngestStatistics _statistics = new();
+    private readonly RecogniserServices _services;
+    private readonly Utf8StringCache _names;
+    private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
+    private readonly HostState _defaultHost;
+    private readonly SyslogYear _year;
+    private readonly JournalJson _journal = new();
+    private readonly CommandOutputRecogniser _commands;
+    private readonly byte[] _lastHostKey = new byte[256];
+    private int _lastHostKeyLength = -1;
+    private HostState? _lastHost;
+    private byte[] _carry = new byte[4096];
+    private int _carryLength;
+    private long _lineNumber;
+    private bool _completed;
+
+    public LogParser(ITwinEventSink sink, LogParserOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        _options = options ?? new LogParserOptions();
+        if (_options.MaxLineLength < 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.MaxLineLength, "MaxLineLength must be at least 64 bytes");
+        }
+        _names = new Utf8StringCache(_options.MaxCachedNames);
+        _services = new RecogniserServices(new EventOutlet(sink, _statistics), _names, _options.Releases, _options.VmStopGraceSeconds);
+        _year = new SyslogYear(_options.Year, _options.ReferenceTime);
+        _defaultHost = _options.DefaultHost is { Length: > 0 } name ? HostFor(Encoding.UTF8.GetBytes(name)) : new HostState(null);
+        _commands = new CommandOutputRecogniser(_services, _names);
+    }
+
+    public IngestStatistics Statistics => _statistics;
+
+    /// <summary>Consumes a chunk of the input; complete lines are parsed now, a partial last line waits for the next chunk.</summary>
+    public void Write(ReadOnlySpan<byte> chunk)
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException($"{_options.SourceName}: Write after Complete");
+        }
+        _statistics.Bytes += chunk.Length;
+        while (!chunk.IsEmpty)
+        {
+            int newline = chunk.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                AppendToCarry(chunk);
+                return;
+            }
+            if (_carryLength == 0)
+            {
+                ParsePhysicalLine(chunk[..newline]);
+            }
+            else
+            {
+                AppendToCarry(chunk[..newline]);
+                ParsePhysicalLine(_carry.AsSpan(0, _carryLength));
+                _carryLength = 0;
+            }
+            chunk = chunk[(newline + 1)..];
+        }
+    }
+
+    /// <summary>End of input: parses a last line that had no newline (a truncated file) and flushes multi-line state.</summary>
+    public void Complete()
+    {
+        if (_completed)
+        {
+            return;
+        }
+        if (_carryLength > 0)
+        {
+            ParsePhysicalLine(_carry.AsSpan(0, _carryLength));
+            _carryLength = 0;
+        }
+        _completed = true;
+        _commands.Flush(new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber));
+        FlushHost(_defaultHost);
+        foreach (var host in _hosts.Values)
+        {
+            if (!ReferenceEquals(host, _defaultHost))
+            {
+                FlushHost(host);
+            }
+        }
+    }
+
+    private void FlushHost(HostState host)
+    {
+        host.Panic?.Finish(_services);
+        var end = new RecordContext(host, null, null, _options.SourceName, _lineNumber);
+        VmLifecycleTracker.ConfirmStops(end, _services, endOfInput: true);
+    }
+
+    private void AppendToCarry(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int room = _options.MaxLineLength - _carryLength;
+            if (data.Length <= room)
+            {
+                EnsureCarry(_carryLength + data.Length);
+                data.CopyTo(_carry.AsSpan(_carryLength));
+                _carryLength += data.Length;
+                return;
+            }
+            // Bounded input: a line over the limit is read in pieces rather than buffered without end.
+            EnsureCarry(_options.MaxLineLength);
+            data[..room].CopyTo(_carry.AsSpan(_carryLength));
+            _carryLength += room;
+            _statistics.LinesCut++;
+            ParseLine(_carry.AsSpan(0, _carryLength));
+            _carryLength = 0;
+            data = data[room..];
+        }
+    }
+
+    private void EnsureCarry(int size)
+    {
+        if (size > _carry.Length)
+        {
+            Array.Resize(ref _carry, Math.Min(_options.MaxLineLength, Math.Max(size, _carry.Length * 2)));
+        }
+    }
+
+    private void ParsePhysicalLine(ReadOnlySpan<byte> line)
+    {
+        while (line.Length > _options.MaxLineLength)
+        {
+            _statistics.LinesCut++;
+            ParseLine(line[.._options.MaxLineLength]);
+            line = line[_options.MaxLineLength..];
+        }
+        ParseLine(line);
+    }
+
+    /// <summary>One physical line (without its LF): may hold one record, many pasted records, or command output.</summary>
+    internal void ParseLine(ReadOnlySpan<byte> line)
+    {
+        _lineNumber++;
+        _statistics.LinesRead++;
+        if (!line.IsEmpty && line[^1] == '\r')
+        {
+            line = line[..^1];
+        }
+        if (_lineNumber == 1 && line.StartsWith(Utf8Bom))
+        {
+            line = line[3..];
+        }
+        if (LogBytes.IsBlank(line))
+        {
+            _statistics.BlankLines++;
+            _commands.OnBlankLine(new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber));
+            return;
+        }
+        while (!line.IsEmpty)
+        {
+            var record = line;
+            ReadOnlySpan<byte> rest = default;
+            bool framed = OctetCounting.TrySplit(line, out var frame, out var afterFrame);
+            if (framed)
+            {
+                record = frame;
+                rest = LogBytes.TrimStart(afterFrame);
+            }
+            var next = ParseRecord(record, splitPasted: !framed);
+            line = framed ? rest : next;
+        }
+    }
+
+    /// <summary>Parses one record; returns the text of the next pasted record on the same line (empty when none).</summary>
+    private ReadOnlySpan<byte> ParseRecord(ReadOnlySpan<byte> record, bool splitPasted)
+    {
+        _statistics.Records++;
+        if (record[0] == '{' && _journal.TryRead(record))
+        {
+            HandleRecord(_journal.Host, _journal.Uptime, _journal.Time, _journal.Message);
+            return default;
+        }
+        var status = HeaderParser.TryParse(record, out var header);
+        if (status == HeaderStatus.Malformed)
+        {
+            _statistics.CountMalformed(_options.SourceName, _lineNumber, record, "record prefix is cut off");
+            return default;
+        }
+        if (status == HeaderStatus.NotAHeader)
+        {
+            HandleBare(LogBytes.TrimEnd(record));
+            return default;
+        }
+        var message = record[header.MessageStart..];
+        ReadOnlySpan<byte> rest = default;
+        if (splitPasted)
+        {
+            int next = RecordBoundaries.FindNext(message, header.Family);
+            if (next >= 0)
+            {
+                rest = message[next..];
+                message = message[..next];
+            }
+        }
+        message = LogBytes.TrimEnd(message);
+        if (header.Family == RecordFamily.JournalSeparator)
+        {
+            var ctx = new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber);
+            Count(HostLifecycleRecogniser.TryJournalSeparator(message, ctx, _services), message);
+            return rest;
+        }
+        HandleRecord(record.Slice(header.HostStart, header.HostLength), header.Uptime, TimeOf(header), message);
+        return rest;
+    }
+
+    private void HandleRecord(ReadOnlySpan<byte> hostName, double uptime, DateTimeOffset? time, ReadOnlySpan<byte> message)
+    {
+        if (_commands.InBlock)
+        {
+            // A log record between command output means the pasted output ended.
+            _commands.Flush(new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber));
+        }
+        var host = HostFor(hostName);
+        if (double.IsNaN(uptime))
+        {
+            // syslog and RFC 5424 carry the kernel's printk time at the start of the message.
+            int used = LogBytes.TryParseUptime(message, out double fromMessage);
+            if (used > 0)
+            {
+                uptime = fromMessage;
+                message = message[used..];
+                if (!message.IsEmpty && message[0] == ' ')
+                {
+                    message = message[1..];
+                }
+            }
+        }
+        var ctx = new RecordContext(host, double.IsNaN(uptime) ? null : uptime, time, _options.SourceName, _lineNumber);
+        if (host.PendingStops > 0)
+        {
+            VmLifecycleTracker.ConfirmStops(ctx, _services, endOfInput: false);
+        }
+        Count(KernelMessageRecogniser.Recognise(message, ctx, _services), message);
+    }
+
+    /// <summary>Text without a record prefix: command output, a shell prompt, or a kernel message pasted bare.</summary>
+    private void HandleBare(ReadOnlySpan<byte> text)
+    {
+        var ctx = new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber);
+        var result = Recognition.NoMatch;
+        if (_commands.InBlock || _commands.IsPrompt(text))
+        {
+            result = _commands.Recognise(text, ctx);
+        }
+        if (result == Recognition.NoMatch)
+        {
+            result = KernelMessageRecogniser.Recognise(text, ctx, _services);
+        }
+        if (result == Recognition.NoMatch && !_commands.InBlock)
+        {
+            result = _commands.Recognise(text, ctx);
+        }
+        Count(result, text);
+    }
+
+    private void Count(Recognition result, ReadOnlySpan<byte> text)
+    {
+        switch (result)
+        {
+            case Recognition.Event:
+                _statistics.EventRecords++;
+                break;
+            case Recognition.Informational:
+                _statistics.Informational++;
+                break;
+            case Recognition.Malformed:
+                _statistics.CountMalformed(_options.SourceName, _lineNumber, text, "a known message whose fields did not parse");
+                break;
+            default:
+                _statistics.CountUnrecognised(_options.SourceName, _lineNumber, text);
+                break;
+        }
+    }
+
+    private DateTimeOffset? TimeOf(in RecordHeader header)
+    {
+        if (header.HasFullTime)
+        {
+            return header.FullTime;
+        }
+        if (!header.HasYearlessTime)
+        {
+            return null;
+        }
+        int year = _year.For(header.Month);
+        if (year == 0 || !Rfc3339.IsValidDate(year, header.Month, header.Day))
+        {
+            return null;
+        }
+        // BSD syslog carries no zone: the clock is the host's local time, kept as written (offset +00:00).
+        return new DateTimeOffset(year, header.Month, header.Day, header.Hour, header.Minute, header.Second, TimeSpan.Zero)
+            .AddTicks(header.FractionTicks);
+    }
+
+    private HostState HostFor(ReadOnlySpan<byte> name)
+    {
+        if (name.IsEmpty)
+        {
+            return _defaultHost;
+        }
+        if (_lastHost is not null && name.SequenceEqual(_lastHostKey.AsSpan(0, Math.Max(_lastHostKeyLength, 0))))
+        {
+            return _lastHost;
+        }
+        string interned = _names.Get(name);
+        if (!_hosts.TryGetValue(interned, out var host))
+        {
+            host = new HostState(interned);
+            _hosts[interned] = host;
+        }
+        if (name.Length <= _lastHostKey.Length)
+        {
+            name.CopyTo(_lastHostKey);
+            _lastHostKeyLength = name.Length;
+            _lastHost = host;
+        }
+        return host;
+    }
+}
