@@ -22,3 +22,22 @@ public sealed record SwiotlbOccupancy(
 
 /// <summary>One device's share of a region.</summary>
 public sealed record DeviceOccupancy(string BusId, int Mappings, int Slabs, long ExhaustionEvents);
+
+/// <summary>The whole state of a region as plain data (what a grain persists).</summary>
+public sealed record SwiotlbRegionImage(
+    int Slabs,
+    SwiotlbKernelFlavour Flavour,
+    byte[] FreeRun,
+    byte[] MappedSlabs,
+    ushort[] MappedDevice,
+    SwiotlbDeviceImage[] Devices,
+    int Cursor,
+    int SlabsInUse,
+    int HighWaterSlabs,
+    int Mappings,
+    long ExhaustionCount,
+    long OverflowFallbackCount,
+    SwiotlbPanic? Panic);
+
+/// <summary>One registered device of a region image.</summary>
+public sealed record SwiotlbDeviceImage(string BusId, ulong SegmentBoundaryMask, int Mappings, int Slabs, long Exhaustions);

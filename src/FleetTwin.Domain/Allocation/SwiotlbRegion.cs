@@ -303,6 +303,63 @@ public sealed class SwiotlbRegion
         _panic = null;
     }
 
+    /// <summary>A copy of the whole state (slabs, cursor, devices, counters), for persisting a region.</summary>
+    public SwiotlbRegionImage Export()
+    {
+        var devices = new SwiotlbDeviceImage[_devices.Count];
+        for (var i = 0; i < devices.Length; i++)
+        {
+            var d = _devices[i];
+            devices[i] = new SwiotlbDeviceImage(d.BusId, d.SegmentBoundaryMask, d.Mappings, d.Slabs, d.Exhaustions);
+        }
+        return new SwiotlbRegionImage(Size.Slabs, Flavour, (byte[])_freeRun.Clone(), (byte[])_mappedSlabs.Clone(),
+            (ushort[])_mappedDevice.Clone(), devices, _cursor, _slabsInUse, _highWaterSlabs, _mappingCount,
+            _exhaustionCount, _overflowFallbackCount, _panic);
+    }
+
+    /// <summary>Rebuilds a region from <see cref="Export"/>; the image is checked for consistency first.</summary>
+    /// <exception cref="InvalidDataException">The image is inconsistent (names what is wrong).</exception>
+    public static SwiotlbRegion Import(SwiotlbRegionImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var region = new SwiotlbRegion(SwiotlbPoolSize.FromSlabs(image.Slabs), image.Flavour);
+        if (region.Size.Slabs != image.Slabs || image.FreeRun.Length != image.Slabs || image.MappedSlabs.Length != image.Slabs
+            || image.MappedDevice.Length != image.Slabs)
+        {
+            throw new InvalidDataException($"swiotlb region image: {image.Slabs} slabs but arrays of {image.FreeRun.Length}/{image.MappedSlabs.Length}/{image.MappedDevice.Length}");
+        }
+        if ((uint)image.Cursor >= (uint)image.Slabs)
+            throw new InvalidDataException($"swiotlb region image: cursor {image.Cursor} outside {image.Slabs} slabs");
+        foreach (var d in image.Devices)
+        {
+            var device = region.RegisterDevice(d.BusId, d.SegmentBoundaryMask);
+            var entry = region._devices[device.Index];
+            entry.Mappings = d.Mappings;
+            entry.Slabs = d.Slabs;
+            entry.Exhaustions = d.Exhaustions;
+        }
+        var inUse = 0;
+        for (var i = 0; i < image.Slabs; i++)
+        {
+            if (image.FreeRun[i] > SwiotlbGeometry.SegmentSlabs)
+                throw new InvalidDataException($"swiotlb region image: slab {i} has free count {image.FreeRun[i]} > {SwiotlbGeometry.SegmentSlabs}");
+            inUse += image.FreeRun[i] == 0 ? 1 : 0;
+        }
+        if (inUse != image.SlabsInUse)
+            throw new InvalidDataException($"swiotlb region image: {inUse} slabs marked in use, but the image says {image.SlabsInUse}");
+        image.FreeRun.CopyTo(region._freeRun, 0);
+        image.MappedSlabs.CopyTo(region._mappedSlabs, 0);
+        image.MappedDevice.CopyTo(region._mappedDevice, 0);
+        region._cursor = image.Cursor;
+        region._slabsInUse = image.SlabsInUse;
+        region._highWaterSlabs = image.HighWaterSlabs;
+        region._mappingCount = image.Mappings;
+        region._exhaustionCount = image.ExhaustionCount;
+        region._overflowFallbackCount = image.OverflowFallbackCount;
+        region._panic = image.Panic;
+        return region;
+    }
+
     /// <summary>The kernel's free-run count of one slab (io_tlb_list[slab]); for tests and diagnostics.</summary>
     public int FreeRunAt(int slab) => _freeRun[slab];
 

@@ -323,4 +323,44 @@ public class SwiotlbRegionTests
         Assert.Equal(8, region.MapSingle(quirky, 5000, DmaDirection.ToDevice).Mapping.FirstSlab);
         Assert.Equal(2, region.FreeRunAt(6)); // the free run still counts 6..7; only the boundary kept it unused
     }
+
+    [Fact]
+    public void An_exported_region_imports_to_the_same_state_and_continues_identically()
+    {
+        var (region, nic) = NewRegion(SwiotlbPoolSize.FromSlabs(512));
+        var random = new Random(5);
+        var held = new List<SwiotlbMapping>();
+        for (var i = 0; i < 200; i++)
+        {
+            if (held.Count > 0 && random.Next(3) == 0)
+            {
+                region.Unmap(held[^1]);
+                held.RemoveAt(held.Count - 1);
+            }
+            else if (region.MapSingle(nic, random.Next(1, 30_000), DmaDirection.FromDevice) is { Outcome: MapOutcome.Mapped } r)
+            {
+                held.Add(r.Mapping);
+            }
+        }
+
+        var copy = SwiotlbRegion.Import(region.Export());
+
+        Assert.Equal(region.Snapshot() with { Devices = [] }, copy.Snapshot() with { Devices = [] });
+        Assert.Equal(region.Snapshot().Devices, copy.Snapshot().Devices);
+        var copyNic = copy.RegisterDevice(Port1);
+        for (var i = 0; i < 50; i++)
+            Assert.Equal(region.MapSingle(nic, 9018, DmaDirection.FromDevice), copy.MapSingle(copyNic, 9018, DmaDirection.FromDevice));
+        foreach (var mapping in held)
+            copy.Unmap(mapping);
+    }
+
+    [Fact]
+    public void An_inconsistent_image_is_rejected_naming_the_problem()
+    {
+        var (region, nic) = NewRegion(SwiotlbPoolSize.FromSlabs(128));
+        region.MapSingle(nic, 9018, DmaDirection.FromDevice);
+        var image = region.Export();
+        var error = Assert.Throws<InvalidDataException>(() => SwiotlbRegion.Import(image with { SlabsInUse = 7 }));
+        Assert.Contains("5 slabs marked in use", error.Message);
+    }
 }

@@ -1,0 +1,283 @@
+using System.Globalization;
+using FleetTwin.Domain.Allocation;
+using FleetTwin.Domain.Events;
+
+namespace FleetTwin.Domain.Fleet;
+
+/// <summary>
+/// What the twin knows about one dom0 host, accumulated from its events in any order and from any number of copies
+/// of the same log (kern.log and the crash console's dom0.log overlap: the same record is counted once). Plain data
+/// with public properties so a grain can persist it as it is.
+/// </summary>
+public sealed class HostState
+{
+    /// <summary>Records remembered for de-duplication; older ones are forgotten (bounded memory per host).</summary>
+    public const int RememberedRecordKeys = 4096;
+
+    /// <summary>Exhaustion records kept individually (counts stay exact beyond this).</summary>
+    public const int KeptExhaustionRecords = 1024;
+
+    public string Name { get; set; } = "";
+    public string? Uuid { get; set; }
+    public string? Pool { get; set; }
+    public string? Address { get; set; }
+    public string? XenServerRelease { get; set; }
+    public bool XenServerReleaseConfirmed { get; set; }
+    public string? Kernel { get; set; }
+    public int Boots { get; set; }
+    public DateTimeOffset? LastBootTime { get; set; }
+    public int LogDaemonRestarts { get; set; }
+    public int? SwiotlbMiB { get; set; }
+    public bool SwiotlbDisabled { get; set; }
+    public long? MemoryTotalBytes { get; set; }
+    public long? MemoryFreeBytes { get; set; }
+    public double? LastUptime { get; set; }
+    public DateTimeOffset? LastTime { get; set; }
+    public long AppliedEvents { get; set; }
+    public long DuplicateRecords { get; set; }
+
+    public long ExhaustionEvents { get; set; }
+    public long LargestFailedMappingBytes { get; set; }
+    public Dictionary<string, long> ExhaustionEventsByDevice { get; set; } = new(StringComparer.Ordinal);
+    public List<ExhaustionRecord> Exhaustions { get; set; } = [];
+    public List<PanicRecord> Panics { get; set; } = [];
+    public List<VmRunRecord> VmStarts { get; set; } = [];
+    public int VmStops { get; set; }
+
+    /// <summary>NIC device name (eth4) -> PCI bus id (0000:04:00.0), from ethtool -i.</summary>
+    public Dictionary<string, string> BusIdByDevice { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>NIC device names the twin has facts for.</summary>
+    public SortedSet<string> Nics { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Bond uuids or names seen on this host.</summary>
+    public SortedSet<string> Bonds { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Hotfixes applied (name-label), from xe patch-list / update-list.</summary>
+    public SortedSet<string> Hotfixes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>VMs resident on the host (uuid -> memory bytes), from xe vm-list.</summary>
+    public Dictionary<string, long> ResidentVmMemory { get; set; } = new(StringComparer.Ordinal);
+
+    public List<string> RecentRecordKeys { get; set; } = [];
+    private HashSet<string>? _keys;
+
+    /// <summary>Applies one event. Returns false when it duplicates a record already applied.</summary>
+    public bool Apply(TwinEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var key = RecordKey(e);
+        if (key is not null && !Remember(key))
+        {
+            DuplicateRecords++;
+            return false;
+        }
+        AppliedEvents++;
+        if (e.Uptime is { } uptime && (LastUptime is null || uptime > LastUptime))
+            LastUptime = uptime;
+        if (e.Time is { } time && (LastTime is null || time > LastTime))
+            LastTime = time;
+
+        switch (e)
+        {
+            case SwiotlbExhausted x: ApplyExhaustion(x); break;
+            case KernelPanic p: ApplyPanic(p); break;
+            case KernelBoot b: ApplyBoot(b); break;
+            case LogDaemonRestart: LogDaemonRestarts++; break;
+            case Dom0CommandLine c: ApplyCommandLine(c); break;
+            case VmStarted v: VmStarts.Add(new VmRunRecord(v.Domid, v.Uptime, v.Time, v.Evidence)); break;
+            case VmStopped: VmStops++; break;
+            case NicDriver d:
+                if (d.Device is not null)
+                {
+                    Nics.Add(d.Device);
+                    if (d.BusInfo is not null)
+                        BusIdByDevice[d.Device] = d.BusInfo;
+                }
+                break;
+            case NicOffloads o when o.Device is not null: Nics.Add(o.Device); break;
+            case PifFact pif when pif.Device is not null && pif.Physical != false: Nics.Add(pif.Device); break;
+            case BondFact bond: Bonds.Add(bond.Uuid); break;
+            case XenHostFact h: ApplyHostFact(h); break;
+            case PoolFact pool: Pool = pool.NameLabel ?? pool.Uuid; break;
+            case HotfixFact fix: Hotfixes.Add(fix.NameLabel ?? fix.Uuid); break;
+            case VmFact vm when vm.IsControlDomain != true && vm.PowerState is null or "running":
+                ResidentVmMemory[vm.Uuid] = vm.MemoryActual ?? vm.MemoryStaticMax ?? 0;
+                break;
+        }
+        return true;
+    }
+
+    /// <summary>The device name for a bus id when ethtool -i told us (<c>eth5</c>), else null.</summary>
+    public string? DeviceOf(string busId)
+    {
+        foreach (var (device, bus) in BusIdByDevice)
+        {
+            if (bus == busId)
+                return device;
+        }
+        return null;
+    }
+
+    private void ApplyExhaustion(SwiotlbExhausted x)
+    {
+        ExhaustionEvents++;
+        var device = x.Device ?? "?";
+        ExhaustionEventsByDevice[device] = ExhaustionEventsByDevice.GetValueOrDefault(device) + 1;
+        LargestFailedMappingBytes = Math.Max(LargestFailedMappingBytes, x.Bytes);
+        // Keep them ordered by uptime: kern.log and dom0.log of the same boot may arrive in either order.
+        var record = new ExhaustionRecord(x.Uptime, x.Time, x.Bytes, device);
+        var at = Exhaustions.Count;
+        while (at > 0 && Compare(Exhaustions[at - 1].Uptime, record.Uptime) > 0)
+            at--;
+        Exhaustions.Insert(at, record);
+        if (Exhaustions.Count > KeptExhaustionRecords)
+            Exhaustions.RemoveAt(0);
+    }
+
+    private void ApplyPanic(KernelPanic p)
+    {
+        // The cause is the out-of-space record printed just before the panic (swiotlb_full() prints, then panics):
+        // the latest failed mapping at most a second earlier, over the 32 KiB overflow buffer.
+        ExhaustionRecord? cause = null;
+        if (p.Uptime is { } uptime)
+        {
+            foreach (var x in Exhaustions)
+            {
+                if (x.Uptime is { } u && u <= uptime && uptime - u <= 1.0 && x.Bytes > SwiotlbGeometry.OverflowBufferBytes)
+                    cause = x;
+            }
+        }
+        var direction = p.Message switch
+        {
+            var m when m.EndsWith("DMA read", StringComparison.Ordinal) => "to-device",
+            var m when m.EndsWith("DMA written", StringComparison.Ordinal) => "from-device",
+            var m when m.EndsWith("DMA accessed", StringComparison.Ordinal) => "bidirectional",
+            _ => null,
+        };
+        Panics.Add(new PanicRecord(p.Uptime, p.Time, p.Message, p.Comm, p.Pid, p.Trace.Take(12).ToArray(),
+            cause?.Bytes, cause?.Device, direction, DriverFunctionOf(p.Trace), p.KernelVersion));
+        if (p.KernelVersion is not null && Kernel is null)
+            Kernel = p.KernelVersion;
+    }
+
+    /// <summary>The driver entry point that made the failing mapping: the first reliable frame after the swiotlb and panic frames.</summary>
+    private static string? DriverFunctionOf(string[] trace)
+    {
+        foreach (var frame in trace)
+        {
+            if (frame is "panic" or "dump_stack" || frame.StartsWith("swiotlb", StringComparison.Ordinal)
+                || frame.StartsWith("xen_swiotlb", StringComparison.Ordinal) || frame.StartsWith("dma_", StringComparison.Ordinal))
+                continue;
+            return frame;
+        }
+        return null;
+    }
+
+    private void ApplyBoot(KernelBoot b)
+    {
+        Boots++;
+        if (b.Time is { } time && (LastBootTime is null || time >= LastBootTime))
+        {
+            LastBootTime = time;
+            SetKernel(b.KernelVersion, b.XenServerRelease, b.ReleaseConfirmed);
+        }
+        else if (Kernel is null)
+        {
+            SetKernel(b.KernelVersion, b.XenServerRelease, b.ReleaseConfirmed);
+        }
+    }
+
+    private void SetKernel(string kernel, string? release, bool confirmed)
+    {
+        Kernel = kernel;
+        if (release is not null)
+        {
+            XenServerRelease = release;
+            XenServerReleaseConfirmed = confirmed;
+        }
+    }
+
+    private void ApplyCommandLine(Dom0CommandLine c)
+    {
+        SwiotlbDisabled = c.Swiotlb is not null && c.Swiotlb.Split(',').Contains("off");
+        SwiotlbMiB = c.SwiotlbSize;
+    }
+
+    private void ApplyHostFact(XenHostFact h)
+    {
+        Uuid = h.Uuid;
+        Address = h.Address ?? Address;
+        MemoryTotalBytes = h.MemoryTotal ?? MemoryTotalBytes;
+        MemoryFreeBytes = h.MemoryFree ?? MemoryFreeBytes;
+        if (h.ProductVersion is { } version && XenServerRelease is null)
+        {
+            // product_version 6.2.0 -> release 6.2 (the release table names releases by major.minor).
+            var parts = version.Split('.');
+            XenServerRelease = parts.Length >= 2 ? parts[0] + "." + parts[1] : version;
+            XenServerReleaseConfirmed = true;
+        }
+        if (h.Linux is not null && Kernel is null)
+            Kernel = h.Linux;
+    }
+
+    /// <summary>
+    /// Identity of a log record for de-duplication: the same kind of record at the same uptime (microseconds, as
+    /// printk prints it) with the same content is the same record, whichever file it came from.
+    /// Facts from command output are idempotent updates and need no key.
+    /// </summary>
+    private static string? RecordKey(TwinEvent e)
+    {
+        var when = e.Uptime is { } u
+            ? ((long)Math.Round(u * 1_000_000)).ToString(CultureInfo.InvariantCulture)
+            : e.Time?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        if (when is null)
+            return null;
+        return e switch
+        {
+            SwiotlbExhausted x => $"x|{when}|{x.Bytes}|{x.Device}",
+            KernelPanic p => $"p|{when}|{p.Message}",
+            KernelBoot b => $"b|{b.Time?.ToUnixTimeSeconds()}|{when}|{b.KernelVersion}",
+            VmStarted v => $"vs|{when}|{v.Domid}",
+            VmStopped v => $"vx|{when}|{v.Domid}",
+            LogDaemonRestart d => $"d|{e.Time?.ToUnixTimeSeconds()}|{d.Daemon}",
+            _ => null,
+        };
+    }
+
+    private bool Remember(string key)
+    {
+        _keys ??= new HashSet<string>(RecentRecordKeys, StringComparer.Ordinal);
+        if (!_keys.Add(key))
+            return false;
+        RecentRecordKeys.Add(key);
+        if (RecentRecordKeys.Count > RememberedRecordKeys)
+        {
+            _keys.Remove(RecentRecordKeys[0]);
+            RecentRecordKeys.RemoveAt(0);
+        }
+        return true;
+    }
+
+    private static int Compare(double? a, double? b) => (a ?? double.MinValue).CompareTo(b ?? double.MinValue);
+}
+
+/// <summary>One failed bounce mapping the host logged.</summary>
+public sealed record ExhaustionRecord(double? Uptime, DateTimeOffset? Time, long Bytes, string Device);
+
+/// <summary>One panic, with the failed mapping that caused it when the log shows one.</summary>
+public sealed record PanicRecord(
+    double? Uptime,
+    DateTimeOffset? Time,
+    string Message,
+    string? Comm,
+    int? Pid,
+    string[] Trace,
+    long? CauseBytes,
+    string? CauseDevice,
+    string? CauseDirection,
+    string? Via,
+    string? Kernel);
+
+/// <summary>One start of a guest domain on the host.</summary>
+public sealed record VmRunRecord(int Domid, double? Uptime, DateTimeOffset? Time, string Evidence);

@@ -1,0 +1,49 @@
+using FleetTwin.Domain.Events;
+
+namespace FleetTwin.Twin.Contracts;
+
+/// <summary>
+/// One dom0 host (key: the host name as its syslog header prints it, e.g. <c>bn2-3c16-ix-4104</c>). Fed by its
+/// stream of <see cref="Streams.HostEventBatch"/>; events for one host are applied in order.
+/// </summary>
+public interface IHostGrain : IGrainWithStringKey
+{
+    Task<HostView> GetView();
+
+    /// <summary>Events taken from the stream so far (applied + recognised duplicates): lets a replayer know it is drained.</summary>
+    Task<long> GetProcessedEvents();
+}
+
+/// <summary>One NIC / PIF device of a host (key <c>host/eth4</c>).</summary>
+public interface INicGrain : IGrainWithStringKey
+{
+    Task Apply(TwinEvent[] facts);
+
+    Task<NicView> GetView();
+}
+
+/// <summary>One bond of a host (key <c>host/bond-uuid</c>).</summary>
+public interface IBondGrain : IGrainWithStringKey
+{
+    Task Apply(BondFact fact);
+
+    Task<BondView?> GetView();
+}
+
+/// <summary>One pool (key: pool name-label, or its uuid when it has no name).</summary>
+public interface IPoolGrain : IGrainWithStringKey
+{
+    Task AddHost(string host);
+
+    Task SetMaster(string? masterUuid);
+
+    Task<PoolView> GetView();
+}
+
+/// <summary>The fleet's directory of hosts (a single grain, key <c>fleet</c>): what exists, for listing.</summary>
+public interface IFleetGrain : IGrainWithStringKey
+{
+    Task RegisterHost(string host);
+
+    Task<string[]> ListHosts();
+}

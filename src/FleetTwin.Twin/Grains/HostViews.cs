@@ -1,0 +1,45 @@
+using FleetTwin.Domain.Fleet;
+using FleetTwin.Twin.Contracts;
+
+namespace FleetTwin.Twin.Grains;
+
+/// <summary>Translates the domain's host state into the view the API and CLI show.</summary>
+internal static class HostViews
+{
+    public static HostView From(HostState host)
+    {
+        var risk = HostRisk.Assess(host);
+        var devices = host.ExhaustionEventsByDevice
+            .OrderBy(d => d.Key, StringComparer.Ordinal)
+            .Select(d => new DeviceExhaustionView(d.Key, host.DeviceOf(d.Key), d.Value))
+            .ToArray();
+        var nics = host.Nics.Select(n => new NicView { Host = host.Name, Device = n, BusId = host.BusIdByDevice.GetValueOrDefault(n) }).ToArray();
+        return new HostView
+        {
+            Name = host.Name,
+            Pool = host.Pool,
+            Uuid = host.Uuid,
+            XenServerRelease = host.XenServerRelease,
+            Kernel = host.Kernel,
+            Boots = host.Boots,
+            ExhaustionEvents = host.ExhaustionEvents,
+            LargestFailedMappingBytes = host.LargestFailedMappingBytes,
+            Devices = devices,
+            Panics = host.Panics.Select(p => new PanicView(p.Uptime, p.Time, p.Message, p.Comm, p.Pid, p.Trace, p.CauseBytes, p.CauseDevice, p.CauseDirection, p.Via)).ToArray(),
+            VmStarts = host.VmStarts.Select(v => new VmStartView(v.Domid, v.Uptime, v.Time)).ToArray(),
+            Nics = nics,
+            Bonds = [.. host.Bonds],
+            SwiotlbMiB = host.SwiotlbMiB,
+            Risk = risk.Level.ToString().ToLowerInvariant(),
+            RiskReason = risk.Reason,
+            FirstExhaustionUptime = host.Exhaustions.Count > 0 ? host.Exhaustions[0].Uptime : null,
+            LastUptime = host.LastUptime,
+            AppliedEvents = host.AppliedEvents,
+            DuplicateRecords = host.DuplicateRecords,
+            Hotfixes = [.. host.Hotfixes],
+            MemoryTotalBytes = host.MemoryTotalBytes,
+            MemoryFreeBytes = host.MemoryFreeBytes,
+            ResidentVms = host.ResidentVmMemory.Count,
+        };
+    }
+}

@@ -1,0 +1,30 @@
+namespace FleetTwin.Twin.Hosting;
+
+/// <summary>
+/// How a silo or client joins the twin. With no <see cref="RedisConnectionString"/> it is the embedded default:
+/// localhost clustering and in-memory grain storage. With one, cluster mode: Redis membership
+/// (Microsoft.Orleans.Clustering.Redis) and Redis grain storage (Microsoft.Orleans.Persistence.Redis). Chosen by
+/// configuration alone (section <c>FleetTwin</c>, e.g. environment <c>FleetTwin__RedisConnectionString</c>).
+/// </summary>
+public sealed record TwinClusterOptions
+{
+    public const string Section = "FleetTwin";
+
+    /// <summary>StackExchange.Redis connection string (<c>localhost:6379</c>); null for the embedded default.</summary>
+    public string? RedisConnectionString { get; init; }
+
+    public string ClusterId { get; init; } = "fleettwin";
+
+    public string ServiceId { get; init; } = "fleettwin";
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; init; } = 11111;
+
+    /// <summary>Client gateway port (the CLI's replay connects here).</summary>
+    public int GatewayPort { get; init; } = 30000;
+
+    /// <summary>Address other silos reach this one at (cluster mode); defaults to the host's first address.</summary>
+    public string? AdvertisedAddress { get; init; }
+
+    public bool IsClusterMode => !string.IsNullOrWhiteSpace(RedisConnectionString);
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using FleetTwin.Twin.Grains;
+using FleetTwin.Twin.Streams;
+using FleetTwin.Twin.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using StackExchange.Redis;
+
+namespace FleetTwin.Twin.Hosting;
+
+/// <summary>One extension per side: the silo and the client, each choosing embedded or cluster mode from options.</summary>
+public static class TwinOrleansConfiguration
+{
+    /// <summary>Configures a silo to host the twin: clustering, storage, streams, serialization, metrics.</summary>
+    public static ISiloBuilder AddFleetTwin(this ISiloBuilder silo, TwinClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
+        });
+        if (options.IsClusterMode)
+        {
+            var redis = ConfigurationOptions.Parse(options.RedisConnectionString!);
+            silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
+            silo.ConfigureEndpoints(
+                options.AdvertisedAddress is null ? Dns.GetHostName() : options.AdvertisedAddress,
+                options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            silo.AddRedisGrainStorage(TwinStorage.Name, o => o.ConfigurationOptions = redis.Clone());
+            silo.AddRedisGrainStorage(TwinStreams.PubSubStore, o => o.ConfigurationOptions = redis.Clone());
+        }
+        else
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+            silo.AddMemoryGrainStorage(TwinStorage.Name);
+            silo.AddMemoryGrainStorage(TwinStreams.PubSubStore);
+        }
+        silo.AddMemoryStreams(TwinStreams.Provider);
+        silo.Services.AddTwinSerialization();
+        silo.Services.TryAddSingleton<TwinMetrics>();
+        return silo;
+    }
+
+    /// <summary>Configures a client (the CLI's replay) to reach a running twin.</summary>
+    public static IClientBuilder AddFleetTwinClient(this IClientBuilder client, TwinClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
+        });
+        if (options.IsClusterMode)
+            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!));
+        else
+            client.UseLocalhostClustering(options.GatewayPort);
+        client.AddMemoryStreams(TwinStreams.Provider);
+        client.Services.AddTwinSerialization();
+        return client;
+    }
+
+    /// <summary>
+    /// The domain's event and state types carry no Orleans attributes (the domain does not reference Orleans), so
+    /// Orleans serializes them with System.Text.Json; everything FleetTwin defines in the twin itself uses Orleans'
+    /// generated serializers.
+    /// </summary>
+    public static IServiceCollection AddTwinSerialization(this IServiceCollection services) =>
+        services.AddSerializer(s => s.AddJsonSerializer(isSupported: IsDomainType));
+
+    private static bool IsDomainType(Type type) =>
+        type.Namespace is { } ns && ns.StartsWith("FleetTwin.Domain", StringComparison.Ordinal);
+}

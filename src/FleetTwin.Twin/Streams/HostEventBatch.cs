@@ -1,0 +1,28 @@
+using FleetTwin.Domain.Events;
+
+namespace FleetTwin.Twin.Streams;
+
+/// <summary>
+/// The unit that travels on a host's stream: a batch of that host's events in log order. Per-event stream items would
+/// cost a grain turn each; a batch costs one (architecture.md: batch, never per event).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("fleettwin.host-event-batch.v1")]
+public sealed record HostEventBatch(
+    [property: Id(0)] string Host,
+    [property: Id(1)] TwinEvent[] Events,
+    [property: Id(2)] DateTimeOffset PublishedAt);
+
+/// <summary>Names of the twin's stream provider and namespaces.</summary>
+public static class TwinStreams
+{
+    /// <summary>The stream provider every silo and client registers.</summary>
+    public const string Provider = "twin";
+
+    /// <summary>One stream per host (stream key = host name); the HostGrain subscribes implicitly.</summary>
+    public const string HostEvents = "host-events";
+
+    /// <summary>Storage the stream pub-sub keeps its subscriptions in.</summary>
+    public const string PubSubStore = "PubSubStore";
+
+    public static StreamId ForHost(string host) => StreamId.Create(HostEvents, host);
+}

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using FleetTwin.Domain.Fleet;
+
+namespace FleetTwin.Twin.Telemetry;
+
+/// <summary>
+/// FleetTwin's own meter (<c>FleetTwin</c>): events ingested by type, exhaustion events, panics, hosts by risk level
+/// and stream lag. Exported with Orleans' meters through OpenTelemetry by the silo.
+/// </summary>
+public sealed class TwinMetrics : IDisposable
+{
+    public const string MeterName = "FleetTwin";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _events;
+    private readonly Counter<long> _exhaustions;
+    private readonly Counter<long> _panics;
+    private readonly Histogram<double> _lag;
+    private readonly ConcurrentDictionary<string, RiskLevel> _riskByHost = new(StringComparer.Ordinal);
+
+    public TwinMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _events = _meter.CreateCounter<long>("fleettwin.events.ingested", "{event}", "Events applied to host twins, by type");
+        _exhaustions = _meter.CreateCounter<long>("fleettwin.swiotlb.exhaustions", "{event}", "SWIOTLB exhaustion records applied");
+        _panics = _meter.CreateCounter<long>("fleettwin.panics", "{event}", "Kernel panics applied");
+        _lag = _meter.CreateHistogram<double>("fleettwin.stream.lag", "ms", "Time from publishing a host batch to its host grain applying it");
+        _meter.CreateObservableGauge("fleettwin.hosts", ObserveHostsByRisk, "{host}", "Hosts by risk level");
+    }
+
+    public void EventApplied(string type)
+    {
+        _events.Add(1, new KeyValuePair<string, object?>("type", type));
+        if (type == "swiotlb_exhausted")
+            _exhaustions.Add(1);
+        else if (type == "kernel_panic")
+            _panics.Add(1);
+    }
+
+    public void StreamLag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalMilliseconds));
+
+    public void TrackHostRisk(string host, RiskLevel level) => _riskByHost[host] = level;
+
+    private IEnumerable<Measurement<long>> ObserveHostsByRisk()
+    {
+        var counts = new long[(int)RiskLevel.Critical + 1];
+        foreach (var level in _riskByHost.Values)
+            counts[(int)level]++;
+        for (var i = 0; i < counts.Length; i++)
+            yield return new Measurement<long>(counts[i], new KeyValuePair<string, object?>("risk", ((RiskLevel)i).ToString().ToLowerInvariant()));
+    }
+
+    public void Dispose() => _meter.Dispose();
+}
