@@ -129,6 +129,11 @@ public static class ParseCommand
         {
             foreach (var property in info.Properties)
             {
+                // snake_case splits "XenServer" into two words; the field name is xenserver_release.
+                if (property.Name == "xen_server_release")
+                {
+                    property.Name = "xenserver_release";
+                }
                 property.Order = property.Name switch
                 {
                     "type" => -4,

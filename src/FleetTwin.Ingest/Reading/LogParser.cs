@@ -233,7 +233,7 @@ public sealed class LogParser
         if (_commands.InBlock)
         {
             // A log record between command output means the pasted output ended.
-            _commands.Flush(new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber));
+            _commands.EndCommand(new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber));
         }
         var host = HostFor(hostName);
         if (double.IsNaN(uptime))

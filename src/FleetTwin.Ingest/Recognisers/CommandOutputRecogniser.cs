@@ -83,11 +83,15 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
         _fields.Clear();
         _offloads.Clear();
         _blockDevice = null;
-        if (ctx.Line > _blockLine && block == Block.None)
-        {
-            // A log record after the output: the transcript's command is over too.
-            _command = Command.None;
-        }
+    }
+
+    /// <summary>A log record after the output: the block and the transcript's command are both over.</summary>
+    public void EndCommand(in RecordContext ctx)
+    {
+        Flush(ctx);
+        _command = Command.None;
+        _xeKind = XeKind.Unknown;
+        _commandDevice = null;
     }
 
     public bool IsPrompt(ReadOnlySpan<byte> line) => TryParsePrompt(line, out _, out _);
