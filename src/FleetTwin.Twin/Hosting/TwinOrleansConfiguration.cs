@@ -30,16 +30,33 @@ public static class TwinOrleansConfiguration
             silo.ConfigureEndpoints(
                 options.AdvertisedAddress is null ? Dns.GetHostName() : options.AdvertisedAddress,
                 options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+        }
+        return silo.AddFleetTwinGrains(options);
+    }
+
+    /// <summary>
+    /// Everything but clustering: grain storage (memory, or Redis in cluster mode), the twin's streams, serialization
+    /// and metrics. Test clusters (Orleans.TestingHost) bring their own membership and call this directly.
+    /// </summary>
+    public static ISiloBuilder AddFleetTwinGrains(this ISiloBuilder silo, TwinClusterOptions options)
+    {
+        if (options.IsClusterMode)
+        {
+            var redis = ConfigurationOptions.Parse(options.RedisConnectionString!);
             silo.AddRedisGrainStorage(TwinStorage.Name, o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorage(TwinStreams.PubSubStore, o => o.ConfigurationOptions = redis.Clone());
         }
         else
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
             silo.AddMemoryGrainStorage(TwinStorage.Name);
             silo.AddMemoryGrainStorage(TwinStreams.PubSubStore);
         }
         silo.AddMemoryStreams(TwinStreams.Provider);
+        silo.AddActivityPropagation();
         silo.Services.AddTwinSerialization();
         silo.Services.TryAddSingleton<TwinMetrics>();
         return silo;
@@ -58,7 +75,14 @@ public static class TwinOrleansConfiguration
             client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!));
         else
             client.UseLocalhostClustering(options.GatewayPort);
+        return client.AddFleetTwinClientStreams();
+    }
+
+    /// <summary>The client side of the twin's streams and serialization (without clustering, for test clusters).</summary>
+    public static IClientBuilder AddFleetTwinClientStreams(this IClientBuilder client)
+    {
         client.AddMemoryStreams(TwinStreams.Provider);
+        client.AddActivityPropagation();
         client.Services.AddTwinSerialization();
         return client;
     }
