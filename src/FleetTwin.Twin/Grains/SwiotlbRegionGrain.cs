@@ -42,6 +42,21 @@ public sealed class SwiotlbRegionGrain(
 
     public async Task<DemandOutcome> Apply(MappingDemandBatch batch)
     {
+        try
+        {
+            return await ApplyExactly(batch);
+        }
+        catch (ArgumentException)
+        {
+            // A bad operation mid-batch leaves the in-memory pool half-applied: drop this activation so the next call
+            // starts again from the last persisted (acknowledged) state.
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private async Task<DemandOutcome> ApplyExactly(MappingDemandBatch batch)
+    {
         var region = _region ?? throw new InvalidOperationException($"bounce pool of {this.GetPrimaryKeyString()} is not booted: call Boot(poolMiB) first");
         var host = this.GetPrimaryKeyString();
         var outstanding = state.State.Outstanding;

@@ -1,0 +1,55 @@
+using FleetTwin.Silo;
+using FleetTwin.Twin.Hosting;
+using FleetTwin.Twin.Telemetry;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+// The FleetTwin silo. With no configuration: a single-node twin on embedded defaults (localhost clustering, memory
+// storage and streams). With FleetTwin__RedisConnectionString set: cluster mode on Redis. --demo seeds it.
+var demo = args.Contains("--demo");
+var builder = WebApplication.CreateBuilder(args.Where(a => a != "--demo").ToArray());
+var twin = builder.Configuration.GetSection(TwinClusterOptions.Section).Get<TwinClusterOptions>() ?? new TwinClusterOptions();
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+    builder.WebHost.UseUrls(twin.IsClusterMode ? "http://0.0.0.0:8080" : "http://127.0.0.1:8080");
+
+builder.UseOrleans(silo => silo.AddFleetTwin(twin));
+builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo");
+
+// Orleans' meters and activity sources plus FleetTwin's own; OTLP when the standard OTEL_* variables point at a
+// collector, and a Prometheus scrape endpoint at /metrics always.
+var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+builder.Services.AddOpenTelemetry()
+    .WithMetrics(metrics =>
+    {
+        metrics.AddMeter("Microsoft.Orleans", TwinMetrics.MeterName).AddRuntimeInstrumentation().AddPrometheusExporter();
+        if (otlp)
+            metrics.AddOtlpExporter();
+    })
+    .WithTracing(tracing =>
+    {
+        tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application");
+        if (otlp)
+            tracing.AddOtlpExporter();
+    });
+if (demo)
+    builder.Services.AddHostedService<DemoSeed>();
+
+var app = builder.Build();
+app.MapPrometheusScrapingEndpoint("/metrics");
+app.MapHealthChecks("/healthz/ready");
+app.MapGet("/healthz/live", () => Results.Ok("live"));
+app.MapGet("/", () => Results.Text("FleetTwin silo: metrics at /metrics, health at /healthz/live and /healthz/ready\n"));
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    Console.WriteLine($"FleetTwin silo started ({(twin.IsClusterMode ? "cluster mode, Redis membership and storage" : "embedded defaults, in-memory storage and streams")})");
+    Console.WriteLine($"  silo    {(twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1")}:{twin.SiloPort}");
+    Console.WriteLine($"  gateway {(twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1")}:{twin.GatewayPort}  (fleettwin replay --gateway-port {twin.GatewayPort})");
+    foreach (var address in http)
+        Console.WriteLine($"  http    {address}  (metrics {address}/metrics, health {address}/healthz/ready)");
+    Console.WriteLine("Ctrl-C stops the silo cleanly.");
+});
+await app.RunAsync();
