@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using FleetTwin.Twin.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FleetTwin.Cli.Commands;
+
+/// <summary>How the CLI reaches a twin: a running silo's gateway, or an in-process silo of its own.</summary>
+internal static class TwinConnection
+{
+    public static Option<int> GatewayPort() => new("--gateway-port")
+    {
+        Description = "Gateway port of the running silo (embedded mode, on localhost)",
+        DefaultValueFactory = _ => new TwinClusterOptions().GatewayPort,
+    };
+
+    public static Option<string?> Redis() => new("--redis")
+    {
+        Description = "Redis connection string of a cluster-mode twin (default: environment FleetTwin__RedisConnectionString)",
+    };
+
+    /// <summary>Connects an Orleans client to the running twin.</summary>
+    public static async Task<IHost> ConnectAsync(int gatewayPort, string? redis, CancellationToken cancellationToken)
+    {
+        var options = new TwinClusterOptions
+        {
+            GatewayPort = gatewayPort,
+            RedisConnectionString = redis ?? Environment.GetEnvironmentVariable("FleetTwin__RedisConnectionString"),
+        };
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
+        builder.UseOrleansClient(client => client.AddFleetTwinClient(options));
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            host.Dispose();
+            var where = options.IsClusterMode ? $"the cluster at Redis {options.RedisConnectionString}" : $"a silo gateway on 127.0.0.1:{gatewayPort}";
+            throw new TwinUnreachableException($"cannot reach {where}: {error.GetBaseException().Message} (start one with: dotnet run --project src/FleetTwin.Silo)", error);
+        }
+        return host;
+    }
+
+    /// <summary>
+    /// Starts a private single-silo twin in this process with the real silo configuration (embedded defaults) on
+    /// free loopback ports, so offline commands run the same grains as the live twin.
+    /// </summary>
+    public static async Task<IHost> StartInProcessAsync(CancellationToken cancellationToken)
+    {
+        var options = new TwinClusterOptions { SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "fleettwin-cli", ServiceId = "fleettwin-cli" };
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
+        builder.UseOrleans(silo => silo.AddFleetTwin(options));
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        return host;
+    }
+
+    public static IClusterClient Client(this IHost host) => host.Services.GetRequiredService<IClusterClient>();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The running twin could not be reached; the message says where the CLI looked.</summary>
+internal sealed class TwinUnreachableException(string message, Exception inner) : Exception(message, inner);
