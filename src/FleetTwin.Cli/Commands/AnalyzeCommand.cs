@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FleetTwin.Ingest.Reading;
 using FleetTwin.Twin.Contracts;
+using FleetTwin.Twin.Hosting;
 using FleetTwin.Twin.Ingest;
 
 namespace FleetTwin.Cli.Commands;
@@ -32,7 +33,7 @@ public static class AnalyzeCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> files, string? host, int? year, bool json, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        using var twin = await TwinConnection.StartInProcessAsync(cancellationToken);
+        using var twin = await InProcessTwin.StartAsync(cancellationToken);
         try
         {
             var client = twin.Client();

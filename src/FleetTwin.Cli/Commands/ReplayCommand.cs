@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FleetTwin.Ingest.Reading;
+using FleetTwin.Twin.Hosting;
 using FleetTwin.Twin.Ingest;
 
 namespace FleetTwin.Cli.Commands;

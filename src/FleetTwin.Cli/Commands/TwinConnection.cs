@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net;
-using System.Net.Sockets;
 using FleetTwin.Twin.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -45,30 +43,6 @@ internal static class TwinConnection
             throw new TwinUnreachableException($"cannot reach {where}: {error.GetBaseException().Message} (start one with: dotnet run --project src/FleetTwin.Silo)", error);
         }
         return host;
-    }
-
-    /// <summary>
-    /// Starts a private single-silo twin in this process with the real silo configuration (embedded defaults) on
-    /// free loopback ports, so offline commands run the same grains as the live twin.
-    /// </summary>
-    public static async Task<IHost> StartInProcessAsync(CancellationToken cancellationToken)
-    {
-        var options = new TwinClusterOptions { SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "fleettwin-cli", ServiceId = "fleettwin-cli" };
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        builder.UseOrleans(silo => silo.AddFleetTwin(options));
-        var host = builder.Build();
-        await host.StartAsync(cancellationToken);
-        return host;
-    }
-
-    public static IClusterClient Client(this IHost host) => host.Services.GetRequiredService<IClusterClient>();
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -11,11 +11,14 @@ namespace FleetTwin.Domain.Fleet;
 /// </summary>
 public sealed class HostState
 {
-    /// <summary>Records remembered for de-duplication; older ones are forgotten (bounded memory per host).</summary>
-    public const int RememberedRecordKeys = 4096;
+    /// <summary>
+    /// Records remembered for de-duplication; older ones are forgotten (bounded memory and state per host). Two copies
+    /// of the same log (kern.log and the crash console) overlap by at most the records of one incident.
+    /// </summary>
+    public const int RememberedRecordKeys = 2048;
 
-    /// <summary>Exhaustion records kept individually (counts stay exact beyond this).</summary>
-    public const int KeptExhaustionRecords = 1024;
+    /// <summary>Exhaustion records kept individually for the predictor (counts stay exact beyond this).</summary>
+    public const int KeptExhaustionRecords = 256;
 
     public string Name { get; set; } = "";
     public string? Uuid { get; set; }
@@ -59,8 +62,13 @@ public sealed class HostState
     /// <summary>VMs resident on the host (uuid -> memory bytes), from xe vm-list.</summary>
     public Dictionary<string, long> ResidentVmMemory { get; set; } = new(StringComparer.Ordinal);
 
-    public List<string> RecentRecordKeys { get; set; } = [];
-    private HashSet<string>? _keys;
+    /// <summary>
+    /// 64-bit fingerprints of recently applied records (FNV-1a of the record key), oldest first, packed 8 bytes each:
+    /// a byte array persists as one compact blob instead of thousands of numbers.
+    /// </summary>
+    public byte[] RecentRecordFingerprints { get; set; } = [];
+    private Queue<ulong>? _order;
+    private HashSet<ulong>? _keys;
 
     /// <summary>Applies one event. Returns false when it duplicates a record already applied.</summary>
     public bool Apply(TwinEvent e)
@@ -247,16 +255,50 @@ public sealed class HostState
 
     private bool Remember(string key)
     {
-        _keys ??= new HashSet<string>(RecentRecordKeys, StringComparer.Ordinal);
-        if (!_keys.Add(key))
-            return false;
-        RecentRecordKeys.Add(key);
-        if (RecentRecordKeys.Count > RememberedRecordKeys)
+        // A fingerprint instead of the key keeps a host's memory and persisted state small; 64 bits make a collision
+        // among a few thousand remembered records vanishingly unlikely (~1e-13).
+        var fingerprint = Fnv1a64(key);
+        if (_keys is null)
         {
-            _keys.Remove(RecentRecordKeys[0]);
-            RecentRecordKeys.RemoveAt(0);
+            var stored = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(RecentRecordFingerprints);
+            _order = new Queue<ulong>(stored.Length + 1);
+            _keys = new HashSet<ulong>(stored.Length + 1);
+            foreach (var f in stored)
+            {
+                _order.Enqueue(f);
+                _keys.Add(f);
+            }
         }
+        if (!_keys.Add(fingerprint))
+            return false;
+        _order!.Enqueue(fingerprint);
+        if (_order.Count > RememberedRecordKeys)
+            _keys.Remove(_order.Dequeue());
+        _fingerprintsDirty = true;
         return true;
+    }
+
+    private bool _fingerprintsDirty;
+
+    /// <summary>Packs the remembered fingerprints into <see cref="RecentRecordFingerprints"/> before the state is persisted.</summary>
+    public void PrepareForPersistence()
+    {
+        if (!_fingerprintsDirty || _order is null)
+            return;
+        var packed = new ulong[_order.Count];
+        _order.CopyTo(packed, 0);
+        RecentRecordFingerprints = System.Runtime.InteropServices.MemoryMarshal.AsBytes(packed.AsSpan()).ToArray();
+        _fingerprintsDirty = false;
+    }
+
+    private static ulong Fnv1a64(string text)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+        return hash;
     }
 
     private static int Compare(double? a, double? b) => (a ?? double.MinValue).CompareTo(b ?? double.MinValue);

@@ -45,5 +45,8 @@ public interface IFleetGrain : IGrainWithStringKey
 {
     Task RegisterHost(string host);
 
+    /// <summary>Registers many hosts with one state write (what an ingest run does).</summary>
+    Task RegisterHosts(string[] hosts);
+
     Task<string[]> ListHosts();
 }

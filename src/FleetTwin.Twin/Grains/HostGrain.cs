@@ -12,7 +12,6 @@ namespace FleetTwin.Twin.Grains;
 public sealed class HostGrainState
 {
     [Id(0)] public HostState Host { get; set; } = new();
-    [Id(1)] public bool Registered { get; set; }
 }
 
 /// <summary>
@@ -79,14 +78,10 @@ public sealed class HostGrain(
             forwards.Add(poolGrain.AddHost(name));
             forwards.Add(poolGrain.SetMaster(pool.Master));
         }
-        if (!state.State.Registered)
-        {
-            forwards.Add(GrainFactory.GetGrain<IFleetGrain>(FleetGrain.Key).RegisterHost(name));
-            state.State.Registered = true;
-        }
         await Task.WhenAll(forwards);
         metrics.TrackHostRisk(name, HostRisk.Assess(host).Level);
         // Persist before the stream delivery completes: a batch the stream handed over is not lost with the silo.
+        host.PrepareForPersistence();
         await state.WriteStateAsync();
     }
 

@@ -47,5 +47,14 @@ public sealed class FleetGrain([PersistentState("fleet", TwinStorage.Name)] IPer
             await state.WriteStateAsync();
     }
 
+    public async Task RegisterHosts(string[] hosts)
+    {
+        var added = false;
+        foreach (var host in hosts)
+            added |= state.State.Hosts.Add(host);
+        if (added)
+            await state.WriteStateAsync();
+    }
+
     public Task<string[]> ListHosts() => Task.FromResult(state.State.Hosts.ToArray());
 }

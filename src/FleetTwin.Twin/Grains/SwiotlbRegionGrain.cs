@@ -38,6 +38,7 @@ public sealed class SwiotlbRegionGrain(
         state.State.Outstanding.Clear();
         state.State.Image = _region.Export();
         await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IFleetGrain>(FleetGrain.Key).RegisterHost(this.GetPrimaryKeyString());
     }
 
     public async Task<DemandOutcome> Apply(MappingDemandBatch batch)

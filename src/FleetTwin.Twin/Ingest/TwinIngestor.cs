@@ -24,7 +24,13 @@ public sealed class TwinIngestor
     private readonly IClusterClient _client;
     private readonly int _batchSize;
     private readonly double? _speed;
+    /// <summary>Hosts publishing at once; enough to keep both cores busy without flooding the stream queues.</summary>
+    private const int MaxBatchesInFlight = 64;
+
+    private const string FleetGrainKey = "fleet";
     private readonly Dictionary<string, HostQueue> _hosts = new(StringComparer.Ordinal);
+    private readonly List<string> _unregistered = [];
+    private readonly List<Task> _inFlight = [];
     private long _batches;
     private long _withoutHost;
     private readonly Stopwatch _clock = new();
@@ -131,7 +137,10 @@ public sealed class TwinIngestor
             return;
         }
         if (!_hosts.TryGetValue(host, out var queue))
+        {
             _hosts[host] = queue = new HostQueue(_client.GetStreamProvider(TwinStreams.Provider).GetStream<HostEventBatch>(TwinStreams.ForHost(host)));
+            _unregistered.Add(host);
+        }
         queue.Pending.Add(e);
     }
 
@@ -146,34 +155,83 @@ public sealed class TwinIngestor
         _ => e.Host,
     };
 
+    /// <summary>
+    /// Hands pending events to the host streams. Publishing is pipelined with parsing: up to
+    /// <see cref="MaxBatchesInFlight"/> hosts publish at once while the reader goes on, but each host has at most one
+    /// publish in flight, so its batches arrive in log order. With <paramref name="onlyFullBatches"/> false (end of
+    /// input) everything pending is sent and awaited.
+    /// </summary>
     private async Task PublishAsync(bool onlyFullBatches)
     {
-        var sends = new List<Task>();
-        foreach (var (host, queue) in _hosts)
+        while (true)
         {
-            if (queue.Pending.Count == 0 || (onlyFullBatches && queue.Pending.Count < _batchSize))
-                continue;
-            sends.Add(PublishHostAsync(host, queue, onlyFullBatches));
+            var registered = RegisterNewHostsAsync();
+            foreach (var (host, queue) in _hosts)
+            {
+                if (queue.Sending is { IsCompleted: false })
+                    continue;
+                if (queue.Sending is { } finished)
+                {
+                    await finished; // surfaces a failed publish
+                    queue.Sending = null;
+                }
+                var ready = onlyFullBatches ? queue.Pending.Count / _batchSize * _batchSize : queue.Pending.Count;
+                if (ready == 0)
+                    continue;
+                // Hand the events over and start a fresh list: the reader appends while this publish is in flight.
+                var events = queue.Pending.GetRange(0, ready);
+                queue.Pending.RemoveRange(0, ready);
+                queue.Sending = PublishHostAsync(host, queue, events);
+                _inFlight.Add(queue.Sending);
+                if (_inFlight.Count >= MaxBatchesInFlight)
+                {
+                    await Task.WhenAny(_inFlight);
+                    _inFlight.RemoveAll(t => t.IsCompleted);
+                }
+            }
+            await registered;
+            if (onlyFullBatches)
+                return;
+            await Task.WhenAll(_inFlight);
+            _inFlight.Clear();
+            var pending = false;
+            foreach (var queue in _hosts.Values)
+            {
+                if (queue.Sending is { } done)
+                {
+                    await done;
+                    queue.Sending = null;
+                }
+                pending |= queue.Pending.Count > 0;
+            }
+            if (!pending)
+                return;
         }
-        await Task.WhenAll(sends);
     }
 
-    private async Task PublishHostAsync(string host, HostQueue queue, bool onlyFullBatches)
+    /// <summary>Adds the hosts this ingestor has not announced yet to the fleet directory, in one call.</summary>
+    private Task RegisterNewHostsAsync()
+    {
+        if (_unregistered.Count == 0)
+            return Task.CompletedTask;
+        var hosts = _unregistered.ToArray();
+        _unregistered.Clear();
+        return _client.GetGrain<IFleetGrain>(FleetGrainKey).RegisterHosts(hosts);
+    }
+
+    private async Task PublishHostAsync(string host, HostQueue queue, List<TwinEvent> events)
     {
         if (queue.Baseline < 0)
             queue.Baseline = await _client.GetGrain<IHostGrain>(host).GetProcessedEvents();
-        var start = 0;
-        while (queue.Pending.Count - start >= (onlyFullBatches ? _batchSize : 1))
+        for (var start = 0; start < events.Count; start += _batchSize)
         {
-            var count = Math.Min(_batchSize, queue.Pending.Count - start);
-            var events = queue.Pending.GetRange(start, count).ToArray();
-            await PaceAsync(events[0]);
-            await queue.Stream.OnNextAsync(new HostEventBatch(host, events, DateTimeOffset.UtcNow));
+            var count = Math.Min(_batchSize, events.Count - start);
+            var batch = events.GetRange(start, count).ToArray();
+            await PaceAsync(batch[0]);
+            await queue.Stream.OnNextAsync(new HostEventBatch(host, batch, DateTimeOffset.UtcNow));
             queue.Published += count;
             Interlocked.Increment(ref _batches);
-            start += count;
         }
-        queue.Pending.RemoveRange(0, start);
     }
 
     /// <summary>With a replay speed, waits until the batch's first event is due (log time / speed since the first event).</summary>
@@ -200,6 +258,7 @@ public sealed class TwinIngestor
     {
         public IAsyncStream<HostEventBatch> Stream { get; } = stream;
         public List<TwinEvent> Pending { get; } = [];
+        public Task? Sending { get; set; }
         public long Published { get; set; }
         public long Baseline { get; set; } = -1;
     }

@@ -4,13 +4,11 @@ namespace FleetTwin.Twin.Streams;
 
 /// <summary>
 /// The unit that travels on a host's stream: a batch of that host's events in log order. Per-event stream items would
-/// cost a grain turn each; a batch costs one (architecture.md: batch, never per event).
+/// cost a grain turn each; a batch costs one (architecture.md: batch, never per event). Serialized as one JSON
+/// document (<see cref="TwinJson"/>); immutable once published.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("fleettwin.host-event-batch.v1")]
-public sealed record HostEventBatch(
-    [property: Id(0)] string Host,
-    [property: Id(1)] TwinEvent[] Events,
-    [property: Id(2)] DateTimeOffset PublishedAt);
+[Immutable]
+public sealed record HostEventBatch(string Host, TwinEvent[] Events, DateTimeOffset PublishedAt);
 
 /// <summary>Names of the twin's stream provider and namespaces.</summary>
 public static class TwinStreams

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using FleetTwin.Ingest.Reading;
+using FleetTwin.Load;
+using FleetTwin.Twin.Contracts;
+using FleetTwin.Twin.Hosting;
+using FleetTwin.Twin.Ingest;
+
+// dotnet run -c Release --project load/FleetTwin.Load -- replay --hosts 1000 --lines 1000000
+// dotnet run -c Release --project load/FleetTwin.Load -- idle-hosts --hosts 10000
+var root = new RootCommand("FleetTwin load tools");
+
+var hostsOption = new Option<int>("--hosts") { DefaultValueFactory = _ => 1000, Description = "hosts in the synthetic fleet" };
+var linesOption = new Option<int>("--lines") { DefaultValueFactory = _ => 1_000_000, Description = "log lines to replay" };
+var batchOption = new Option<int>("--batch") { DefaultValueFactory = _ => 512, Description = "events per stream batch" };
+var replay = new Command("replay", "End-to-end replay of a synthetic fleet log into a single embedded silo") { hostsOption, linesOption, batchOption };
+replay.SetAction(async (parse, ct) =>
+{
+    int hosts = parse.GetValue(hostsOption), lines = parse.GetValue(linesOption);
+    var log = SyntheticFleetLog.Create(hosts, lines, seed: 1);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"synthetic log: {hosts} hosts, {lines} lines, {log.Length / 1024.0 / 1024.0:0.0} MiB"));
+    using var twin = await InProcessTwin.StartAsync(ct);
+    var ingestor = new TwinIngestor(twin.Client(), batchSize: parse.GetValue(batchOption));
+    var clock = Stopwatch.StartNew();
+    var stats = await ingestor.IngestAsync(new MemoryStream(log), new LogParserOptions { SourceName = "synthetic", Year = 2014 }, cancellationToken: ct);
+    var published = clock.Elapsed;
+    await ingestor.WaitUntilAppliedAsync(TimeSpan.FromMinutes(10), ct);
+    var applied = clock.Elapsed;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"events {stats.Events}, published in {published.TotalSeconds:0.00} s, all applied after {applied.TotalSeconds:0.00} s"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"end-to-end: {stats.LinesRead / applied.TotalSeconds:0} lines/s, {stats.Events / applied.TotalSeconds:0} events/s"));
+    await twin.StopAsync(CancellationToken.None);
+});
+
+var idle = new Command("idle-hosts", "Memory per idle host twin: activate N host grains with one event each, measure the managed heap") { hostsOption };
+idle.SetAction(async (parse, ct) =>
+{
+    var hosts = parse.GetValue(hostsOption);
+    using var twin = await InProcessTwin.StartAsync(ct);
+    var client = twin.Client();
+    // Warm up the silo's own structures with a few hosts first so they are not charged to the measured ones.
+    await Activate(client, "warm", 100, ct);
+    var before = Heap();
+    await Activate(client, "idle", hosts, ct);
+    var after = Heap();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{hosts} idle host twins (one log record each): managed heap +{(after - before) / 1024.0 / 1024.0:0.0} MiB = {(after - before) / (double)hosts / 1024.0:0.00} KiB per host"));
+    await twin.StopAsync(CancellationToken.None);
+});
+
+root.Subcommands.Add(replay);
+root.Subcommands.Add(idle);
+return await root.Parse(args).InvokeAsync();
+
+static long Heap()
+{
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    GC.WaitForPendingFinalizers();
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    return GC.GetTotalMemory(forceFullCollection: true);
+}
+
+static async Task Activate(IClusterClient client, string prefix, int hosts, CancellationToken ct)
+{
+    var lines = string.Join('\n', Enumerable.Range(0, hosts).Select(h =>
+        string.Create(CultureInfo.InvariantCulture, $"Sep 17 05:00:53 {prefix}-{h:00000} kernel: [2777292.770268] device vif{h % 300 + 1}.0 entered promiscuous mode"))) + "\n";
+    var ingestor = new TwinIngestor(client);
+    await ingestor.IngestAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines)), new LogParserOptions { SourceName = prefix, Year = 2014 }, cancellationToken: ct);
+    await ingestor.WaitUntilAppliedAsync(TimeSpan.FromMinutes(5), ct);
+    // Every host answers a query once, as an idle but known host would.
+    await Task.WhenAll(Enumerable.Range(0, hosts).Select(h => client.GetGrain<IHostGrain>($"{prefix}-{h:00000}").GetView()));
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using FleetTwin.Domain.Events;
+
+namespace FleetTwin.Twin.Streams;
+
+/// <summary>
+/// How the twin serializes what the domain defines (events, host state, the allocator image): System.Text.Json with
+/// source-generated metadata for the hot types. A whole <see cref="HostEventBatch"/> is one JSON document with the
+/// event kind as discriminator — one serializer call per batch instead of one Orleans codec call per event, which
+/// measured about ten times cheaper per event.
+/// </summary>
+public static class TwinJson
+{
+    /// <summary>Event kind discriminators; stable (they are in persisted and queued data).</summary>
+    private static readonly (Type Type, string Kind)[] EventKinds =
+    [
+        (typeof(SwiotlbExhausted), SwiotlbExhausted.TypeName),
+        (typeof(KernelPanic), KernelPanic.TypeName),
+        (typeof(KernelBoot), KernelBoot.TypeName),
+        (typeof(LogDaemonRestart), LogDaemonRestart.TypeName),
+        (typeof(Dom0CommandLine), Dom0CommandLine.TypeName),
+        (typeof(VmStarted), VmStarted.TypeName),
+        (typeof(VmStopped), VmStopped.TypeName),
+        (typeof(NicOffloads), NicOffloads.TypeName),
+        (typeof(NicDriver), NicDriver.TypeName),
+        (typeof(LinkMtu), LinkMtu.TypeName),
+        (typeof(PifFact), PifFact.TypeName),
+        (typeof(BondFact), BondFact.TypeName),
+        (typeof(XenHostFact), XenHostFact.TypeName),
+        (typeof(PoolFact), PoolFact.TypeName),
+        (typeof(HotfixFact), HotfixFact.TypeName),
+        (typeof(VmFact), VmFact.TypeName),
+    ];
+
+    public static JsonSerializerOptions Options { get; } = new()
+    {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(TwinJsonContext.Default, new DefaultJsonTypeInfoResolver())
+            .WithAddedModifier(static info =>
+            {
+                if (info.Type != typeof(TwinEvent))
+                    return;
+                info.PolymorphismOptions = new JsonPolymorphismOptions { TypeDiscriminatorPropertyName = "$kind" };
+                foreach (var (type, kind) in EventKinds)
+                    info.PolymorphismOptions.DerivedTypes.Add(new JsonDerivedType(type, kind));
+            }),
+    };
+
+    /// <summary>Types Orleans hands to this serializer: the domain's, and the batch that carries its events.</summary>
+    public static bool Handles(Type type) =>
+        type == typeof(HostEventBatch) || (type.Namespace is { } ns && ns.StartsWith("FleetTwin.Domain", StringComparison.Ordinal));
+}
+
+[JsonSerializable(typeof(HostEventBatch))]
+[JsonSerializable(typeof(TwinEvent[]))]
+[JsonSerializable(typeof(SwiotlbExhausted))]
+[JsonSerializable(typeof(KernelPanic))]
+[JsonSerializable(typeof(KernelBoot))]
+[JsonSerializable(typeof(LogDaemonRestart))]
+[JsonSerializable(typeof(Dom0CommandLine))]
+[JsonSerializable(typeof(VmStarted))]
+[JsonSerializable(typeof(VmStopped))]
+[JsonSerializable(typeof(NicOffloads))]
+[JsonSerializable(typeof(NicDriver))]
+[JsonSerializable(typeof(LinkMtu))]
+[JsonSerializable(typeof(PifFact))]
+[JsonSerializable(typeof(BondFact))]
+[JsonSerializable(typeof(XenHostFact))]
+[JsonSerializable(typeof(PoolFact))]
+[JsonSerializable(typeof(HotfixFact))]
+[JsonSerializable(typeof(VmFact))]
+[JsonSerializable(typeof(Domain.Fleet.HostState))]
+internal sealed partial class TwinJsonContext : JsonSerializerContext;
