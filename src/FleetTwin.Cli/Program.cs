@@ -10,6 +10,8 @@ public static class Program
         var root = new RootCommand("FleetTwin: a digital twin of XenServer/XCP-ng fleets and their dom0 SWIOTLB pools.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(ParseCommand.Create());
+        root.Subcommands.Add(BacktestCommand.Create());
+        root.Subcommands.Add(PlanCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -58,6 +58,7 @@ public sealed record ExhaustionEvidence(
     int EventsInWindow,
     int EventsThisBoot,
     double SpanSeconds,
+    double ElapsedSeconds,
     double RatePerHour,
     string Trend,
     long SmallestBytes,
@@ -187,7 +188,7 @@ public static class PanicPredictor
         var vmStart = firstThisBoot is { } f
             ? host.VmStarts.LastOrDefault(v => v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
             : null;
-        return new ExhaustionEvidence(inWindow.Count, seen.Count, span, rate, trend, sizes[0], sizes[sizes.Length / 2], sizes[^1],
+        return new ExhaustionEvidence(inWindow.Count, seen.Count, span, now - first, rate, trend, sizes[0], sizes[sizes.Length / 2], sizes[^1],
             devices, share, panics, firstThisBoot, vmStart);
     }
 
@@ -205,7 +206,9 @@ public static class PanicPredictor
     {
         var text = new System.Text.StringBuilder();
         if (e.EventsInWindow > 0)
-            text.Append(Invariant($"{e.EventsInWindow} exhaustion events in {Duration(e.SpanSeconds)}, {e.Trend}"));
+            text.Append(e.EventsInWindow == 1
+                ? "1 exhaustion event"
+                : Invariant($"{e.EventsInWindow} exhaustion events in {Duration(e.ElapsedSeconds)}, {e.Trend}"));
         else
             text.Append(Invariant($"{e.EventsThisBoot} exhaustion events this boot, none in the last {Duration(options.EvidenceWindowSeconds)}"));
         text.Append(Invariant($" ({e.RatePerHour:0.#}/h)"));
