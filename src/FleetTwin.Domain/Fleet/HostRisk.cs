@@ -1,5 +1,4 @@
-using System.Globalization;
-using FleetTwin.Domain.Allocation;
+using FleetTwin.Domain.Prediction;
 
 namespace FleetTwin.Domain.Fleet;
 
@@ -17,31 +16,21 @@ public enum RiskLevel
 public sealed record RiskAssessment(RiskLevel Level, string Reason);
 
 /// <summary>
-/// Evidence-only risk from the host's own log: what it has already logged. This is the floor the predictor
-/// (configuration-based latent risk, trends, time to panic) builds on.
+/// A host's risk now, for the twin's grains and views: the <see cref="PanicPredictor"/> asked at the host's latest
+/// uptime. Without a configuration it judges the host's own log only; with one (from the <see cref="FleetInventory"/>)
+/// it adds the latent risk of the configuration and the NIC driver's share of oversized mappings.
 /// </summary>
 public static class HostRisk
 {
     /// <summary>A failed mapping this close to the 32 KiB overflow limit means the next larger one panics.</summary>
     public const long NearOverflowBytes = 24 * 1024;
 
-    public static RiskAssessment Assess(HostState host)
+    public static RiskAssessment Assess(HostState host) => Assess(host, null);
+
+    public static RiskAssessment Assess(HostState host, HostConfiguration? configuration)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var swiotlbPanic = host.Panics.LastOrDefault(p => p.CauseBytes is not null || p.Message.StartsWith("DMA: Random memory", StringComparison.Ordinal));
-        if (swiotlbPanic is not null)
-        {
-            return new RiskAssessment(RiskLevel.Critical, string.Create(CultureInfo.InvariantCulture,
-                $"panicked: {swiotlbPanic.Message}{(swiotlbPanic.CauseBytes is { } b ? $" after a {b}-byte mapping at {swiotlbPanic.CauseDevice} found no room" : "")}; {host.ExhaustionEvents} exhaustion events logged"));
-        }
-        if (host.ExhaustionEvents > 0)
-        {
-            var level = host.LargestFailedMappingBytes >= NearOverflowBytes ? RiskLevel.Critical : RiskLevel.Warning;
-            return new RiskAssessment(level, string.Create(CultureInfo.InvariantCulture,
-                $"{host.ExhaustionEvents} SWIOTLB exhaustion events; largest failed mapping {host.LargestFailedMappingBytes} B, a failed one over {SwiotlbGeometry.OverflowBufferBytes} B panics"));
-        }
-        return host.AppliedEvents > 0
-            ? new RiskAssessment(RiskLevel.Ok, "no SWIOTLB exhaustion logged")
-            : new RiskAssessment(RiskLevel.Unknown, "nothing known yet");
+        var prediction = PanicPredictor.Assess(host, configuration);
+        return new RiskAssessment(prediction.Level, prediction.Reason);
     }
 }

@@ -134,7 +134,7 @@ public sealed class HostState
         ExhaustionEventsByDevice[device] = ExhaustionEventsByDevice.GetValueOrDefault(device) + 1;
         LargestFailedMappingBytes = Math.Max(LargestFailedMappingBytes, x.Bytes);
         // Keep them ordered by uptime: kern.log and dom0.log of the same boot may arrive in either order.
-        var record = new ExhaustionRecord(x.Uptime, x.Time, x.Bytes, device);
+        var record = new ExhaustionRecord(x.Uptime, x.Time, x.Bytes, device, x.Variant);
         var at = Exhaustions.Count;
         while (at > 0 && Compare(Exhaustions[at - 1].Uptime, record.Uptime) > 0)
             at--;
@@ -305,7 +305,12 @@ public sealed class HostState
 }
 
 /// <summary>One failed bounce mapping the host logged.</summary>
-public sealed record ExhaustionRecord(double? Uptime, DateTimeOffset? Time, long Bytes, string Device);
+/// <param name="Variant">
+/// Which message text it was (<see cref="SwiotlbMessageVariant"/>): the 4.x+ <c>swiotlb buffer is full</c> form comes
+/// from kernels whose swiotlb never panics, so the predictor gives it no panic hazard. Null for records kept before
+/// the variant was recorded.
+/// </param>
+public sealed record ExhaustionRecord(double? Uptime, DateTimeOffset? Time, long Bytes, string Device, string? Variant = null);
 
 /// <summary>One panic, with the failed mapping that caused it when the log shows one.</summary>
 public sealed record PanicRecord(

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using FleetTwin.Domain.Planning;
+using FleetTwin.Ingest.Reading;
+
+namespace FleetTwin.Cli;
+
+/// <summary>
+/// <c>fleettwin plan --pool NAME [--max-down K] [--format text|json|script] [--swiotlb-delay] FILE...</c>: builds an
+/// in-process twin from the files and prints the pool's rolling GRO plan. Exit codes: 0 complete plan, 2 bad input,
+/// 3 unknown pool, 4 plan printed but incomplete (hosts blocked or undecided: the plan says why).
+/// </summary>
+public static class PlanCommand
+{
+    public const int ExitOk = 0;
+    public const int ExitBadInput = 2;
+    public const int ExitUnknownPool = 3;
+    public const int ExitIncomplete = 4;
+
+    public static Command Create() => Create(Console.Out, Console.Error);
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var files = new Argument<string[]>("FILE") { Description = "Logs and xe/ethtool output (a transcript from the pool master).", Arity = ArgumentArity.ZeroOrMore };
+        var pool = new Option<string>("--pool") { Description = "Pool name-label (or uuid).", Required = true };
+        var maxDown = new Option<int>("--max-down") { Description = "Hosts down at once (the pool master always alone).", DefaultValueFactory = _ => 1 };
+        var format = new Option<string>("--format") { Description = "text, json or script (bash for the pool master, dry-run unless --apply).", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "script");
+        var delay = new Option<bool>("--swiotlb-delay") { Description = "Add swiotlb=128 on hosts with a smaller pool: a delay, not a fix." };
+        var host = new Option<string?>("--host") { Description = "Host name for records that carry none." };
+        var year = new Option<int?>("--year") { Description = "Year of the first syslog record." };
+        var command = new Command("plan", "Plan the rolling GRO change of a pool: per PIF commands, prerequisites, evacuation, reboot order, verification.");
+        command.Arguments.Add(files);
+        command.Options.Add(pool);
+        command.Options.Add(maxDown);
+        command.Options.Add(format);
+        command.Options.Add(delay);
+        command.Options.Add(host);
+        command.Options.Add(year);
+        command.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text",
+            r.GetValue(delay), r.GetValue(host), r.GetValue(year), stdout, stderr));
+        return command;
+    }
+
+    public static int Run(IReadOnlyList<string> files, string pool, int maxDown, string format, bool swiotlbDelay, string? host, int? year,
+        TextWriter stdout, TextWriter stderr)
+    {
+        if (files.Count == 0)
+        {
+            stderr.WriteLine("fleettwin plan: " + OfflineFleet.NoFilesMessage);
+            return ExitBadInput;
+        }
+        if (maxDown < 1)
+        {
+            stderr.WriteLine($"fleettwin plan: --max-down {maxDown}: at least one host must be allowed down");
+            return ExitBadInput;
+        }
+        OfflineFleet fleet;
+        try
+        {
+            fleet = OfflineFleet.Read(files, host, year);
+        }
+        catch (LogSourceException error)
+        {
+            stderr.WriteLine($"fleettwin plan: {error.Message}");
+            return ExitBadInput;
+        }
+        if (fleet.Inventory.FindPool(pool) is null)
+        {
+            var known = fleet.Inventory.Pools.Values.Select(p => p.Name ?? p.Uuid).Order(StringComparer.Ordinal).ToList();
+            stderr.WriteLine($"fleettwin plan: unknown pool '{pool}' ({(known.Count == 0 ? "the files hold no xe pool-list output" : "pools in the files: " + string.Join(", ", known))})");
+            return ExitUnknownPool;
+        }
+        var plan = RollingPlanner.Plan(fleet.Inventory, pool, fleet.Predict(), new RollingPlanOptions { MaxDown = maxDown, IncludeSwiotlbDelay = swiotlbDelay });
+        stdout.Write(format switch
+        {
+            "json" => PlanJson.Render(plan) + Environment.NewLine,
+            "script" => PlanScript.Render(plan),
+            _ => PlanText.Render(plan),
+        });
+        stdout.Flush();
+        return plan.Complete ? ExitOk : ExitIncomplete;
+    }
+}

@@ -1,0 +1,89 @@
+using FleetTwin.Domain.Fleet;
+
+namespace FleetTwin.Domain.Planning;
+
+/// <summary>
+/// A rolling GRO remediation plan for one pool: per host, what to change on which PIF, what must hold first, where its
+/// VMs go, and how to verify; in the order the hosts go down (master first, then highest risk first), never more than
+/// <see cref="MaxDown"/> at once. What the planner could not decide is listed, never guessed.
+/// </summary>
+public sealed record RollingPlan(
+    string Pool,
+    string? PoolUuid,
+    string? Master,
+    int MaxDown,
+    IReadOnlyList<HostStep> Steps,
+    IReadOnlyList<string> Undecided,
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>True when every host is decided and none is blocked: the script can run to the end.</summary>
+    public bool Complete => Undecided.Count == 0 && Steps.All(s => s.Action is HostAction.RebootWithChanges or HostAction.ChangeWithoutReboot or HostAction.NothingToDo);
+}
+
+/// <summary>What happens to one host.</summary>
+public enum HostAction
+{
+    /// <summary>Set the PIF keys, evacuate, reboot, verify, enable.</summary>
+    RebootWithChanges,
+
+    /// <summary>Only remove a leftover key that does no harm until the next reboot (6.5+ with ethtool-gro=on).</summary>
+    ChangeWithoutReboot,
+
+    /// <summary>GRO already on where it matters.</summary>
+    NothingToDo,
+
+    /// <summary>A prerequisite is missing or the VMs cannot be evacuated: the plan stops before this host.</summary>
+    Blocked,
+
+    /// <summary>The facts do not allow a decision (release, driver, PIF, VM or hotfix list unknown).</summary>
+    Undecided,
+}
+
+/// <summary>One host's part of the plan.</summary>
+public sealed record HostStep(
+    int Order,
+    int Wave,
+    string Host,
+    string? HostUuid,
+    string? Address,
+    bool IsMaster,
+    string? Release,
+    RiskLevel Risk,
+    string RiskReason,
+    HostAction Action,
+    IReadOnlyList<PifChange> Changes,
+    IReadOnlyList<PrerequisiteCheck> Prerequisites,
+    IReadOnlyList<VmMove> Moves,
+    IReadOnlyList<UnmovableVm> Unmovable,
+    IReadOnlyList<string> Verifications,
+    IReadOnlyList<string> StopConditions,
+    IReadOnlyList<string> Why,
+    SwiotlbDelayStep? SwiotlbDelay);
+
+/// <summary>The kind of change on one PIF.</summary>
+public enum PifChangeKind
+{
+    /// <summary><c>xe pif-param-set other-config:ethtool-gro=on uuid=&lt;pif&gt;</c>.</summary>
+    SetGroOn,
+
+    /// <summary><c>xe pif-param-remove uuid=&lt;pif&gt; param-name=other-config param-key=ethtool-gro</c> (6.5+ has GRO on by default).</summary>
+    RemoveGroOverride,
+
+    /// <summary>The key is already on; only the reboot (PIF re-plug) is missing.</summary>
+    AlreadySet,
+}
+
+/// <summary>One command on one PIF (one per PIF uuid: bond members each get their own, the bond's own PIF none).</summary>
+public sealed record PifChange(PifChangeKind Kind, string PifUuid, string Device, string? Bond, string? Driver, string Command, string Why);
+
+/// <summary>A prerequisite and whether the facts show it met.</summary>
+public sealed record PrerequisiteCheck(string What, bool Met, string Evidence, string? ScriptCheck);
+
+/// <summary>A VM live-migrated off the host by xe host-evacuate, and the host with room for it.</summary>
+public sealed record VmMove(string Vm, string VmUuid, long MemoryBytes, string ToHost);
+
+/// <summary>A VM no other host has room for.</summary>
+public sealed record UnmovableVm(string Vm, string VmUuid, long? MemoryBytes, string Why);
+
+/// <summary>The optional <c>swiotlb=128</c> step: a delay, not a fix.</summary>
+public sealed record SwiotlbDelayStep(string Command, string Label);

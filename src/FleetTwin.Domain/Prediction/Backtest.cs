@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FleetTwin.Domain.Events;
+using FleetTwin.Domain.Fleet;
+
+namespace FleetTwin.Domain.Prediction;
+
+/// <summary>Options of a backtest: the predictor's, the alert level, and how much warning counts as warning.</summary>
+public sealed record BacktestOptions
+{
+    public PredictorOptions Predictor { get; init; } = PredictorOptions.Default;
+
+    /// <summary>The level an operator is paged at.</summary>
+    public RiskLevel AlertLevel { get; init; } = RiskLevel.Critical;
+
+    /// <summary>
+    /// An alert raised less than this before the panic leaves no time to act (the out-of-space record printed just
+    /// before the panic is the panic itself): the panic counts as missed.
+    /// </summary>
+    public double MinUsefulLeadSeconds { get; init; } = 60;
+
+    public static BacktestOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Replays host logs through the <see cref="PanicPredictor"/> and scores it against the panics that really happened.
+/// Events are grouped per host and per boot, put in uptime order, de-duplicated (kern.log and the crash console's
+/// dom0.log carry the same records) and fed one by one; after each the host is assessed at that uptime.
+/// <para>
+/// Boots: within one file a host's uptime going backwards starts a new boot; boots of different files are matched by
+/// their order in each file, so every file is assumed to start in the same boot (true of a kern.log and the console
+/// log of the crash that ended it).
+/// </para>
+/// </summary>
+public static class Backtest
+{
+    public static BacktestReport Run(IEnumerable<TwinEvent> events, Func<string, HostConfiguration?>? configurationOf = null, BacktestOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        options ??= BacktestOptions.Default;
+        var boots = new Dictionary<(string Host, int Boot), List<(TwinEvent Event, long Order)>>();
+        var lastUptime = new Dictionary<(string File, string Host), (double Uptime, int Boot)>();
+        long order = 0;
+        foreach (var e in events)
+        {
+            if (e.Uptime is not { } uptime)
+                continue; // command-output facts have no uptime: they are configuration, not a moment in a boot
+            var host = e.Host ?? "(no host)";
+            var key = (e.SourceFile, host);
+            var boot = 0;
+            if (lastUptime.TryGetValue(key, out var last))
+                boot = uptime + 1 < last.Uptime ? last.Boot + 1 : last.Boot;
+            lastUptime[key] = (uptime, boot);
+            if (!boots.TryGetValue((host, boot), out var list))
+                boots[(host, boot)] = list = [];
+            list.Add((e, order++));
+        }
+
+        var panics = new List<BacktestPanic>();
+        var alerts = new List<BacktestAlert>();
+        double hostSeconds = 0;
+        foreach (var ((host, boot), list) in boots.OrderBy(b => b.Key.Host, StringComparer.Ordinal).ThenBy(b => b.Key.Boot))
+        {
+            var ordered = list.OrderBy(x => x.Event.Uptime!.Value).ThenBy(x => x.Order).Select(x => x.Event).ToList();
+            hostSeconds += ordered[^1].Uptime!.Value - ordered[0].Uptime!.Value;
+            ReplayBoot(host, boot, ordered, configurationOf?.Invoke(host), options, panics, alerts);
+        }
+
+        var falseAlarms = alerts.Count(a => !panics.Any(p => p.Host == a.Host && p.Boot == a.Boot
+            && p.PanicUptime >= a.Uptime && p.PanicUptime - a.Uptime <= options.Predictor.Horizon.TotalSeconds));
+        return new BacktestReport(panics, alerts, falseAlarms, panics.Count(p => p.Missed), hostSeconds / 86400, options);
+    }
+
+    private static void ReplayBoot(string host, int boot, List<TwinEvent> events, HostConfiguration? config, BacktestOptions options,
+        List<BacktestPanic> panics, List<BacktestAlert> alerts)
+    {
+        var state = new HostState { Name = host };
+        var alerting = false;
+        BacktestAlert? firstSincePanic = null;
+        foreach (var e in events)
+        {
+            if (!state.Apply(e))
+                continue;
+            var uptime = e.Uptime!.Value;
+            if (e is KernelPanic)
+            {
+                var record = state.Panics[^1];
+                if (!PanicPredictor.IsSwiotlbPanic(record))
+                    continue;
+                var lead = firstSincePanic is null ? 0 : uptime - firstSincePanic.Uptime;
+                var missed = lead < options.MinUsefulLeadSeconds;
+                panics.Add(new BacktestPanic(host, boot, uptime, missed ? null : firstSincePanic!.Uptime, missed ? 0 : lead, missed, record.Message,
+                    missed ? null : firstSincePanic!.Reason));
+                // Whatever follows in this boot's log (the rest of the console dump) is not a new alert.
+                firstSincePanic = null;
+                alerting = true;
+                continue;
+            }
+            var prediction = PanicPredictor.Assess(state, config, uptime, options.Predictor);
+            var above = prediction.Level >= options.AlertLevel;
+            if (above && !alerting)
+            {
+                var alert = new BacktestAlert(host, boot, uptime, prediction.Level, prediction.Reason);
+                alerts.Add(alert);
+                firstSincePanic ??= alert;
+            }
+            if (!above && alerting && state.Panics.Count == 0)
+                firstSincePanic = null; // the alert was withdrawn before anything happened: a later one starts afresh
+            alerting = above || (alerting && state.Panics.Count > 0);
+        }
+    }
+}
+
+/// <summary>One panic of the backtest and how much warning the predictor gave.</summary>
+public sealed record BacktestPanic(string Host, int Boot, double PanicUptime, double? FirstAlertUptime, double LeadTimeSeconds, bool Missed, string Message, string? AlertReason);
+
+/// <summary>One moment a host's risk rose to the alert level.</summary>
+public sealed record BacktestAlert(string Host, int Boot, double Uptime, RiskLevel Level, string Reason);
+
+/// <summary>The score: lead time per panic, false alarms (alerts not followed by a panic within the horizon), missed panics, host-days replayed.</summary>
+public sealed record BacktestReport(
+    IReadOnlyList<BacktestPanic> Panics,
+    IReadOnlyList<BacktestAlert> Alerts,
+    int FalseAlarms,
+    int MissedPanics,
+    double HostDays,
+    BacktestOptions Options)
+{
+    public double FalseAlarmsPerHostDay => HostDays > 0 ? FalseAlarms / HostDays : 0;
+
+    /// <summary>
+    /// <c>{"panics":[{"host","panic_uptime","first_alert_uptime","lead_time_seconds"}], "false_alarms":N, "missed_panics":N, "host_days":X}</c>;
+    /// a missed panic has <c>first_alert_uptime</c> null and <c>lead_time_seconds</c> 0.
+    /// </summary>
+    public string ToJson()
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("panics");
+            foreach (var p in Panics)
+            {
+                json.WriteStartObject();
+                json.WriteString("host", p.Host);
+                json.WriteNumber("panic_uptime", Math.Round(p.PanicUptime, 6));
+                if (p.FirstAlertUptime is { } alert)
+                    json.WriteNumber("first_alert_uptime", Math.Round(alert, 6));
+                else
+                    json.WriteNull("first_alert_uptime");
+                json.WriteNumber("lead_time_seconds", Math.Round(p.LeadTimeSeconds, 2));
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteNumber("false_alarms", FalseAlarms);
+            json.WriteNumber("missed_panics", MissedPanics);
+            json.WriteNumber("host_days", Math.Round(HostDays, 4));
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The readable report: one line per panic and alert, then the score.</summary>
+    public string ToText()
+    {
+        var text = new StringBuilder();
+        foreach (var p in Panics)
+        {
+            text.Append(p.Missed
+                ? Invariant($"MISSED  {p.Host} panic at uptime {p.PanicUptime:0.00} ({p.Message}): no {Options.AlertLevel.ToString().ToLowerInvariant()} alert at least {Options.MinUsefulLeadSeconds:0} s before it")
+                : Invariant($"CAUGHT  {p.Host} panic at uptime {p.PanicUptime:0.00}: {Options.AlertLevel.ToString().ToLowerInvariant()} from uptime {p.FirstAlertUptime:0.00}, lead time {p.LeadTimeSeconds:0} s ({PanicPredictor.Duration(p.LeadTimeSeconds)})"));
+            text.AppendLine();
+            if (p.AlertReason is not null)
+                text.Append("        first alert: ").Append(p.AlertReason).AppendLine();
+        }
+        foreach (var a in Alerts)
+            text.Append(Invariant($"alert   {a.Host} boot {a.Boot} at uptime {a.Uptime:0.00}: {a.Reason}")).AppendLine();
+        text.Append(Invariant($"panics: {Panics.Count}  missed: {MissedPanics}  false alarms: {FalseAlarms} in {HostDays:0.###} host-days ({FalseAlarmsPerHostDay:0.###}/host-day)")).AppendLine();
+        return text.ToString();
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,326 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using FleetTwin.Cli;
+using FleetTwin.Domain.Fleet;
+using FleetTwin.Domain.Planning;
+using FleetTwin.Domain.Prediction;
+using FleetTwin.Ingest.Tests.Support;
+
+namespace FleetTwin.Ingest.Tests;
+
+/// <summary>
+/// The KB incident end to end (its logs plus an xe/ethtool transcript of its pool, Golden/kb-pool), the synthetic
+/// incidents, the backtest and plan verbs in-process, and the generated script run against fake xe/ethtool/ssh.
+/// </summary>
+public class PredictionAndPlanTests
+{
+    private const string KbHost = "bn2-3c16-ix-4104";
+    private static readonly string[] KbLogs = [Golden.PathOf("kb-incident/kern.log"), Golden.PathOf("kb-incident/dom0.log")];
+    private static readonly string Transcript = Golden.PathOf("kb-pool/kb-pool-transcript.txt");
+
+    private static (int Exit, string Stdout, string Stderr) Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var root = new RootCommand();
+        root.Subcommands.Add(BacktestCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PlanCommand.Create(stdout, stderr));
+        var exit = root.Parse(args).Invoke();
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void The_KB_host_is_critical_100_minutes_before_its_panic()
+    {
+        var fleet = OfflineFleet.Read([.. KbLogs, Transcript], KbHost, 2014);
+
+        var report = Backtest.Run(fleet.Events, fleet.ConfigurationOf);
+
+        var panic = Assert.Single(report.Panics);
+        Assert.Equal((KbHost, 2783556.069986), (panic.Host, Math.Round(panic.PanicUptime, 6)));
+        Assert.Equal(2777545.97271, panic.FirstAlertUptime!.Value, 5);
+        Assert.Equal(6010.1, panic.LeadTimeSeconds, 1);
+        Assert.StartsWith("bnx2x bond eth4+eth5, MTU 9000, GRO off; 64 MiB swiotlb; 1 exhaustion event", panic.AlertReason, StringComparison.Ordinal);
+        Assert.Equal(0, report.FalseAlarms);
+    }
+
+    [Fact]
+    public void Just_before_the_panic_the_reason_reads_like_the_issue_asks()
+    {
+        var fleet = OfflineFleet.Read([KbLogs[0], Transcript], KbHost, 2014);
+
+        var prediction = fleet.Predict()[KbHost];
+
+        Assert.Equal(RiskLevel.Critical, prediction.Level);
+        Assert.StartsWith("bnx2x bond eth4+eth5, MTU 9000, GRO off; 64 MiB swiotlb; 17 exhaustion events in 85 min, rising", prediction.Reason, StringComparison.Ordinal);
+        Assert.Contains("largest failed mapping 30714 B, 2054 B under the 32768 B overflow limit", prediction.Reason, StringComparison.Ordinal);
+        Assert.Contains("first failure 4 min after domain 174 started", prediction.Reason, StringComparison.Ordinal);
+        Assert.InRange(prediction.ExpectedSecondsToPanic!.Value, 30 * 60, 3 * 3600);
+    }
+
+    [Fact]
+    public void The_transcript_of_the_KB_pool_is_read_into_an_inventory_with_its_master_hosts_bonds_and_VMs()
+    {
+        var inventory = OfflineFleet.Read([Transcript], null, 2014).Inventory;
+
+        var pool = inventory.FindPool("bn2-3c16")!;
+        Assert.Equal("bn2-3c16-ix-4101", inventory.MasterOf(pool)!.Name);
+        Assert.Equal(["bn2-3c16-ix-4101", "bn2-3c16-ix-4102", "bn2-3c16-ix-4104"], inventory.HostsOf(pool).Select(h => h.Name));
+        var host = inventory.Hosts[KbHost];
+        Assert.Equal(("6.2", 6), (host.Release, inventory.VmsOn(host).Count));
+        var bond = inventory.NicsOf(host).Single(n => n.Device == "bond0").Pif!.BondMasterOf!;
+        Assert.Equal(["eth4", "eth5"], inventory.MembersOf(bond).Select(p => p.Device));
+        Assert.Equal(("bnx2x", "0000:04:00.1", false), (inventory.NicsOf(host).Single(n => n.Device == "eth5").Driver, host.NicsByDevice["eth5"].BusId, host.NicsByDevice["eth5"].GroOn));
+    }
+
+    [Fact]
+    public void The_KB_pool_plan_sets_GRO_on_the_eth4_and_the_eth5_member_PIF_of_every_host_after_checking_the_hotfix()
+    {
+        var fleet = OfflineFleet.Read([.. KbLogs[..1], Transcript], KbHost, 2014);
+        var plan = RollingPlanner.Plan(fleet.Inventory, "bn2-3c16", fleet.Predict());
+
+        Assert.True(plan.Complete);
+        Assert.Equal(["bn2-3c16-ix-4101", KbHost, "bn2-3c16-ix-4102"], plan.Steps.OrderBy(s => s.Order).Select(s => s.Host));
+        foreach (var step in plan.Steps)
+        {
+            var host = fleet.Inventory.Hosts[step.Host];
+            var pifs = fleet.Inventory.NicsOf(host).ToDictionary(n => n.Device, n => n.Pif!.Uuid);
+            Assert.Equal(
+                [$"xe pif-param-set other-config:ethtool-gro=on uuid={pifs["eth4"]}", $"xe pif-param-set other-config:ethtool-gro=on uuid={pifs["eth5"]}"],
+                step.Changes.Select(c => c.Command));
+            Assert.NotEqual(pifs["eth4"], pifs["eth5"]);
+            Assert.All(step.Prerequisites, p => Assert.True(p.Met));
+            Assert.Contains(step.Prerequisites, p => p.Evidence == "XS62ESP1004 applied");
+            Assert.Equal(["ethtool -k eth4 shows generic-receive-offload: on", "ethtool -k eth5 shows generic-receive-offload: on"], step.Verifications);
+            Assert.NotEmpty(step.Moves);
+        }
+    }
+
+    [Fact]
+    public void Backtest_json_of_the_KB_and_synthetic_incidents_scores_every_panic()
+    {
+        var synthetic = Directory.GetFiles(Golden.PathOf("synthetic"), "*.log").Order(StringComparer.Ordinal);
+        var (exit, stdout, _) = Cli(["backtest", .. KbLogs, .. synthetic, "--host", KbHost, "--year", "2014", "--json"]);
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(stdout);
+        var panics = json.RootElement.GetProperty("panics").EnumerateArray().ToList();
+        Assert.Equal(4, panics.Count);
+        var kb = panics.Single(p => p.GetProperty("host").GetString() == KbHost);
+        Assert.Equal(6010.1, kb.GetProperty("lead_time_seconds").GetDouble(), 1);
+        Assert.Equal(panics.Count(p => p.GetProperty("lead_time_seconds").GetDouble() == 0), json.RootElement.GetProperty("missed_panics").GetInt32());
+        Assert.Equal(0, json.RootElement.GetProperty("false_alarms").GetInt32());
+        Assert.True(json.RootElement.GetProperty("host_days").GetDouble() > 3);
+    }
+
+    [Fact]
+    public void Without_files_the_verbs_say_the_running_twin_mode_is_not_available_yet_and_exit_2()
+    {
+        var backtest = Cli("backtest");
+        var plan = Cli("plan", "--pool", "bn2-3c16");
+
+        Assert.Equal((2, 2), (backtest.Exit, plan.Exit));
+        Assert.Contains("asking a running twin is not available yet", backtest.Stderr, StringComparison.Ordinal);
+        Assert.Contains("asking a running twin is not available yet", plan.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_for_an_unknown_pool_is_one_line_naming_the_pools_read_and_exit_3()
+    {
+        var (exit, stdout, stderr) = Cli("plan", "--pool", "prod-9", Transcript);
+
+        Assert.Equal(3, exit);
+        Assert.Empty(stdout);
+        Assert.Equal("fleettwin plan: unknown pool 'prod-9' (pools in the files: bn2-3c16)", stderr.Trim());
+    }
+
+    [Fact]
+    public void Plan_json_lists_the_steps_with_their_commands()
+    {
+        var (exit, stdout, _) = Cli("plan", "--pool", "bn2-3c16", "--format", "json", Transcript);
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(stdout);
+        var steps = json.RootElement.GetProperty("steps").EnumerateArray().ToList();
+        Assert.Equal(3, steps.Count);
+        Assert.All(steps, s => Assert.Equal("reboot_with_changes", s.GetProperty("action").GetString()));
+        Assert.True(steps.Single(s => s.GetProperty("is_master").GetBoolean()).GetProperty("order").GetInt32() == 1);
+    }
+
+    // ---- the generated script, against fakes that record their calls ----
+
+    private sealed class FakePool : IDisposable
+    {
+        public string Dir { get; } = Directory.CreateTempSubdirectory("fleettwin-plan-").FullName;
+        public string Calls => Path.Combine(Dir, "calls.log");
+        public string Script => Path.Combine(Dir, "plan.sh");
+
+        public FakePool(string script)
+        {
+            var bin = Directory.CreateDirectory(Path.Combine(Dir, "bin")).FullName;
+            Directory.CreateDirectory(Path.Combine(Dir, "state"));
+            File.WriteAllText(Path.Combine(Dir, "boot_id"), "boot-1\n");
+            // xe keeps PIF other-config in files; every call is recorded.
+            Write(bin, "xe", """
+                #!/bin/bash
+                echo "xe $*" >> "$FAKE/calls.log"
+                arg() { local k="$1"; shift; for a in "$@"; do case "$a" in "$k="*) echo "${a#*=}";; esac; done; }
+                case "$1" in
+                  pif-param-get) cat "$FAKE/state/gro-$(arg uuid "$@")" 2>/dev/null; exit 0;;
+                  pif-param-set) echo on > "$FAKE/state/gro-$(arg uuid "$@")";;
+                  pif-param-remove) rm -f "$FAKE/state/gro-$(arg uuid "$@")";;
+                  patch-list) echo "$FAKE_PATCH_HOSTS";;
+                  host-param-get) echo true;;
+                  vm-list) echo "";;
+                esac
+                exit 0
+                """);
+            // ethtool shows GRO on for a device once its host has rebooted with the key set (FAKE_GRO_LIVE lists host:device).
+            Write(bin, "ethtool", """
+                #!/bin/bash
+                echo "ethtool $* on ${FAKE_ON_HOST:-local}" >> "$FAKE/calls.log"
+                state=off
+                case " ${FAKE_GRO_LIVE:-} " in *" ${FAKE_ON_HOST:-local}:$2 "*) state=on;; esac
+                echo "Offload parameters for $2:"
+                echo "generic-receive-offload: $state"
+                """);
+            Write(bin, "ssh", """
+                #!/bin/bash
+                echo "ssh $*" >> "$FAKE/calls.log"
+                while [ "$1" = -o ]; do shift 2; done
+                export FAKE_ON_HOST="${1#root@}"; shift
+                exec "$@"
+                """);
+            Write(bin, "sleep", "#!/bin/bash\nexit 0\n");
+            File.WriteAllText(Script, script);
+        }
+
+        private static void Write(string dir, string name, string text)
+        {
+            var path = Path.Combine(dir, name);
+            File.WriteAllText(path, text.Replace("\r\n", "\n") + "\n");
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        public (int Exit, string Output, string[] Calls) Run(string args, string groLive = "", string patchHosts = "")
+        {
+            var start = new ProcessStartInfo("bash", $"{Script} {args}") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["PATH"] = Path.Combine(Dir, "bin") + ":" + Environment.GetEnvironmentVariable("PATH");
+            start.Environment["FAKE"] = Dir;
+            start.Environment["FAKE_GRO_LIVE"] = groLive;
+            start.Environment["FAKE_PATCH_HOSTS"] = patchHosts;
+            start.Environment["FLEETTWIN_STATE_DIR"] = Path.Combine(Dir, "runs");
+            start.Environment["FLEETTWIN_BOOT_ID_FILE"] = Path.Combine(Dir, "boot_id");
+            File.Delete(Calls);
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, output, File.Exists(Calls) ? File.ReadAllLines(Calls) : []);
+        }
+
+        public void Dispose() => Directory.Delete(Dir, recursive: true);
+    }
+
+    private static (RollingPlan Plan, FleetInventory Inventory, string Script) KbScript()
+    {
+        var fleet = OfflineFleet.Read([Transcript], null, 2014);
+        var plan = RollingPlanner.Plan(fleet.Inventory, "bn2-3c16", fleet.Predict());
+        return (plan, fleet.Inventory, PlanScript.Render(plan));
+    }
+
+    private static string PatchHosts(FleetInventory inventory) => string.Join(",", inventory.Hosts.Values.Select(h => h.Uuid));
+
+    [Fact]
+    public void The_generated_script_is_valid_bash()
+    {
+        using var fake = new FakePool(KbScript().Script);
+        var check = Process.Start(new ProcessStartInfo("bash", $"-n {fake.Script}") { RedirectStandardError = true })!;
+        var errors = check.StandardError.ReadToEnd();
+        check.WaitForExit();
+        Assert.Equal((0, ""), (check.ExitCode, errors));
+    }
+
+    [Fact]
+    public void A_dry_run_reads_the_current_state_and_changes_nothing()
+    {
+        var (_, inventory, script) = KbScript();
+        using var fake = new FakePool(script);
+
+        var (exit, output, calls) = fake.Run("", patchHosts: PatchHosts(inventory));
+
+        Assert.True(exit == 0, output);
+        Assert.Contains(calls, c => c.StartsWith("xe pif-param-get", StringComparison.Ordinal));
+        Assert.DoesNotContain(calls, c => c.Contains("param-set", StringComparison.Ordinal) || c.Contains("host-reboot", StringComparison.Ordinal)
+            || c.Contains("host-disable", StringComparison.Ordinal) || c.Contains("host-evacuate", StringComparison.Ordinal));
+        Assert.Equal(6, output.Split('\n').Count(l => l.StartsWith("[dry-run] xe pif-param-set other-config:ethtool-gro=on uuid=", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Applying_sets_both_member_PIFs_of_the_master_then_stops_for_its_reboot_and_a_rerun_carries_on()
+    {
+        var (plan, inventory, script) = KbScript();
+        using var fake = new FakePool(script);
+        var master = inventory.Hosts["bn2-3c16-ix-4101"];
+        var pifs = inventory.NicsOf(master).ToDictionary(n => n.Device, n => n.Pif!.Uuid);
+
+        var first = fake.Run("--apply", patchHosts: PatchHosts(inventory));
+
+        Assert.True(first.Exit == 3, first.Output);
+        Assert.Equal([$"xe pif-param-set other-config:ethtool-gro=on uuid={pifs["eth4"]}", $"xe pif-param-set other-config:ethtool-gro=on uuid={pifs["eth5"]}"],
+            first.Calls.Where(c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal)));
+        Assert.Contains($"xe host-evacuate uuid={master.Uuid}", first.Calls);
+        Assert.Equal($"xe host-reboot uuid={master.Uuid}", first.Calls.Last(c => c.StartsWith("xe host-", StringComparison.Ordinal) && !c.StartsWith("xe host-param-get", StringComparison.Ordinal)));
+
+        // The master is back with GRO live; the other hosts come back with it live too once rebooted.
+        File.WriteAllText(Path.Combine(fake.Dir, "boot_id"), "boot-2\n");
+        var others = inventory.Hosts.Values.Where(h => h != master).Select(h => h.Address).ToList();
+        var live = string.Join(" ", new[] { "local" }.Concat(others).SelectMany(h => new[] { $"{h}:eth4", $"{h}:eth5" }));
+        var second = fake.Run("--apply", groLive: live, patchHosts: PatchHosts(inventory));
+
+        Assert.True(second.Exit == 0, second.Output);
+        Assert.DoesNotContain(second.Calls, c => c.Contains($"uuid={pifs["eth4"]}", StringComparison.Ordinal) && c.StartsWith("xe pif-param-set", StringComparison.Ordinal));
+        Assert.Equal(4, second.Calls.Count(c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal)));
+        Assert.Equal(2, second.Calls.Count(c => c.StartsWith("xe host-reboot", StringComparison.Ordinal)));
+
+        // A third run finds everything done and changes nothing.
+        var third = fake.Run("--apply", groLive: live, patchHosts: PatchHosts(inventory));
+        Assert.True(third.Exit == 0, third.Output);
+        Assert.DoesNotContain(third.Calls, c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal) || c.StartsWith("xe host-reboot", StringComparison.Ordinal));
+        Assert.Equal(3, plan.Steps.Count);
+    }
+
+    [Fact]
+    public void A_failed_verification_stops_the_script_before_the_next_host()
+    {
+        var (_, inventory, script) = KbScript();
+        using var fake = new FakePool(script);
+        File.WriteAllText(Path.Combine(fake.Dir, "boot_id"), "boot-1\n");
+        var master = inventory.Hosts["bn2-3c16-ix-4101"];
+        fake.Run("--apply", patchHosts: PatchHosts(inventory));
+        File.WriteAllText(Path.Combine(fake.Dir, "boot_id"), "boot-2\n");
+
+        // The master rebooted but GRO did not come up: stop, touch nothing else.
+        var (exit, output, calls) = fake.Run("--apply", groLive: "", patchHosts: PatchHosts(inventory));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("STOP: ethtool -k eth4 on local does not show generic-receive-offload: on", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(calls, c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal));
+        Assert.DoesNotContain(calls, c => c.StartsWith("xe host-enable", StringComparison.Ordinal));
+        Assert.NotNull(master.Uuid);
+    }
+
+    [Fact]
+    public void A_missing_hotfix_on_the_live_pool_stops_the_script_before_any_change()
+    {
+        var (_, _, script) = KbScript();
+        using var fake = new FakePool(script);
+
+        var (exit, output, calls) = fake.Run("--apply", patchHosts: "");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("prerequisite XenServer 6.2 SP1 (XS62ESP1) not applied", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(calls, c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal));
+    }
+}
