@@ -12,9 +12,14 @@ var demo = args.Contains("--demo");
 var builder = WebApplication.CreateBuilder(args.Where(a => a != "--demo").ToArray());
 var twin = builder.Configuration.GetSection(TwinClusterOptions.Section).Get<TwinClusterOptions>() ?? new TwinClusterOptions();
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-    builder.WebHost.UseUrls(twin.IsClusterMode ? "http://0.0.0.0:8080" : "http://127.0.0.1:8080");
+    builder.WebHost.UseUrls($"http://{(twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1")}:{SiloEndpoints.HttpPort}");
 
-builder.UseOrleans(silo => silo.AddFleetTwin(twin));
+builder.UseOrleans(silo =>
+{
+    silo.AddFleetTwin(twin);
+    if (twin.KubernetesHosting)
+        silo.UseKubernetesHosting(); // silo name, address and ids from the pod (k8s/ sets POD_* and ORLEANS_* variables)
+});
 builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo");
 
 // Orleans' meters and activity sources plus FleetTwin's own; OTLP when the standard OTEL_* variables point at a
@@ -37,9 +42,9 @@ if (demo)
     builder.Services.AddHostedService<DemoSeed>();
 
 var app = builder.Build();
-app.MapPrometheusScrapingEndpoint("/metrics");
-app.MapHealthChecks("/healthz/ready");
-app.MapGet("/healthz/live", () => Results.Ok("live"));
+app.MapPrometheusScrapingEndpoint(SiloEndpoints.MetricsPath);
+app.MapHealthChecks(SiloEndpoints.ReadyPath);
+app.MapGet(SiloEndpoints.LivePath, () => Results.Ok("live"));
 app.MapGet("/", () => Results.Text("FleetTwin silo: metrics at /metrics, health at /healthz/live and /healthz/ready\n"));
 
 app.Lifetime.ApplicationStarted.Register(() =>

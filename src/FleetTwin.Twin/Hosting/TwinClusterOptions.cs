@@ -26,5 +26,12 @@ public sealed record TwinClusterOptions
     /// <summary>Address other silos reach this one at (cluster mode); defaults to the host's first address.</summary>
     public string? AdvertisedAddress { get; init; }
 
+    /// <summary>
+    /// Running as a Kubernetes pod with Microsoft.Orleans.Hosting.Kubernetes: silo name, advertised address and
+    /// cluster/service ids come from the pod (POD_NAME, POD_IP, ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID) instead of
+    /// the settings above. Cluster membership still goes through Redis.
+    /// </summary>
+    public bool KubernetesHosting { get; init; }
+
     public bool IsClusterMode => !string.IsNullOrWhiteSpace(RedisConnectionString);
 }

@@ -19,22 +19,29 @@ public static class TwinOrleansConfiguration
     public static ISiloBuilder AddFleetTwin(this ISiloBuilder silo, TwinClusterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        silo.Configure<ClusterOptions>(o =>
+        if (options.KubernetesHosting && !options.IsClusterMode)
+            throw new InvalidOperationException("FleetTwin:KubernetesHosting needs FleetTwin:RedisConnectionString: pods form a cluster through Redis membership");
+        if (!options.KubernetesHosting)
         {
-            o.ClusterId = options.ClusterId;
-            o.ServiceId = options.ServiceId;
-        });
-        if (options.IsClusterMode)
+            // Under Kubernetes hosting the pod supplies cluster and service ids (labels / ORLEANS_* variables).
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = options.ClusterId;
+                o.ServiceId = options.ServiceId;
+            });
+        }
+        if (!options.IsClusterMode)
         {
-            var redis = ConfigurationOptions.Parse(options.RedisConnectionString!);
-            silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
+            return silo.AddFleetTwinGrains(options);
+        }
+        silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!));
+        if (!options.KubernetesHosting)
+        {
+            // Under Kubernetes hosting UseKubernetesHosting() (called by the silo) sets the endpoints from the pod.
             silo.ConfigureEndpoints(
                 options.AdvertisedAddress is null ? Dns.GetHostName() : options.AdvertisedAddress,
                 options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
-        }
-        else
-        {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
         }
         return silo.AddFleetTwinGrains(options);
     }

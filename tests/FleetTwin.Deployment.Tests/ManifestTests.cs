@@ -1,0 +1,127 @@
+using System.Reflection;
+using FleetTwin.Silo;
+using FleetTwin.Twin.Hosting;
+using YamlDotNet.RepresentationModel;
+
+namespace FleetTwin.Deployment.Tests;
+
+public class ManifestTests
+{
+    public static TheoryData<string> Kustomizations => new() { "", "overlays/production" };
+
+    private static List<YamlMappingNode> Objects(string kustomization)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(Tooling.Render(kustomization)));
+        return stream.Documents.Select(d => (YamlMappingNode)d.RootNode).ToList();
+    }
+
+    private static YamlMappingNode Find(List<YamlMappingNode> objects, string kind, string name) =>
+        objects.Single(o => Scalar(o, "kind") == kind && Scalar(o, "metadata", "name") == name);
+
+    private static string? Scalar(YamlNode node, params string[] path)
+    {
+        foreach (var key in path)
+        {
+            if (node is not YamlMappingNode map || !map.Children.TryGetValue(new YamlScalarNode(key), out var next))
+                return null;
+            node = next;
+        }
+        return (node as YamlScalarNode)?.Value;
+    }
+
+    private static YamlNode Node(YamlNode node, params string[] path)
+    {
+        foreach (var key in path)
+            node = key.StartsWith('#') ? ((YamlSequenceNode)node).Children[int.Parse(key[1..], System.Globalization.CultureInfo.InvariantCulture)] : ((YamlMappingNode)node).Children[new YamlScalarNode(key)];
+        return node;
+    }
+
+    private static YamlMappingNode SiloContainer(List<YamlMappingNode> objects) =>
+        (YamlMappingNode)Node(Find(objects, "Deployment", "fleettwin-silo"), "spec", "template", "spec", "containers", "#0");
+
+    [SkippableTheory]
+    [MemberData(nameof(Kustomizations))]
+    public void Every_rendered_object_validates_against_the_Kubernetes_API_schemas(string kustomization)
+    {
+        var rendered = Tooling.Render(kustomization);
+        var checker = Path.Combine(Tooling.RepositoryRoot, "tests", "FleetTwin.Deployment.Tests", "schema-check");
+        if (!Directory.Exists(Path.Combine(checker, "node_modules", "kubernetes-models")))
+        {
+            var (installCode, _, installErr) = Tooling.Run("npm", "ci --no-audit --no-fund --loglevel=error", checker);
+            Assert.True(installCode == 0, $"npm ci in {checker} failed: {installErr}");
+        }
+        var (code, stdout, stderr) = Tooling.Run("node", "validate.mjs", checker, stdin: rendered);
+        Assert.True(code == 0, $"schema validation of k8s/{kustomization} failed:\n{stderr}\n{stdout}");
+        Assert.Contains("apps/v1 Deployment/fleettwin-silo", stdout);
+        Assert.Contains("policy/v1 PodDisruptionBudget/fleettwin-silo", stdout);
+    }
+
+    [SkippableFact]
+    public void Container_ports_and_probe_paths_are_the_ones_the_silo_listens_on()
+    {
+        var objects = Objects("");
+        var container = SiloContainer(objects);
+        var ports = ((YamlSequenceNode)Node(container, "ports")).Children
+            .ToDictionary(p => Scalar(p, "name")!, p => int.Parse(Scalar(p, "containerPort")!, System.Globalization.CultureInfo.InvariantCulture));
+        var defaults = new TwinClusterOptions();
+        Assert.Equal(SiloEndpoints.HttpPort, ports["http"]);
+        Assert.Equal(defaults.SiloPort, ports["silo"]);
+        Assert.Equal(defaults.GatewayPort, ports["gateway"]);
+
+        Assert.Equal(SiloEndpoints.ReadyPath, Scalar(container, "readinessProbe", "httpGet", "path"));
+        Assert.Equal(SiloEndpoints.ReadyPath, Scalar(container, "startupProbe", "httpGet", "path"));
+        Assert.Equal(SiloEndpoints.LivePath, Scalar(container, "livenessProbe", "httpGet", "path"));
+
+        var annotations = Node(Find(objects, "Deployment", "fleettwin-silo"), "spec", "template", "metadata", "annotations");
+        Assert.Equal(SiloEndpoints.MetricsPath, Scalar(annotations, "prometheus.io/path"));
+        Assert.Equal(SiloEndpoints.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(annotations, "prometheus.io/port"));
+    }
+
+    [SkippableFact]
+    public void Every_FleetTwin_environment_variable_names_a_setting_the_silo_reads_and_Orleans_gets_its_pod_variables()
+    {
+        var container = SiloContainer(Objects(""));
+        var names = ((YamlSequenceNode)Node(container, "env")).Children.Select(e => Scalar(e, "name")!).ToList();
+
+        // FleetTwin__X binds to TwinClusterOptions.X (section "FleetTwin"); a typo would be silently ignored by .NET.
+        var settings = typeof(TwinClusterOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToHashSet();
+        foreach (var name in names.Where(n => n.StartsWith(TwinClusterOptions.Section + "__", StringComparison.Ordinal)))
+            Assert.Contains(name[(TwinClusterOptions.Section.Length + 2)..], settings);
+        Assert.Contains("FleetTwin__RedisConnectionString", names);
+        Assert.Contains("FleetTwin__KubernetesHosting", names);
+
+        // What Microsoft.Orleans.Hosting.Kubernetes reads from the pod.
+        foreach (var required in new[] { "POD_NAME", "POD_NAMESPACE", "POD_IP", "ORLEANS_SERVICE_ID", "ORLEANS_CLUSTER_ID" })
+            Assert.Contains(required, names);
+    }
+
+    [SkippableFact]
+    public void The_image_the_manifests_deploy_is_the_one_the_Dockerfile_builds_and_it_runs_as_the_same_non_root_user()
+    {
+        var objects = Objects("");
+        var container = SiloContainer(objects);
+        Assert.Equal("fleettwin:latest", Scalar(container, "image"));
+        var dockerfile = File.ReadAllText(Path.Combine(Tooling.RepositoryRoot, "Dockerfile"));
+        Assert.Contains("docker build -t fleettwin:latest .", dockerfile);
+        Assert.Contains("USER app", dockerfile);
+        Assert.Contains("fleettwin-silo.dll", dockerfile);
+        Assert.Equal("fleettwin-silo.dll", typeof(SiloEndpoints).Assembly.GetName().Name + ".dll");
+        var pod = Node(Find(objects, "Deployment", "fleettwin-silo"), "spec", "template", "spec");
+        Assert.Equal("1654", Scalar(pod, "securityContext", "runAsUser")); // the .NET images' 'app' user
+        Assert.Equal("true", Scalar(pod, "securityContext", "runAsNonRoot"));
+    }
+
+    [SkippableFact]
+    public void The_silo_gets_only_the_pod_permissions_Orleans_Kubernetes_hosting_uses_and_a_disruption_budget()
+    {
+        var objects = Objects("");
+        var rules = (YamlSequenceNode)Node(Find(objects, "Role", "fleettwin-silo"), "rules");
+        var rule = Assert.Single(rules.Children);
+        Assert.Equal(["pods"], ((YamlSequenceNode)Node(rule, "resources")).Children.Select(c => ((YamlScalarNode)c).Value));
+        Assert.Equal(["get", "list", "watch", "delete", "patch"], ((YamlSequenceNode)Node(rule, "verbs")).Children.Select(c => ((YamlScalarNode)c).Value));
+        Assert.Equal("1", Scalar(Find(objects, "PodDisruptionBudget", "fleettwin-silo"), "spec", "maxUnavailable"));
+        var production = Objects("overlays/production");
+        Assert.Equal("3", Scalar(Find(production, "Deployment", "fleettwin-silo"), "spec", "replicas"));
+    }
+}
