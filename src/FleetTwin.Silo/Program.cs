@@ -1,3 +1,4 @@
+using FleetTwin.FrontDoors;
 using FleetTwin.Silo;
 using FleetTwin.Twin.Hosting;
 using FleetTwin.Twin.Telemetry;
@@ -15,6 +16,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
     builder.WebHost.UseUrls(twin.IsClusterMode ? "http://0.0.0.0:8080" : "http://127.0.0.1:8080");
 
 builder.UseOrleans(silo => silo.AddFleetTwin(twin));
+builder.AddFrontDoors(); // syslog UDP/TCP and HTTP ingest for log shippers (FleetTwin:FrontDoors)
 builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo");
 
 // Orleans' meters and activity sources plus FleetTwin's own; OTLP when the standard OTEL_* variables point at a
@@ -40,6 +42,7 @@ var app = builder.Build();
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapHealthChecks("/healthz/ready");
 app.MapGet("/healthz/live", () => Results.Ok("live"));
+app.MapFrontDoors();
 app.MapGet("/", () => Results.Text("FleetTwin silo: metrics at /metrics, health at /healthz/live and /healthz/ready\n"));
 
 app.Lifetime.ApplicationStarted.Register(() =>
