@@ -6,9 +6,13 @@ using FleetTwin.Load;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Hosting;
 using FleetTwin.Twin.Ingest;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 // dotnet run -c Release --project load/FleetTwin.Load -- replay --hosts 1000 --lines 1000000
 // dotnet run -c Release --project load/FleetTwin.Load -- idle-hosts --hosts 10000
+// dotnet run -c Release --project load/FleetTwin.Load -- syslog-tcp --hosts 1000 --rate 100000 --seconds 30   (silo running)
 var root = new RootCommand("FleetTwin load tools");
 
 var hostsOption = new Option<int>("--hosts") { DefaultValueFactory = _ => 1000, Description = "hosts in the synthetic fleet" };
@@ -50,7 +54,29 @@ idle.SetAction(async (parse, ct) =>
     await twin.StopAsync(CancellationToken.None);
 });
 
+var rateOption = new Option<int>("--rate") { DefaultValueFactory = _ => 100_000, Description = "records per second to offer" };
+var secondsOption = new Option<int>("--seconds") { DefaultValueFactory = _ => 30, Description = "how long to send" };
+var connectionsOption = new Option<int>("--connections") { DefaultValueFactory = _ => 50, Description = "TCP connections (each carries hosts h with h % connections == its index, as relays do)" };
+var tcpPortOption = new Option<int>("--tcp-port") { DefaultValueFactory = _ => 5514, Description = "the silo's syslog TCP door" };
+var gatewayOption = new Option<int>("--gateway-port") { DefaultValueFactory = _ => 30000, Description = "the silo's gateway (lag probes read host grains)" };
+var syslog = new Command("syslog-tcp", "Sustained syslog over TCP from a simulated fleet into a running silo: records/s, end-to-end lag, loss") { hostsOption, rateOption, secondsOption, connectionsOption, tcpPortOption, gatewayOption };
+syslog.SetAction(async (parse, ct) =>
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.UseOrleansClient(c => c.AddFleetTwinClient(new TwinClusterOptions { GatewayPort = parse.GetValue(gatewayOption) }));
+    using var host = builder.Build();
+    await host.StartAsync(ct);
+    var hosts = parse.GetValue(hostsOption);
+    var load = new SyslogTcpLoad(host.Services.GetRequiredService<IClusterClient>(), hosts, parse.GetValue(connectionsOption), parse.GetValue(rateOption),
+        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), $"load{DateTime.UtcNow:HHmmss}");
+    Console.WriteLine($"syslog tcp load: {hosts} hosts over {parse.GetValue(connectionsOption)} connections, {parse.GetValue(rateOption)} records/s offered for {parse.GetValue(secondsOption)} s (30% exhaustion events)");
+    await load.RunAsync("127.0.0.1", parse.GetValue(tcpPortOption), ct);
+    await host.StopAsync(CancellationToken.None);
+});
+
 root.Subcommands.Add(replay);
+root.Subcommands.Add(syslog);
 root.Subcommands.Add(idle);
 return await root.Parse(args).InvokeAsync();
 

@@ -1,3 +1,4 @@
+using FleetTwin.FrontDoors;
 using FleetTwin.Silo;
 using FleetTwin.Twin.Hosting;
 using FleetTwin.Twin.Telemetry;
@@ -20,6 +21,7 @@ builder.UseOrleans(silo =>
     if (twin.KubernetesHosting)
         silo.UseKubernetesHosting(); // silo name, address and ids from the pod (k8s/ sets POD_* and ORLEANS_* variables)
 });
+builder.AddFrontDoors(); // syslog UDP/TCP and HTTP ingest for log shippers (FleetTwin:FrontDoors)
 builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo");
 
 // Orleans' meters and activity sources plus FleetTwin's own; OTLP when the standard OTEL_* variables point at a
@@ -45,6 +47,7 @@ var app = builder.Build();
 app.MapPrometheusScrapingEndpoint(SiloEndpoints.MetricsPath);
 app.MapHealthChecks(SiloEndpoints.ReadyPath);
 app.MapGet(SiloEndpoints.LivePath, () => Results.Ok("live"));
+app.MapFrontDoors();
 app.MapGet("/", () => Results.Text("FleetTwin silo: metrics at /metrics, health at /healthz/live and /healthz/ready\n"));
 
 app.Lifetime.ApplicationStarted.Register(() =>

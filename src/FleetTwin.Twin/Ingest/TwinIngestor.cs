@@ -148,7 +148,7 @@ public sealed class TwinIngestor
     /// The host an event is about. Usually the host that logged it; but xe run on the pool master lists every host's
     /// PIFs and hosts, and those facts belong to the host they name.
     /// </summary>
-    private static string? SubjectHost(TwinEvent e) => e switch
+    public static string? SubjectHost(TwinEvent e) => e switch
     {
         PifFact { HostName: { Length: > 0 } name } => name,
         XenHostFact { NameLabel: { Length: > 0 } name } => name,

@@ -18,6 +18,8 @@ public sealed class TwinMetrics : IDisposable
     private readonly Counter<long> _panics;
     private readonly Histogram<double> _lag;
     private readonly ConcurrentDictionary<string, RiskLevel> _riskByHost = new(StringComparer.Ordinal);
+    private long _lastLagTicks;
+    private long _lastLagObservedAt;
 
     public TwinMetrics(IMeterFactory? meterFactory = null)
     {
@@ -38,7 +40,19 @@ public sealed class TwinMetrics : IDisposable
             _panics.Add(1);
     }
 
-    public void StreamLag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalMilliseconds));
+    public void StreamLag(TimeSpan lag)
+    {
+        _lag.Record(Math.Max(0, lag.TotalMilliseconds));
+        Interlocked.Exchange(ref _lastLagTicks, lag.Ticks);
+        Interlocked.Exchange(ref _lastLagObservedAt, Environment.TickCount64);
+    }
+
+    /// <summary>
+    /// The stream lag of the batch a host grain of this silo applied last, and when (<see cref="Environment.TickCount64"/>):
+    /// the live front doors slow down while it is above their bound, so lag stays bounded instead of queues growing.
+    /// </summary>
+    public (TimeSpan Lag, long ObservedAtTickCount) LastStreamLag
+        => (TimeSpan.FromTicks(Interlocked.Read(ref _lastLagTicks)), Interlocked.Read(ref _lastLagObservedAt));
 
     public void TrackHostRisk(string host, RiskLevel level) => _riskByHost[host] = level;
 

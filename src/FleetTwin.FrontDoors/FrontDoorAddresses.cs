@@ -1,0 +1,28 @@
+namespace FleetTwin.FrontDoors;
+
+/// <summary>Where each door listens once started (ports of 0 resolved), e.g. <c>syslog tcp 127.0.0.1:5514</c>.</summary>
+public sealed class FrontDoorAddresses
+{
+    public System.Net.IPEndPoint? SyslogUdp { get; internal set; }
+
+    public System.Net.IPEndPoint? SyslogTcp { get; internal set; }
+
+    /// <summary>HTTP path prefix on the silo's HTTP server (null: HTTP doors closed).</summary>
+    public string? HttpPathPrefix { get; internal set; }
+
+    public IEnumerable<string> Describe(IEnumerable<string> httpAddresses)
+    {
+        if (SyslogUdp is { } udp)
+            yield return $"syslog udp {udp}";
+        if (SyslogTcp is { } tcp)
+            yield return $"syslog tcp {tcp}  (RFC 6587 octet-counting or LF framing)";
+        if (HttpPathPrefix is { } prefix)
+        {
+            foreach (var address in httpAddresses)
+            {
+                yield return $"http ndjson {address.TrimEnd('/')}{prefix}/ndjson";
+                yield return $"http text   {address.TrimEnd('/')}{prefix}/text?host=<host>";
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace FleetTwin.FrontDoors;
+
+/// <summary>Two lines in the silo's Program.cs: <c>builder.AddFrontDoors()</c> and <c>app.MapFrontDoors()</c>.</summary>
+public static class FrontDoorHosting
+{
+    /// <summary>
+    /// Registers the live ingest and the syslog doors with options from <c>FleetTwin:FrontDoors</c>. Call after
+    /// <c>UseOrleans</c>: hosted services stop in reverse order, so the doors close first, then the ingest drains,
+    /// then the silo stops.
+    /// </summary>
+    public static WebApplicationBuilder AddFrontDoors(this WebApplicationBuilder builder, Action<FrontDoorOptions>? configure = null)
+    {
+        var options = builder.Configuration.GetSection(FrontDoorOptions.Section).Get<FrontDoorOptions>() ?? new FrontDoorOptions();
+        if (options.BindAddress is null)
+        {
+            // As the silo's own HTTP: loopback on the embedded default, every interface in cluster mode.
+            var clusterMode = !string.IsNullOrWhiteSpace(builder.Configuration["FleetTwin:RedisConnectionString"]);
+            options = options with { BindAddress = clusterMode ? "0.0.0.0" : "127.0.0.1" };
+        }
+        Validate(options);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton<FrontDoorMetrics>();
+        builder.Services.AddSingleton<SourceRateLimiter>();
+        builder.Services.AddSingleton<FrontDoorAddresses>();
+        builder.Services.AddSingleton<LiveIngest>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<LiveIngest>());
+        if (options.SyslogUdpPort >= 0)
+            builder.Services.AddHostedService<SyslogUdpDoor>();
+        if (options.SyslogTcpPort >= 0)
+            builder.Services.AddHostedService<SyslogTcpDoor>();
+        return builder;
+    }
+
+    /// <summary>Maps the HTTP doors and prints every door's address once the silo has started.</summary>
+    public static WebApplication MapFrontDoors(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<FrontDoorOptions>>().Value;
+        var addresses = app.Services.GetRequiredService<FrontDoorAddresses>();
+        if (!string.IsNullOrEmpty(options.HttpPathPrefix))
+        {
+            var prefix = "/" + options.HttpPathPrefix.Trim('/');
+            app.MapPost(prefix + "/ndjson", (Func<HttpContext, Task<IResult>>)HttpDoor.NdjsonAsync);
+            app.MapPost(prefix + "/text", (Func<HttpContext, Task<IResult>>)HttpDoor.TextAsync);
+            addresses.HttpPathPrefix = prefix;
+        }
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            foreach (var line in addresses.Describe(http))
+                Console.WriteLine($"  {line}");
+        });
+        return app;
+    }
+
+    internal static IPAddress BindAddressOf(FrontDoorOptions options)
+        => IPAddress.TryParse(options.BindAddress ?? "127.0.0.1", out var address)
+            ? address
+            : throw new InvalidOperationException($"FleetTwin:FrontDoors:BindAddress '{options.BindAddress}' is not an IP address");
+
+    private static void Validate(FrontDoorOptions options)
+    {
+        void Require(bool ok, string what)
+        {
+            if (!ok)
+                throw new InvalidOperationException($"FleetTwin:FrontDoors: {what}");
+        }
+        Require(options.MaxRecordBytes is >= 256 and <= 16 * 1024 * 1024, $"MaxRecordBytes {options.MaxRecordBytes} must be between 256 and 16 MiB");
+        Require(options.MaxRequestBytes >= options.MaxRecordBytes && options.MaxRequestBytes <= 1 << 30, $"MaxRequestBytes {options.MaxRequestBytes} must be at least MaxRecordBytes and at most 1 GiB");
+        Require(options.MaxConnections >= 1, $"MaxConnections {options.MaxConnections} must be at least 1");
+        Require(options.MaxUnpublishedRecords >= 1, $"MaxUnpublishedRecords {options.MaxUnpublishedRecords} must be at least 1");
+        Require(options.MaxRecordsPerSecondPerSource >= 0, "MaxRecordsPerSecondPerSource must be 0 (unlimited) or more");
+        Require(options.TcpIdleTimeoutSeconds > 0 && options.SourceQuietSeconds > 0 && options.FlushIntervalMilliseconds > 0 && options.HandOverTimeoutSeconds > 0, "timeouts and intervals must be positive");
+        Require(options.BatchSize >= 1, "BatchSize must be at least 1");
+        Require(options.SyslogUdpPort <= 65535 && options.SyslogTcpPort <= 65535, "ports must be at most 65535");
+        _ = BindAddressOf(options);
+    }
+}

@@ -1,0 +1,69 @@
+namespace FleetTwin.FrontDoors;
+
+/// <summary>
+/// Ports and limits of the front doors (configuration section <c>FleetTwin:FrontDoors</c>, e.g. environment
+/// <c>FleetTwin__FrontDoors__SyslogTcpPort=6514</c>). A port of 0 takes a free one (tests); a negative port closes
+/// that door.
+/// </summary>
+public sealed record FrontDoorOptions
+{
+    public const string Section = "FleetTwin:FrontDoors";
+
+    /// <summary>Address the syslog doors listen on; null: 127.0.0.1 on the embedded default, 0.0.0.0 in cluster mode (as the silo's HTTP).</summary>
+    public string? BindAddress { get; init; }
+
+    /// <summary>Syslog over UDP (RFC 5426: one message per datagram). 514 needs root; 5514 is the unprivileged convention.</summary>
+    public int SyslogUdpPort { get; init; } = 5514;
+
+    /// <summary>Syslog over TCP (RFC 6587: octet-counting or LF framing, detected per frame).</summary>
+    public int SyslogTcpPort { get; init; } = 5514;
+
+    /// <summary>HTTP doors on the silo's own HTTP server: POST {prefix}/ndjson and POST {prefix}/text?host=…; null or empty closes them.</summary>
+    public string? HttpPathPrefix { get; init; } = "/ingest";
+
+    /// <summary>Largest single record (a syslog frame, a JSON line, a text line). rsyslog's default maxMessageSize is 8 KiB.</summary>
+    public int MaxRecordBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Largest HTTP request body.</summary>
+    public int MaxRequestBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Open syslog TCP connections; one more is closed at once and counted.</summary>
+    public int MaxConnections { get; init; } = 4096;
+
+    /// <summary>Records per second one source address may send (0: unlimited). TCP is slowed, UDP drops, HTTP answers 429.</summary>
+    public int MaxRecordsPerSecondPerSource { get; init; }
+
+    /// <summary>Records accepted but not yet handed to the twin's streams; beyond it HTTP answers 429, TCP stops reading, UDP drops.</summary>
+    public int MaxUnpublishedRecords { get; init; } = 200_000;
+
+    /// <summary>A TCP connection that sends nothing for this long is closed (half-open peers, stuck senders).</summary>
+    public double TcpIdleTimeoutSeconds { get; init; } = 300;
+
+    /// <summary>
+    /// How long a source may stay silent before its parser is completed: a panic's last frame is only known to be last
+    /// when the host says nothing more (kernel/panic.c: nothing follows the trace), so a dying host's panic is
+    /// published after this quiet time. TCP sources also complete when the connection closes.
+    /// </summary>
+    public double SourceQuietSeconds { get; init; } = 2;
+
+    /// <summary>Longest time accepted records wait to be published while more keep arriving (a lone record goes at once).</summary>
+    public double FlushIntervalMilliseconds { get; init; } = 50;
+
+    /// <summary>Events per host batch on the stream.</summary>
+    public int BatchSize { get; init; } = 512;
+
+    /// <summary>HTTP: how long a request waits for its records to be handed to the twin before answering 503.</summary>
+    public double HandOverTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>Retry-After (seconds) on 429 and 503.</summary>
+    public int RetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>NDJSON field holding the log text (Vector: <c>message</c>; Fluent Bit tail: <c>log</c>).</summary>
+    public string MessageField { get; init; } = "message";
+
+    /// <summary>NDJSON field holding the sending host (Vector: <c>host</c>; Fluent Bit: add it with a filter).</summary>
+    public string HostField { get; init; } = "host";
+
+    /// <summary>NDJSON field holding the record time, RFC 3339 or epoch seconds (Vector: <c>timestamp</c>; Fluent Bit: <c>date</c>).</summary>
+    public string TimestampField { get; init; } = "timestamp";
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using FleetTwin.Twin.Contracts;
+using FleetTwin.Twin.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FleetTwin.FrontDoors.Tests;
+
+/// <summary>
+/// A silo as fleettwin-silo builds it — the real twin configuration (<see cref="TwinOrleansConfiguration.AddFleetTwin"/>,
+/// embedded defaults) and the front doors — on free loopback ports. One per test: logger names the records after this
+/// machine, so each test needs a twin of its own to see only what it sent.
+/// </summary>
+public sealed class LiveSilo : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private LiveSilo(WebApplication app, string http)
+    {
+        _app = app;
+        Http = http;
+        Addresses = app.Services.GetRequiredService<FrontDoorAddresses>();
+        Metrics = app.Services.GetRequiredService<FrontDoorMetrics>();
+        Client = app.Services.GetRequiredService<IClusterClient>();
+    }
+
+    /// <summary>Base address of the silo's HTTP server, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public string Http { get; }
+
+    public FrontDoorAddresses Addresses { get; }
+
+    public FrontDoorMetrics Metrics { get; }
+
+    public IClusterClient Client { get; }
+
+    public int TcpPort => Addresses.SyslogTcp!.Port;
+
+    public int UdpPort => Addresses.SyslogUdp!.Port;
+
+    public static async Task<LiveSilo> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Error);
+        var configuration = new Dictionary<string, string?>
+        {
+            ["FleetTwin:FrontDoors:SyslogTcpPort"] = "0",
+            ["FleetTwin:FrontDoors:SyslogUdpPort"] = "0",
+            ["FleetTwin:FrontDoors:SourceQuietSeconds"] = "1",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            configuration[key] = value;
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var id = $"fleettwin-doors-{Guid.NewGuid():N}";
+        var twin = new TwinClusterOptions { SiloPort = InProcessTwin.FreeLoopbackPort(), GatewayPort = InProcessTwin.FreeLoopbackPort(), ClusterId = id, ServiceId = id };
+        builder.UseOrleans(silo => silo.AddFleetTwin(twin));
+        builder.AddFrontDoors();
+        var app = builder.Build();
+        app.MapFrontDoors();
+        await app.StartAsync();
+        var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new LiveSilo(app, http);
+    }
+
+    /// <summary>The host's view once <paramref name="settled"/> holds, or the last view seen after the timeout (so the assertion shows what was there).</summary>
+    public async Task<HostView> HostWhen(string host, Func<HostView, bool> settled, double seconds = 30)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var view = await Client.GetGrain<IHostGrain>(host).GetView();
+            if (settled(view) || clock.Elapsed.TotalSeconds > seconds)
+                return view;
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>The KB incident's files, as the replay tests read them.</summary>
+internal static class Golden
+{
+    public const string KbHost = "bn2-3c16-ix-4104";
+
+    public static string KbIncident(string file) => Path.Combine(AppContext.BaseDirectory, "Golden", "kb-incident", file);
+
+    /// <summary>kern.log's messages without the syslog prefix the file's writer added (<c>Sep 17 05:00:53 host kernel: </c>): what the kernel said, printk stamp included.</summary>
+    public static string[] KernLogMessages() =>
+        [.. File.ReadAllLines(KbIncident("kern.log")).Select(line => line[(line.IndexOf(" kernel: ", StringComparison.Ordinal) + " kernel: ".Length)..])];
+}
+
+/// <summary>This machine's name as util-linux logger writes it in the header.</summary>
+internal static class ThisMachine
+{
+    /// <summary>RFC 5424 HOSTNAME: logger sends gethostname() as it is.</summary>
+    public static string Rfc5424Name => Dns.GetHostName();
+
+    /// <summary>RFC 3164 HOSTNAME: logger cuts gethostname() at the first dot.</summary>
+    public static string Rfc3164Name => Dns.GetHostName().Split('.')[0];
+}
