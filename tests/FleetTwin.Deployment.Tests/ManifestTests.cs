@@ -68,6 +68,9 @@ public class ManifestTests
         Assert.Equal(SiloEndpoints.HttpPort, ports["http"]);
         Assert.Equal(defaults.SiloPort, ports["silo"]);
         Assert.Equal(defaults.GatewayPort, ports["gateway"]);
+        var doors = new FleetTwin.FrontDoors.FrontDoorOptions();
+        Assert.Equal(doors.SyslogTcpPort, ports["syslog-tcp"]);
+        Assert.Equal(doors.SyslogUdpPort, ports["syslog-udp"]);
 
         Assert.Equal(SiloEndpoints.ReadyPath, Scalar(container, "readinessProbe", "httpGet", "path"));
         Assert.Equal(SiloEndpoints.ReadyPath, Scalar(container, "startupProbe", "httpGet", "path"));
@@ -84,10 +87,20 @@ public class ManifestTests
         var container = SiloContainer(Objects(""));
         var names = ((YamlSequenceNode)Node(container, "env")).Children.Select(e => Scalar(e, "name")!).ToList();
 
-        // FleetTwin__X binds to TwinClusterOptions.X (section "FleetTwin"); a typo would be silently ignored by .NET.
-        var settings = typeof(TwinClusterOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToHashSet();
+        // FleetTwin__X binds to TwinClusterOptions.X and FleetTwin__FrontDoors__X to FrontDoorOptions.X; a typo would be
+        // silently ignored by .NET configuration, so every such name must be a real setting.
+        static HashSet<string> Settings(Type options) =>
+            options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToHashSet();
+        var twinSettings = Settings(typeof(TwinClusterOptions));
+        var doorSettings = Settings(typeof(FleetTwin.FrontDoors.FrontDoorOptions));
+        const string Doors = "FleetTwin__FrontDoors__";
         foreach (var name in names.Where(n => n.StartsWith(TwinClusterOptions.Section + "__", StringComparison.Ordinal)))
-            Assert.Contains(name[(TwinClusterOptions.Section.Length + 2)..], settings);
+        {
+            if (name.StartsWith(Doors, StringComparison.Ordinal))
+                Assert.Contains(name[Doors.Length..], doorSettings);
+            else
+                Assert.Contains(name[(TwinClusterOptions.Section.Length + 2)..], twinSettings);
+        }
         Assert.Contains("FleetTwin__RedisConnectionString", names);
         Assert.Contains("FleetTwin__KubernetesHosting", names);
 
