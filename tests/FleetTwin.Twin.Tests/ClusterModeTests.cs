@@ -5,6 +5,7 @@ using FleetTwin.Twin.Ingest;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using FleetTwin.Tests.Shared;
 
 namespace FleetTwin.Twin.Tests;
 

@@ -27,6 +27,9 @@ internal static class TwinConnection
         {
             GatewayPort = gatewayPort,
             RedisConnectionString = redis ?? Environment.GetEnvironmentVariable("FleetTwin__RedisConnectionString"),
+            // The same variables the silos read, so a client joins the cluster they formed.
+            ClusterId = Environment.GetEnvironmentVariable("FleetTwin__ClusterId") ?? new TwinClusterOptions().ClusterId,
+            ServiceId = Environment.GetEnvironmentVariable("FleetTwin__ServiceId") ?? new TwinClusterOptions().ServiceId,
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Error);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace FleetTwin.Twin.Tests;
+namespace FleetTwin.Tests.Shared;
 
 /// <summary>
 /// A real redis-server (Debian's package) started on a free loopback port with append-only persistence, for the
