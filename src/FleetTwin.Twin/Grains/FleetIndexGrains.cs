@@ -123,7 +123,8 @@ public sealed class AlertLogGrain([PersistentState("alert-log", TwinStorage.Name
             state.State.Kept.RemoveRange(0, state.State.Kept.Count - AlertLogLimits.Kept);
         await state.WriteStateAsync();
         var stream = this.GetStreamProvider(TwinStreams.Provider).GetStream<TwinAlert>(TwinStreams.FleetAlerts);
-        await stream.OnNextBatchAsync(numbered);
+        foreach (var alert in numbered)
+            await stream.OnNextAsync(alert);
     }
 
     public Task<AlertBacklog> Since(string? epoch, long afterSequence)
