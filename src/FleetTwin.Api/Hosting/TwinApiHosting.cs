@@ -63,7 +63,8 @@ public static class TwinApiHosting
             o.MaxReceiveMessageSize = MaxReceiveMessageBytes;
         });
         // grpc.health.v1 reports the silo's ASP.NET Core health checks (the readiness check of the silo).
-        builder.Services.AddGrpcHealthChecks();
+        // Checked on each call (not the periodic publisher's cache, which says UNKNOWN for the first seconds).
+        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false).AddCheck<TwinApiHealthCheck>("fleettwin-api");
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton<HostDirectory>();
         builder.Services.AddSingleton<AlertHub>();

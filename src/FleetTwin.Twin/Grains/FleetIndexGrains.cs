@@ -77,7 +77,7 @@ public sealed class HostIndexGrain([PersistentState("host-index", TwinStorage.Na
 
     public Task<HostIndexDelta> GetChanges(string? epoch, long sinceVersion)
     {
-        var since = epoch == State.Epoch ? sinceVersion : 0;
+        var since = epoch is null || epoch == State.Epoch ? sinceVersion : 0;
         if (since >= State.Version)
             return Task.FromResult(new HostIndexDelta(State.Epoch, State.Version, []));
         var changed = State.Hosts.Values.Where(h => h.Version > since).ToArray();
