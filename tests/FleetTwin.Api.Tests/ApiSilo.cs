@@ -72,8 +72,13 @@ public sealed class ApiSilo : IAsyncDisposable
         return await call;
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         Channel.Dispose();
         await App.StopAsync(TimeSpan.FromSeconds(10));
         await App.DisposeAsync();
