@@ -9,6 +9,7 @@ using FleetTwin.Twin.Ingest;
 
 // dotnet run -c Release --project load/FleetTwin.Load -- replay --hosts 1000 --lines 1000000
 // dotnet run -c Release --project load/FleetTwin.Load -- idle-hosts --hosts 10000
+// dotnet run -c Release --project load/FleetTwin.Load -- api --endpoint http://127.0.0.1:5000 --hosts 10000 --rate 5000
 var root = new RootCommand("FleetTwin load tools");
 
 var hostsOption = new Option<int>("--hosts") { DefaultValueFactory = _ => 1000, Description = "hosts in the synthetic fleet" };
@@ -52,6 +53,7 @@ idle.SetAction(async (parse, ct) =>
 
 root.Subcommands.Add(replay);
 root.Subcommands.Add(idle);
+root.Subcommands.Add(ApiLoad.Create());
 return await root.Parse(args).InvokeAsync();
 
 static long Heap()
