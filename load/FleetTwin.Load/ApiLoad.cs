@@ -24,7 +24,8 @@ internal static class ApiLoad
         var seconds = new Option<int>("--seconds") { DefaultValueFactory = _ => 15, Description = "seconds per rate" };
         var listShare = new Option<double>("--list-share") { DefaultValueFactory = _ => 0.5, Description = "share of ListHosts among requests (the rest GetHost)" };
         var findMax = new Option<bool>("--find-max") { Description = "raise the rate until p99 > 5 ms or the achieved rate falls under 97 % of the target" };
-        var command = new Command("api", "gRPC GetHost/ListHosts latency at a set rate against a twin of synthetic hosts") { endpoint, hosts, rate, seconds, listShare, findMax };
+        var siloPid = new Option<int?>("--silo-pid") { Description = "process id of the silo: also report its CPU time per request (Linux /proc)" };
+        var command = new Command("api", "gRPC GetHost/ListHosts latency at a set rate against a twin of synthetic hosts") { endpoint, hosts, rate, seconds, listShare, findMax, siloPid };
         command.SetAction(async (parse, ct) =>
         {
             var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
@@ -39,18 +40,33 @@ internal static class ApiLoad
                 async (name, token) => await twin.GetHostAsync(new GetHostRequest { Name = name }, cancellationToken: token));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warm-up: GetHost of every host once in {warm.Elapsed.TotalSeconds:0.0} s"));
             await RunAsync(twin, names, 2000, 5, parse.GetValue(listShare), ct);
-            Console.WriteLine("target/s  achieved/s     p50 ms   p99 ms  p99.9 ms    max ms   errors");
+            Console.WriteLine("target/s  achieved/s     p50 ms   p99 ms  p99.9 ms    max ms   errors  cpu µs/req (generator, silo)");
             var rates = parse.GetValue(findMax) ? Enumerable.Range(1, 40).Select(i => i * 1000).ToArray() : parse.GetValue(rate)!;
             foreach (var target in rates)
             {
+                var (generatorBefore, siloBefore) = (Process.GetCurrentProcess().TotalProcessorTime, SiloCpu(parse.GetValue(siloPid)));
                 var r = await RunAsync(twin, names, target, parse.GetValue(seconds), parse.GetValue(listShare), ct);
+                var requests = (double)target * parse.GetValue(seconds);
+                var generatorCpu = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalMicroseconds / requests;
+                var siloCpu = SiloCpu(parse.GetValue(siloPid)) - siloBefore;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{target,8} {r.Achieved,11:0} {r.P50,10:0.000} {r.P99,8:0.000} {r.P999,9:0.000} {r.Max,9:0.0} {r.Errors,8}"));
+                    $"{target,8} {r.Achieved,11:0} {r.P50,10:0.000} {r.P99,8:0.000} {r.P999,9:0.000} {r.Max,9:0.0} {r.Errors,8}  {generatorCpu,6:0} {(parse.GetValue(siloPid) is null ? "-" : (siloCpu * 1e6 / requests).ToString("0", CultureInfo.InvariantCulture)),6}"));
                 if (parse.GetValue(findMax) && (r.P99 > 5 || r.Achieved < target * 0.97 || r.Errors > 0))
                     break;
             }
         });
         return command;
+    }
+
+    /// <summary>CPU seconds (user + system) the silo process has used, from /proc/PID/stat; 0 without a pid.</summary>
+    private static double SiloCpu(int? pid)
+    {
+        if (pid is null)
+            return 0;
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // Fields 14 and 15 of proc(5) (utime, stime), counted after the command name: indexes 11 and 12 here.
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private sealed record Result(double Achieved, double P50, double P99, double P999, double Max, long Errors);

@@ -62,11 +62,15 @@ internal sealed class HostDirectory(IGrainFactory grains)
 
         private const int MaxMemoisedFilters = 256;
         private readonly ConcurrentDictionary<HostFilter, HostSummary[]> _matches = new();
+        private readonly ConcurrentDictionary<string, V1.HostSummary> _messages = new(StringComparer.Ordinal);
 
         public string? Epoch { get; } = epoch;
         public long Version { get; } = version;
         public IReadOnlyDictionary<string, HostSummary> ByName { get; } = byName;
         public HostSummary[] Sorted { get; } = byName.Values.OrderBy(h => h.Name, StringComparer.Ordinal).ToArray();
+
+        /// <summary>The API message of a summary, built once per snapshot (a page of 50 is then 50 look-ups, not 50 conversions).</summary>
+        public V1.HostSummary MessageOf(HostSummary summary) => _messages.GetOrAdd(summary.Name, static (_, s) => ProtoMapping.ToProto(s), summary);
 
         /// <summary>Hosts matching <paramref name="filter"/>, sorted by name.</summary>
         public HostSummary[] Matching(HostFilter filter)

@@ -75,7 +75,7 @@ internal sealed class TwinQueryService(IGrainFactory grains, HostDirectory direc
         var count = Math.Min(pageSize, matching.Length - start);
         var response = new ListHostsResponse { TotalMatches = matching.Length };
         for (var i = start; i < start + count; i++)
-            response.Hosts.Add(ProtoMapping.ToProto(matching[i]));
+            response.Hosts.Add(snapshot.MessageOf(matching[i]));
         if (start + count < matching.Length)
             response.NextPageToken = PageToken.Write(matching[start + count - 1].Name, filter);
         return response;
