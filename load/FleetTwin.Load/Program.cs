@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 // dotnet run -c Release --project load/FleetTwin.Load -- replay --hosts 1000 --lines 1000000
 // dotnet run -c Release --project load/FleetTwin.Load -- idle-hosts --hosts 10000
 // dotnet run -c Release --project load/FleetTwin.Load -- syslog-tcp --hosts 1000 --rate 100000 --seconds 30   (silo running)
+// dotnet run -c Release --project load/FleetTwin.Load -- api --endpoint http://127.0.0.1:5000 --hosts 10000 --rate 5000
 var root = new RootCommand("FleetTwin load tools");
 
 var hostsOption = new Option<int>("--hosts") { DefaultValueFactory = _ => 1000, Description = "hosts in the synthetic fleet" };
@@ -78,6 +79,7 @@ syslog.SetAction(async (parse, ct) =>
 root.Subcommands.Add(replay);
 root.Subcommands.Add(syslog);
 root.Subcommands.Add(idle);
+root.Subcommands.Add(ApiLoad.Create());
 return await root.Parse(args).InvokeAsync();
 
 static long Heap()

@@ -14,6 +14,10 @@ public static class Program
         root.Subcommands.Add(AnalyzeCommand.Create());
         root.Subcommands.Add(BacktestCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
+        root.Subcommands.Add(HostsCommand.Create());
+        root.Subcommands.Add(HostCommand.Create());
+        root.Subcommands.Add(WatchCommand.Create());
+        root.Subcommands.Add(IngestCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

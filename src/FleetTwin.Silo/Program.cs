@@ -1,3 +1,4 @@
+using FleetTwin.Api.Hosting;
 using FleetTwin.FrontDoors;
 using FleetTwin.Silo;
 using FleetTwin.Twin.Hosting;
@@ -23,6 +24,7 @@ builder.UseOrleans(silo =>
 });
 builder.AddFrontDoors(); // syslog UDP/TCP and HTTP ingest for log shippers (FleetTwin:FrontDoors)
 builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo");
+var grpc = builder.AddFleetTwinApi(twin);
 
 // Orleans' meters and activity sources plus FleetTwin's own; OTLP when the standard OTEL_* variables point at a
 // collector, and a Prometheus scrape endpoint at /metrics always.
@@ -48,6 +50,7 @@ app.MapPrometheusScrapingEndpoint(SiloEndpoints.MetricsPath);
 app.MapHealthChecks(SiloEndpoints.ReadyPath);
 app.MapGet(SiloEndpoints.LivePath, () => Results.Ok("live"));
 app.MapFrontDoors();
+app.MapFleetTwinApi();
 app.MapGet("/", () => Results.Text("FleetTwin silo: metrics at /metrics, health at /healthz/live and /healthz/ready\n"));
 
 app.Lifetime.ApplicationStarted.Register(() =>
@@ -56,8 +59,9 @@ app.Lifetime.ApplicationStarted.Register(() =>
     Console.WriteLine($"FleetTwin silo started ({(twin.IsClusterMode ? "cluster mode, Redis membership and storage" : "embedded defaults, in-memory storage and streams")})");
     Console.WriteLine($"  silo    {(twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1")}:{twin.SiloPort}");
     Console.WriteLine($"  gateway {(twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1")}:{twin.GatewayPort}  (fleettwin replay --gateway-port {twin.GatewayPort})");
-    foreach (var address in http)
+    foreach (var address in http.Where(a => !grpc.Matches(a)))
         Console.WriteLine($"  http    {address}  (metrics {address}/metrics, health {address}/healthz/ready)");
+    Console.WriteLine($"  grpc    {grpc.Url}  (HTTP/2 cleartext: fleettwin.v1, grpc.health.v1, reflection; fleettwin hosts --endpoint {grpc.Url})");
     Console.WriteLine("Ctrl-C stops the silo cleanly.");
 });
 await app.RunAsync();

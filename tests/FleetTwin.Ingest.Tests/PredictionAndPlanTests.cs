@@ -115,14 +115,23 @@ public class PredictionAndPlanTests
     }
 
     [Fact]
-    public void Without_files_the_verbs_say_the_running_twin_mode_is_not_available_yet_and_exit_2()
+    public void Backtest_without_files_says_the_running_twin_mode_is_not_available_yet_and_exits_2()
     {
         var backtest = Cli("backtest");
-        var plan = Cli("plan", "--pool", "bn2-3c16");
 
-        Assert.Equal((2, 2), (backtest.Exit, plan.Exit));
+        Assert.Equal(2, backtest.Exit);
         Assert.Contains("asking a running twin is not available yet", backtest.Stderr, StringComparison.Ordinal);
-        Assert.Contains("asking a running twin is not available yet", plan.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_without_files_asks_the_running_twin_and_says_in_one_line_when_none_answers()
+    {
+        // Nothing listens on port 1: the plan verb goes to the twin's gRPC API (PlanService) and reports where it looked.
+        var plan = Cli("plan", "--pool", "bn2-3c16", "--endpoint", "http://127.0.0.1:1");
+
+        Assert.Equal(1, plan.Exit);
+        Assert.StartsWith("fleettwin plan: cannot reach the twin at http://127.0.0.1:1", plan.Stderr, StringComparison.Ordinal);
+        Assert.Single(plan.Stderr.TrimEnd().Split('\n'));
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public static class PlanCommand
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var files = new Argument<string[]>("FILE") { Description = "Logs and xe/ethtool output (a transcript from the pool master).", Arity = ArgumentArity.ZeroOrMore };
+        var files = new Argument<string[]>("FILE") { Description = "Logs and xe/ethtool output (a transcript from the pool master); none: ask the running twin (--endpoint).", Arity = ArgumentArity.ZeroOrMore };
         var pool = new Option<string>("--pool") { Description = "Pool name-label (or uuid).", Required = true };
         var maxDown = new Option<int>("--max-down") { Description = "Hosts down at once (the pool master always alone).", DefaultValueFactory = _ => 1 };
         var format = new Option<string>("--format") { Description = "text, json or script (bash for the pool master, dry-run unless --apply).", DefaultValueFactory = _ => "text" };
@@ -28,6 +28,7 @@ public static class PlanCommand
         var delay = new Option<bool>("--swiotlb-delay") { Description = "Add swiotlb=128 on hosts with a smaller pool: a delay, not a fix." };
         var host = new Option<string?>("--host") { Description = "Host name for records that carry none." };
         var year = new Option<int?>("--year") { Description = "Year of the first syslog record." };
+        var endpoint = Commands.ApiClient.EndpointOption();
         var command = new Command("plan", "Plan the rolling GRO change of a pool: per PIF commands, prerequisites, evacuation, reboot order, verification.");
         command.Arguments.Add(files);
         command.Options.Add(pool);
@@ -36,9 +37,37 @@ public static class PlanCommand
         command.Options.Add(delay);
         command.Options.Add(host);
         command.Options.Add(year);
-        command.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text",
-            r.GetValue(delay), r.GetValue(host), r.GetValue(year), stdout, stderr));
+        command.Options.Add(endpoint);
+        command.SetAction((r, ct) => r.GetValue(files) is not { Length: > 0 }
+            ? RunOnTwinAsync(r.GetValue(endpoint)!, r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text", r.GetValue(delay), stdout, stderr, ct)
+            : Task.FromResult(Run(r.GetValue(files) ?? [], r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text",
+            r.GetValue(delay), r.GetValue(host), r.GetValue(year), stdout, stderr)));
         return command;
+    }
+
+    /// <summary>Without FILE: asks the running twin (PlanService.ProposePlan) for the pool's plan. Same output and exit codes.</summary>
+    public static async Task<int> RunOnTwinAsync(string endpoint, string pool, int maxDown, string format, bool swiotlbDelay,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (maxDown < 1)
+        {
+            stderr.WriteLine($"fleettwin plan: --max-down {maxDown}: at least one host must be allowed down");
+            return ExitBadInput;
+        }
+        return await Commands.ApiClient.RunAsync("plan", endpoint, stderr, async channel =>
+        {
+            var client = new FleetTwin.Api.V1.PlanService.PlanServiceClient(channel);
+            var plan = await client.ProposePlanAsync(new FleetTwin.Api.V1.ProposePlanRequest { Pool = pool, MaxDown = maxDown, SwiotlbDelay = swiotlbDelay },
+                deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken);
+            stdout.Write(format switch
+            {
+                "json" => plan.Json + Environment.NewLine,
+                "script" => plan.Script,
+                _ => plan.Text,
+            });
+            stdout.Flush();
+            return plan.Complete ? ExitOk : ExitIncomplete;
+        });
     }
 
     public static int Run(IReadOnlyList<string> files, string pool, int maxDown, string format, bool swiotlbDelay, string? host, int? year,

@@ -12,6 +12,9 @@ public interface IHostGrain : IGrainWithStringKey
 
     /// <summary>Events taken from the stream so far (applied + recognised duplicates): lets a replayer know it is drained.</summary>
     Task<long> GetProcessedEvents();
+
+    /// <summary>The domain state as it is (for the planner's prediction, which needs the evidence, not the view).</summary>
+    Task<Domain.Fleet.HostState> GetState();
 }
 
 /// <summary>One NIC / PIF device of a host (key <c>host/eth4</c>).</summary>

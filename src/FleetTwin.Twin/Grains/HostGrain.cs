@@ -12,6 +12,22 @@ namespace FleetTwin.Twin.Grains;
 public sealed class HostGrainState
 {
     [Id(0)] public HostState Host { get; set; } = new();
+
+    /// <summary>Driver, GRO and MTU per device, for the host index (the NIC grains hold the full facts).</summary>
+    [Id(1)] public Dictionary<string, NicSummaryFacts> Nics { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The risk level last announced (alerts fire on a change).</summary>
+    [Id(2)] public RiskLevel? AnnouncedRisk { get; set; }
+}
+
+/// <summary>What the host list filters on, per NIC.</summary>
+[GenerateSerializer, Alias("fleettwin.nic-summary-facts.v1")]
+public sealed class NicSummaryFacts
+{
+    [Id(0)] public string? Driver { get; set; }
+    [Id(1)] public bool? Gro { get; set; }
+    [Id(2)] public string? GroOverride { get; set; }
+    [Id(3)] public int? Mtu { get; set; }
 }
 
 /// <summary>
@@ -33,21 +49,34 @@ public sealed class HostGrain(
         await base.OnActivateAsync(cancellationToken);
     }
 
-    public Task<HostView> GetView() => Task.FromResult(HostViews.From(state.State.Host));
+    /// <summary>The view until the next batch changes the host (queries outnumber batches; the risk assessment is not free).</summary>
+    private HostView? _view;
+
+    public Task<HostView> GetView() => Task.FromResult(_view ??= HostViews.From(state.State.Host));
 
     public Task<long> GetProcessedEvents() => Task.FromResult(state.State.Host.AppliedEvents + state.State.Host.DuplicateRecords);
+
+    public Task<HostState> GetState() => Task.FromResult(state.State.Host);
+
+    private HostSummary? _pushedSummary;
 
     private async Task OnBatch(HostEventBatch batch, StreamSequenceToken? token)
     {
         var host = state.State.Host;
+        _view = null;
         Dictionary<string, List<TwinEvent>>? nicFacts = null;
         List<BondFact>? bonds = null;
         PoolFact? pool = null;
+        List<TwinEvent>? inventoryFacts = null;
+        var panicsBefore = host.Panics.Count;
         foreach (var e in batch.Events)
         {
             if (!host.Apply(e))
                 continue;
             metrics.EventApplied(e.Type);
+            if (InventoryGrain.IsFact(e))
+                (inventoryFacts ??= []).Add(e);
+            NoteNicSummary(e);
             switch (e)
             {
                 case NicDriver { Device: { } d }: Collect(ref nicFacts, d, e); break;
@@ -78,11 +107,92 @@ public sealed class HostGrain(
             forwards.Add(poolGrain.AddHost(name));
             forwards.Add(poolGrain.SetMaster(pool.Master));
         }
+        if (inventoryFacts is not null)
+            forwards.Add(GrainFactory.GetGrain<IInventoryGrain>(InventoryGrain.Key).Apply([.. inventoryFacts]));
+        var risk = HostRisk.Assess(host);
+        var alerts = AlertsOf(host, risk, panicsBefore);
+        if (alerts is not null)
+            forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(FleetGrain.Key).Append(alerts));
+        var summary = Summarise(host, risk);
+        if (!summary.SameAs(_pushedSummary))
+            forwards.Add(GrainFactory.GetGrain<IHostIndexGrain>(FleetGrain.Key).Update(summary));
         await Task.WhenAll(forwards);
-        metrics.TrackHostRisk(name, HostRisk.Assess(host).Level);
+        _pushedSummary = summary;
+        state.State.AnnouncedRisk = risk.Level;
+        metrics.TrackHostRisk(name, risk.Level);
         // Persist before the stream delivery completes: a batch the stream handed over is not lost with the silo.
         host.PrepareForPersistence();
         await state.WriteStateAsync();
+    }
+
+    /// <summary>
+    /// Alerts of this batch: a change of risk level (not a new host's first "unknown -> ok", which every host of a
+    /// healthy fleet would raise) and each panic applied.
+    /// </summary>
+    private TwinAlert[]? AlertsOf(HostState host, RiskAssessment risk, int panicsBefore)
+    {
+        List<TwinAlert>? alerts = null;
+        var previous = state.State.AnnouncedRisk ?? RiskLevel.Unknown;
+        var now = DateTimeOffset.UtcNow;
+        if (risk.Level != previous && !(previous == RiskLevel.Unknown && risk.Level <= RiskLevel.Ok))
+        {
+            (alerts ??= []).Add(new TwinAlert
+            {
+                Host = host.Name, Pool = host.Pool, Kind = AlertKind.RiskChanged, PreviousRisk = previous, Risk = risk.Level,
+                Reason = risk.Reason, RaisedAt = now, Uptime = host.LastUptime,
+            });
+        }
+        for (var i = panicsBefore; i < host.Panics.Count; i++)
+        {
+            var panic = host.Panics[i];
+            (alerts ??= []).Add(new TwinAlert
+            {
+                Host = host.Name, Pool = host.Pool, Kind = AlertKind.Panic, PreviousRisk = previous, Risk = risk.Level,
+                Reason = risk.Reason, PanicMessage = panic.Message, RaisedAt = now, Uptime = panic.Uptime,
+            });
+        }
+        return alerts?.ToArray();
+    }
+
+    private void NoteNicSummary(TwinEvent e)
+    {
+        switch (e)
+        {
+            case NicDriver { Device: { } d } driver: Nic(d).Driver = driver.Driver; break;
+            case NicOffloads { Device: { } d, GenericReceiveOffload: { } gro }: Nic(d).Gro = gro; break;
+            case LinkMtu l: Nic(l.Device).Mtu = l.Mtu; break;
+            case PifFact { Device: { } d } pif when pif.Physical != false || pif.BondMasterOf is not null:
+                var nic = Nic(d);
+                nic.Mtu = pif.Mtu ?? nic.Mtu;
+                nic.GroOverride = pif.EthtoolGro;
+                break;
+        }
+    }
+
+    private NicSummaryFacts Nic(string device)
+    {
+        if (!state.State.Nics.TryGetValue(device, out var nic))
+            state.State.Nics[device] = nic = new NicSummaryFacts();
+        return nic;
+    }
+
+    private HostSummary Summarise(HostState host, RiskAssessment risk)
+    {
+        var nics = state.State.Nics.Values;
+        return new HostSummary
+        {
+            Name = host.Name,
+            Pool = host.Pool,
+            Risk = risk.Level,
+            RiskReason = risk.Reason,
+            XenServerRelease = host.XenServerRelease,
+            Drivers = nics.Select(n => n.Driver).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
+            GroOff = nics.Any(n => n.Gro == false || (n.Gro is null && n.GroOverride == "off")),
+            Mtus = nics.Select(n => n.Mtu).OfType<int>().Distinct().Order().ToArray(),
+            ExhaustionEvents = host.ExhaustionEvents,
+            Panics = host.Panics.Count,
+            LastUptime = host.LastUptime,
+        };
     }
 
     private static void Collect(ref Dictionary<string, List<TwinEvent>>? facts, string device, TwinEvent e)

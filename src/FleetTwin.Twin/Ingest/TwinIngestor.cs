@@ -49,6 +49,12 @@ public sealed class TwinIngestor
         _speed = speed;
     }
 
+    /// <summary>Events published so far, per host (what <see cref="IngestAsync"/> callers report).</summary>
+    public IReadOnlyDictionary<string, long> PublishedByHost => _hosts.ToDictionary(h => h.Key, h => h.Value.Published, StringComparer.Ordinal);
+
+    /// <summary>Events that named no host and were therefore not published.</summary>
+    public long EventsWithoutHost => _withoutHost;
+
     /// <summary>Reads and publishes files in order; <paramref name="progress"/> gets bytes read so far.</summary>
     public async Task<IngestReport> IngestFilesAsync(IReadOnlyList<string> paths, LogParserOptions options, IProgress<(string File, long Bytes, long Total)>? progress = null, CancellationToken cancellationToken = default)
     {

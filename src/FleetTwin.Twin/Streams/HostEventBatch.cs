@@ -23,4 +23,9 @@ public static class TwinStreams
     public const string PubSubStore = "PubSubStore";
 
     public static StreamId ForHost(string host) => StreamId.Create(HostEvents, host);
+
+    /// <summary>The fleet's alerts (one stream, key <c>fleet</c>), published by the alert log in sequence order.</summary>
+    public const string Alerts = "alerts";
+
+    public static StreamId FleetAlerts { get; } = StreamId.Create(Alerts, "fleet");
 }

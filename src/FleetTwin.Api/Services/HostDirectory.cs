@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using FleetTwin.Twin.Contracts;
+using FleetTwin.Twin.Grains;
+using Fleet = FleetTwin.Domain.Fleet;
+
+namespace FleetTwin.Api.Services;
+
+/// <summary>The host filters of ListHosts (null: not filtered).</summary>
+internal sealed record HostFilter(string? Pool, Fleet.RiskLevel? MinRisk, string? Driver, bool? GroOff, int? Mtu, string? Release)
+{
+    public bool Matches(HostSummary h) =>
+        (Pool is null || string.Equals(h.Pool, Pool, StringComparison.Ordinal))
+        && (MinRisk is null || h.Risk >= MinRisk)
+        && (Driver is null || Array.IndexOf(h.Drivers, Driver) >= 0)
+        && (GroOff is null || h.GroOff == GroOff)
+        && (Mtu is null || Array.IndexOf(h.Mtus, Mtu.Value) >= 0)
+        && (Release is null || string.Equals(h.XenServerRelease, Release, StringComparison.Ordinal));
+}
+
+/// <summary>
+/// This silo's copy of the host index, so a ListHosts of 10,000 hosts is one cheap grain call ("what changed since
+/// version V?", usually nothing) plus in-memory filtering, not 10,000 host grain calls. Refreshes are single-flight:
+/// concurrent requests share the one in progress. Filter results are memoised per snapshot, so a repeated filter
+/// costs a binary search for its page.
+/// </summary>
+internal sealed class HostDirectory(IGrainFactory grains)
+{
+    private readonly Lock _lock = new();
+    private Snapshot _snapshot = Snapshot.Empty;
+    private Task<Snapshot>? _refresh;
+
+    /// <summary>The index as of a refresh started no earlier than this call (or one already in flight).</summary>
+    public Task<Snapshot> CurrentAsync()
+    {
+        lock (_lock)
+        {
+            if (_refresh is { IsCompleted: false } running)
+                return running;
+            return _refresh = RefreshAsync(_snapshot);
+        }
+    }
+
+    private async Task<Snapshot> RefreshAsync(Snapshot current)
+    {
+        var delta = await grains.GetGrain<IHostIndexGrain>(FleetGrain.Key).GetChanges(current.Epoch, current.Version);
+        if (delta.Epoch == current.Epoch && delta.Changed.Length == 0)
+            return current;
+        var byName = delta.Epoch == current.Epoch
+            ? new Dictionary<string, HostSummary>(current.ByName, StringComparer.Ordinal)
+            : new Dictionary<string, HostSummary>(StringComparer.Ordinal);
+        foreach (var summary in delta.Changed)
+            byName[summary.Name] = summary;
+        var next = new Snapshot(delta.Epoch, delta.Version, byName);
+        lock (_lock)
+            _snapshot = next;
+        return next;
+    }
+
+    internal sealed class Snapshot(string? epoch, long version, Dictionary<string, HostSummary> byName)
+    {
+        public static Snapshot Empty { get; } = new(null, 0, new Dictionary<string, HostSummary>(StringComparer.Ordinal));
+
+        private const int MaxMemoisedFilters = 256;
+        private readonly ConcurrentDictionary<HostFilter, HostSummary[]> _matches = new();
+        private readonly ConcurrentDictionary<string, V1.HostSummary> _messages = new(StringComparer.Ordinal);
+
+        public string? Epoch { get; } = epoch;
+        public long Version { get; } = version;
+        public IReadOnlyDictionary<string, HostSummary> ByName { get; } = byName;
+        public HostSummary[] Sorted { get; } = byName.Values.OrderBy(h => h.Name, StringComparer.Ordinal).ToArray();
+
+        /// <summary>The API message of a summary, built once per snapshot (a page of 50 is then 50 look-ups, not 50 conversions).</summary>
+        public V1.HostSummary MessageOf(HostSummary summary) => _messages.GetOrAdd(summary.Name, static (_, s) => ProtoMapping.ToProto(s), summary);
+
+        /// <summary>Hosts matching <paramref name="filter"/>, sorted by name.</summary>
+        public HostSummary[] Matching(HostFilter filter)
+        {
+            if (_matches.TryGetValue(filter, out var found))
+                return found;
+            var result = Array.FindAll(Sorted, filter.Matches);
+            if (_matches.Count < MaxMemoisedFilters)
+                _matches.TryAdd(filter, result);
+            return result;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using FleetTwin.Api.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace FleetTwin.Cli.Commands;
+
+/// <summary>How the CLI's API verbs reach a running silo's gRPC endpoint, and how they report its errors (one line).</summary>
+internal static class ApiClient
+{
+    public const string DefaultEndpoint = "http://127.0.0.1:5000";
+
+    public static Option<string> EndpointOption() => new("--endpoint")
+    {
+        Description = "gRPC endpoint of the running silo (default: FLEETTWIN_ENDPOINT or " + DefaultEndpoint + ")",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLEETTWIN_ENDPOINT") is { Length: > 0 } e ? e : DefaultEndpoint,
+    };
+
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON (for scripts) instead of a table" };
+
+    /// <summary>A channel to <paramref name="endpoint"/>; throws <see cref="ArgumentException"/> for an address that is not http(s)://host:port.</summary>
+    public static GrpcChannel Open(string endpoint)
+    {
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            throw new ArgumentException($"--endpoint '{endpoint}': expected http://host:port (the silo prints its grpc address at start-up)");
+        return GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+    }
+
+    /// <summary>Runs an API verb: errors become one line on stderr and exit code 2 (bad input), 3 (not found) or 1.</summary>
+    public static async Task<int> RunAsync(string verb, string endpoint, TextWriter stderr, Func<GrpcChannel, Task<int>> action)
+    {
+        try
+        {
+            using var channel = Open(endpoint);
+            return await action(channel);
+        }
+        catch (ArgumentException error)
+        {
+            stderr.WriteLine($"fleettwin {verb}: {error.Message}");
+            return 2;
+        }
+        catch (RpcException error)
+        {
+            stderr.WriteLine($"fleettwin {verb}: {Describe(error, endpoint)}");
+            return error.StatusCode switch
+            {
+                StatusCode.InvalidArgument or StatusCode.ResourceExhausted => 2,
+                StatusCode.NotFound => 3,
+                _ => 1,
+            };
+        }
+    }
+
+    public static string Describe(RpcException error, string endpoint) => error.StatusCode switch
+    {
+        StatusCode.Unavailable => $"cannot reach the twin at {endpoint}: {error.Status.Detail} (start one with: dotnet run --project src/FleetTwin.Silo)",
+        StatusCode.DeadlineExceeded => $"the twin at {endpoint} did not answer in time: {error.Status.Detail}",
+        _ => $"{error.Status.Detail} ({error.StatusCode})",
+    };
+
+    public static string Risk(RiskLevel level) => level switch
+    {
+        RiskLevel.Unspecified => "-",
+        _ => level.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Plain aligned columns (no colour codes: the output is also read by scripts and pasted into tickets).</summary>
+    public static string Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        var all = rows.ToList();
+        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
+        var text = new StringBuilder();
+        void Line(IReadOnlyList<string> cells)
+        {
+            for (var i = 0; i < cells.Count; i++)
+                text.Append(i == cells.Count - 1 ? cells[i] : cells[i].PadRight(widths[i] + 2));
+            text.Append('\n');
+        }
+        Line(headers);
+        foreach (var row in all)
+            Line(row);
+        return text.ToString();
+    }
+
+    public static string Number(double? value, string format = "0.###") => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using FleetTwin.Api.V1;
+using Google.Protobuf;
+
+namespace FleetTwin.Cli.Commands;
+
+/// <summary>
+/// <c>fleettwin hosts [--pool P] [--risk warning] [--driver bnx2x] [--gro-off] [--mtu 9000] [--release 6.2] [--json]</c>:
+/// the twin's hosts from a running silo, every page of them.
+/// </summary>
+public static class HostsCommand
+{
+    public static Command Create() => Create(Console.Out, Console.Error);
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var pool = new Option<string?>("--pool") { Description = "Only this pool's hosts" };
+        var risk = new Option<string?>("--risk") { Description = "Risk at least: unknown, ok, latent, warning, critical" };
+        risk.AcceptOnlyFromAmong("unknown", "ok", "latent", "warning", "critical");
+        var driver = new Option<string?>("--driver") { Description = "Hosts with a NIC of this driver (bnx2x)" };
+        var groOff = new Option<bool>("--gro-off") { Description = "Hosts with a NIC whose GRO is off" };
+        var mtu = new Option<int?>("--mtu") { Description = "Hosts with a NIC of this MTU" };
+        var release = new Option<string?>("--release") { Description = "XenServer release (6.2)" };
+        var json = ApiClient.JsonOption();
+        var endpoint = ApiClient.EndpointOption();
+        var command = new Command("hosts", "List the running twin's hosts (filters combine)") { pool, risk, driver, groOff, mtu, release, json, endpoint };
+        command.SetAction((parse, ct) => ApiClient.RunAsync("hosts", parse.GetValue(endpoint)!, stderr, async channel =>
+        {
+            var client = new TwinService.TwinServiceClient(channel);
+            var request = new ListHostsRequest
+            {
+                Pool = parse.GetValue(pool) ?? "",
+                MinRisk = RiskOf(parse.GetValue(risk)),
+                Driver = parse.GetValue(driver) ?? "",
+                Mtu = parse.GetValue(mtu) ?? 0,
+                Release = parse.GetValue(release) ?? "",
+                PageSize = 1000,
+            };
+            if (parse.GetValue(groOff))
+                request.GroOff = true;
+            var hosts = new List<HostSummary>();
+            do
+            {
+                var page = await client.ListHostsAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: ct);
+                hosts.AddRange(page.Hosts);
+                request.PageToken = page.NextPageToken;
+            }
+            while (request.PageToken.Length > 0);
+
+            if (parse.GetValue(json))
+            {
+                stdout.WriteLine("[" + string.Join(",\n ", hosts.Select(h => JsonFormatter.Default.Format(h))) + "]");
+                return 0;
+            }
+            stdout.Write(ApiClient.Table(["HOST", "POOL", "RISK", "RELEASE", "DRIVERS", "GRO", "MTU", "EXHAUSTIONS", "PANICS"],
+                hosts.Select(h => (IReadOnlyList<string>)[h.Name, Or(h.Pool), ApiClient.Risk(h.Risk), Or(h.XenserverRelease),
+                    h.Drivers.Count == 0 ? "-" : string.Join(",", h.Drivers), h.GroOff ? "off" : "-",
+                    h.Mtus.Count == 0 ? "-" : string.Join(",", h.Mtus.Select(m => m.ToString(CultureInfo.InvariantCulture))),
+                    h.ExhaustionEvents.ToString(CultureInfo.InvariantCulture), h.Panics.ToString(CultureInfo.InvariantCulture)])));
+            stderr.WriteLine($"{hosts.Count} hosts");
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static RiskLevel RiskOf(string? level) => level switch
+    {
+        null => RiskLevel.Unspecified,
+        "unknown" => RiskLevel.Unknown,
+        "ok" => RiskLevel.Ok,
+        "latent" => RiskLevel.Latent,
+        "warning" => RiskLevel.Warning,
+        "critical" => RiskLevel.Critical,
+        _ => throw new ArgumentException($"--risk '{level}': expected unknown, ok, latent, warning or critical"),
+    };
+
+    internal static string Or(string value) => value.Length == 0 ? "-" : value;
+}

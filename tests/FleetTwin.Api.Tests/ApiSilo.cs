@@ -1,0 +1,130 @@
+using FleetTwin.Api.Hosting;
+using FleetTwin.Api.V1;
+using FleetTwin.Twin.Hosting;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FleetTwin.Api.Tests;
+
+/// <summary>
+/// A silo as the real one composes it (Orleans with the embedded configuration, <c>AddFleetTwinApi</c> /
+/// <c>MapFleetTwinApi</c>, Kestrel with an HTTP/1.1 and an h2c endpoint) on free loopback ports, in this process.
+/// </summary>
+public sealed class ApiSilo : IAsyncDisposable
+{
+    private ApiSilo(WebApplication app, GrpcEndpoint endpoint)
+    {
+        App = app;
+        Endpoint = endpoint.Url;
+        Channel = GrpcChannel.ForAddress(Endpoint);
+    }
+
+    public WebApplication App { get; }
+    public string Endpoint { get; }
+    public GrpcChannel Channel { get; }
+    public TwinService.TwinServiceClient Twin => new(Channel);
+    public IngestService.IngestServiceClient Ingest => new(Channel);
+    public AlertService.AlertServiceClient Alerts => new(Channel);
+    public PlanService.PlanServiceClient Plans => new(Channel);
+
+    public static async Task<ApiSilo> StartAsync(int? grpcPort = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Configuration["urls"] = $"http://127.0.0.1:{InProcessTwin.FreeLoopbackPort()}";
+        builder.Configuration[GrpcEndpoint.PortKey] = (grpcPort ?? InProcessTwin.FreeLoopbackPort()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var twin = new TwinClusterOptions
+        {
+            SiloPort = InProcessTwin.FreeLoopbackPort(),
+            GatewayPort = InProcessTwin.FreeLoopbackPort(),
+            ClusterId = "api-tests-" + Guid.NewGuid().ToString("N")[..8],
+            ServiceId = "api-tests",
+        };
+        builder.UseOrleans(silo => silo.AddFleetTwin(twin));
+        builder.Services.AddHealthChecks();
+        var endpoint = builder.AddFleetTwinApi(twin);
+        var app = builder.Build();
+        app.MapFleetTwinApi();
+        await app.StartAsync();
+        return new ApiSilo(app, endpoint);
+    }
+
+    /// <summary>Sends files through IngestService (one call each) and returns the answers.</summary>
+    public async Task<IngestResponse[]> IngestFilesAsync(string? hostHint, params string[] paths)
+    {
+        var answers = new List<IngestResponse>();
+        foreach (var path in paths)
+            answers.Add(await IngestLinesAsync(File.ReadAllLines(path), hostHint, Path.GetFileName(path)));
+        return [.. answers];
+    }
+
+    public async Task<IngestResponse> IngestLinesAsync(IEnumerable<string> lines, string? hostHint = null, string source = "test", int year = 2014)
+    {
+        using var call = Ingest.Ingest(deadline: DateTime.UtcNow.AddMinutes(1));
+        var message = new IngestRequest { HostHint = hostHint ?? "", SourceName = source, Year = year };
+        message.Lines.AddRange(lines);
+        await call.RequestStream.WriteAsync(message);
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+
+    private bool _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        Channel.Dispose();
+        await App.StopAsync(TimeSpan.FromSeconds(10));
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>One silo for the read-only specifications: the KB incident's host and its pool's xe/ethtool transcript.</summary>
+public sealed class KbSiloFixture : IAsyncLifetime
+{
+    public const string KbHost = "bn2-3c16-ix-4104";
+    public const string KbPool = "bn2-3c16";
+
+    public ApiSilo Silo { get; private set; } = null!;
+    public IngestResponse[] Ingested { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Silo = await ApiSilo.StartAsync();
+        Ingested = await Silo.IngestFilesAsync(KbHost, Golden.Path("kb-incident/kern.log"), Golden.Path("kb-incident/dom0.log"), Golden.Path("kb-pool/kb-pool-transcript.txt"));
+    }
+
+    public async Task DisposeAsync() => await Silo.DisposeAsync();
+}
+
+public static class Golden
+{
+    public static string Path(string relative) => System.IO.Path.Combine(AppContext.BaseDirectory, "Golden", relative);
+
+    /// <summary>The repository root (the folder holding FleetTwin.sln).</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "FleetTwin.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("FleetTwin.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+public static class Rpc
+{
+    /// <summary>The status of a call that must fail.</summary>
+    public static async Task<Status> FailureOf(Func<Task> call)
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(call);
+        return error.Status;
+    }
+}
