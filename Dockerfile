@@ -19,5 +19,5 @@ RUN printf '#!/bin/sh\nexec dotnet /app/cli/fleettwin.dll "$@"\n' > /usr/local/b
 USER app
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
     DOTNET_gcServer=1
-EXPOSE 8080 11111 30000
+EXPOSE 8080 5000 5514 5514/udp 11111 30000
 ENTRYPOINT ["dotnet", "/app/silo/fleettwin-silo.dll"]

@@ -68,6 +68,7 @@ public class ManifestTests
         Assert.Equal(SiloEndpoints.HttpPort, ports["http"]);
         Assert.Equal(defaults.SiloPort, ports["silo"]);
         Assert.Equal(defaults.GatewayPort, ports["gateway"]);
+        Assert.Equal(FleetTwin.Api.Hosting.GrpcEndpoint.DefaultPort, ports["grpc"]);
         var doors = new FleetTwin.FrontDoors.FrontDoorOptions();
         Assert.Equal(doors.SyslogTcpPort, ports["syslog-tcp"]);
         Assert.Equal(doors.SyslogUdpPort, ports["syslog-udp"]);
