@@ -19,7 +19,7 @@ namespace FleetTwin.Domain.Simulation;
 public sealed class HazardTable
 {
     /// <summary>Multipliers of the reference rate measured (the reference is the host's rate at scenario start).</summary>
-    public static readonly double[] Grid = [0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
+    public static readonly double[] Grid = [0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8];
 
     private HazardTable(double[] rates, HazardPoint[] points, double panicShare, int[] survivableSizes, int[] panicSizes)
     {
@@ -67,7 +67,7 @@ public sealed class HazardTable
     /// rate; after a panic the host reboots and the measurement goes on. Stops at the first
     /// level with no failure (failures only grow with the rate). Deterministic for the seed.
     /// </summary>
-    public static HazardTable Calibrate(HostModel host, double referenceHostRate, int seed, int warmupSeconds = 600, int windowSeconds = 3600)
+    public static HazardTable Calibrate(HostModel host, double referenceHostRate, int seed, int warmupSeconds = 300, int windowSeconds = 1800)
     {
         ArgumentNullException.ThrowIfNull(host);
         if (referenceHostRate <= 0)
@@ -107,8 +107,7 @@ public sealed class HazardTable
                     survivable.Add(bytes);
                 }
             }
-            // A level that panics faster than it warms up is measured over at most 8 windows of simulated time.
-            for (var second = 0L; measured < windowSeconds && second < 8L * (windowSeconds + warmupSeconds); second++)
+            for (var second = 0L; measured < windowSeconds; second++)
             {
                 for (var p = 0; p < perPort.Length; p++)
                     perPort[p] = rates[level] * host.Ports[p].Share * host.Ports[p].Bursts.FactorAt(second);
