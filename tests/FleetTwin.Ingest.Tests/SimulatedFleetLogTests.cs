@@ -29,13 +29,17 @@ public class SimulatedFleetLogTests
             vmStarts:
               steadyPerHostPerHour: 1
               bootBoostFactor: 1
-              bursts: [ { at: 2h, vmsPerHost: 4 }, { at: 4h, vmsPerHost: 4 }, { at: 6h, vmsPerHost: 4 }, { at: 8h, vmsPerHost: 4 } ]
+              bursts:
         """;
+
+    /// <summary>One more VM every half hour: the ramp the domain's KB physics tests use.</summary>
+    private static string Ramp() =>
+        string.Concat(Enumerable.Range(1, 31).Select(i => $"        - {{ at: {i * 30}m, vmsPerHost: 1 }}\n"));
 
     [Fact]
     public void The_parser_reads_back_every_record_of_a_simulated_host_and_the_backtest_scores_its_panics()
     {
-        var result = FleetSimulation.Run(ScenarioReader.Read(new StringReader(Scenario), "kb-host.yaml"));
+        var result = FleetSimulation.Run(ScenarioReader.Read(new StringReader(Scenario + "\n" + Ramp()), "kb-host.yaml"));
         var host = Assert.Single(result.Hosts);
         Assert.NotEmpty(host.Panics);
         var path = Path.Combine(Path.GetTempPath(), $"fleettwin-sim-{Guid.NewGuid():N}.kern.log");
