@@ -74,7 +74,7 @@ public static class FleetSimulation
     }
 
     /// <summary>The hosts' configuration as a pool spec describes it, with the traffic share of each port.</summary>
-    internal static HostModel ModelOf(PoolSpec pool, int? mtuOverride = null)
+    public static HostModel ModelOf(PoolSpec pool, int? mtuOverride = null)
     {
         var ports = new List<SimulatedPort>();
         foreach (var bond in pool.Bonds)
@@ -169,24 +169,8 @@ public static class FleetSimulation
         }
 
         /// <summary>The host's transmit rate (summed over ports) and, when asked, each port's rate.</summary>
-        internal double HostRate(HostModel model, double vms, double boost, bool bursts, long second, double[]? perPort, bool diurnal = true)
-        {
-            double total = 0;
-            for (var i = 0; i < model.Ports.Count; i++)
-            {
-                var port = model.Ports[i];
-                var network = Pool.Networks[port.NetworkIndex];
-                var rate = network.TxPacketsPerSecondPerVm * vms * port.Share * (network.Kind == TrafficKind.Storage ? boost : 1);
-                if (diurnal)
-                    rate *= network.Diurnal.FactorAt(second);
-                if (bursts)
-                    rate *= port.Bursts.FactorAt(second);
-                if (perPort is not null)
-                    perPort[i] = rate;
-                total += rate;
-            }
-            return total;
-        }
+        internal double HostRate(HostModel model, double vms, double boost, bool bursts, long second, double[]? perPort, bool diurnal = true) =>
+            Traffic.PortRates(Pool, model, vms, boost, bursts, second, perPort, diurnal);
 
         /// <summary>A host went down (panic or failure): HA restarts its VMs on the hosts that are up.</summary>
         internal void Restart(HostRun failed, double at)
@@ -504,5 +488,32 @@ public static class FleetSimulation
                 return int.Parse(message.AsSpan(at, end - at), System.Globalization.CultureInfo.InvariantCulture);
             }
         }
+    }
+}
+
+/// <summary>The traffic generators: what each port of a host transmits at a simulated second.</summary>
+public static class Traffic
+{
+    /// <summary>
+    /// Per port: the network's rate per VM x running VMs x the port's share of its bond x the VM-start boost (storage
+    /// networks) x the diurnal curve x the burst factor (when <paramref name="bursts"/>). Returns the host's total.
+    /// </summary>
+    public static double PortRates(PoolSpec pool, HostModel model, double vms, double boost, bool bursts, long second, double[]? perPort, bool diurnal = true)
+    {
+        double total = 0;
+        for (var i = 0; i < model.Ports.Count; i++)
+        {
+            var port = model.Ports[i];
+            var network = pool.Networks[port.NetworkIndex];
+            var rate = network.TxPacketsPerSecondPerVm * vms * port.Share * (network.Kind == TrafficKind.Storage ? boost : 1);
+            if (diurnal)
+                rate *= network.Diurnal.FactorAt(second);
+            if (bursts)
+                rate *= port.Bursts.FactorAt(second);
+            if (perPort is not null)
+                perPort[i] = rate;
+            total += rate;
+        }
+        return total;
     }
 }
