@@ -65,6 +65,14 @@ public sealed class TwinSimulation(IClusterClient client)
             generator = new MappingDemandGenerator(model, HostSeed.For(seed, $"boot{boots}"));
             await region.Boot(pool.SwiotlbMiB);
             events.Add(new KernelBoot { Host = host, Uptime = 0, KernelVersion = "2.6.32.43-0.4.1.xs1.8.0.853.170791xen", XenServerRelease = pool.Release, SourceFile = "simulation" });
+            // What `ethtool -i/-k`, `ip link` and /proc/cmdline would show: the twin's risk model needs the configuration.
+            events.Add(new Dom0CommandLine { Host = host, Uptime = 0, CommandLine = $"root=LABEL=root-xs ro swiotlb={pool.SwiotlbMiB}", Swiotlb = $"{pool.SwiotlbMiB}", SwiotlbSize = pool.SwiotlbMiB, SourceFile = "simulation" });
+            foreach (var port in model.Ports)
+            {
+                events.Add(new NicDriver { Host = host, Uptime = 0, Device = port.Nic.Device, Driver = port.Nic.Driver.Driver, BusInfo = port.Nic.BusId, SourceFile = "simulation" });
+                events.Add(new NicOffloads { Host = host, Uptime = 0, Device = port.Nic.Device, GenericReceiveOffload = port.Nic.GroOn, SourceFile = "simulation" });
+                events.Add(new LinkMtu { Host = host, Uptime = 0, Device = port.Nic.Device, Mtu = port.Nic.Mtu, State = "UP", SourceFile = "simulation" });
+            }
             generator.Boot(operations);
             await FlushAsync();
         }
