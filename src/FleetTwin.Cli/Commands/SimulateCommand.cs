@@ -116,7 +116,7 @@ public static class SimulateCommand
         var hostSeconds = baseline.HostSeconds + (with?.HostSeconds ?? 0);
         var wall = baseline.Wall + (with?.Wall ?? TimeSpan.Zero);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"speed: {hostSeconds / Math.Max(1e-9, wall.TotalSeconds):N0} simulated host-seconds per wall second ({wall.TotalSeconds:0.0} s wall for {runs} run(s), {cache.Count} configurations calibrated); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
+            $"speed: {hostSeconds / Math.Max(1e-9, wall.TotalSeconds):N0} simulated host-seconds per wall second ({wall.TotalSeconds:0.0} s wall for {runs} run(s) of {hostSeconds / runs:N0} host-seconds each; {cache.Count} configurations calibrated in {cache.CalibrationTime.TotalSeconds:0.0} s of it); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
         if (outDir is not null)
         {
             SimulationReport.WriteAll(outDir, baseline, with, summary);

@@ -25,6 +25,12 @@ public sealed record SimulationOptions
     /// <summary>Keep every kernel record (for kern.log files); counts are kept either way.</summary>
     public bool KeepRecords { get; init; } = true;
 
+    /// <summary>
+    /// Records kept per host at most (a host in a cascading pool logs hundreds of thousands): memory stays bounded;
+    /// counts, panics and occupancy stay exact; a truncated host's kern.log ends early (<see cref="HostOutcome.RecordsTruncated"/>).
+    /// </summary>
+    public int MaxRecordsPerHost { get; init; } = 5_000;
+
     public int OccupancySampleSeconds { get; init; } = 600;
 
     /// <summary>Calibrations to reuse across runs of the same scenario (baseline and with interventions).</summary>
@@ -224,7 +230,18 @@ public static class FleetSimulation
             public double Vms { get; set; }
             public bool IsUp => _downUntil < 0;
 
-            private bool Keep => _pool.Options.KeepRecords;
+            private bool Keep
+            {
+                get
+                {
+                    if (!_pool.Options.KeepRecords)
+                        return false;
+                    if (Outcome.Records.Count < _pool.Options.MaxRecordsPerHost)
+                        return true;
+                    Outcome.RecordsTruncated = true;
+                    return false;
+                }
+            }
 
             public void Boot(double at)
             {
@@ -281,6 +298,7 @@ public static class FleetSimulation
                 if (panic is not null)
                 {
                     Outcome.Panics.Add(panic);
+                    Outcome.ExhaustionsSinceLastPanic = 0;
                     if (Keep)
                         Outcome.Records.Add(new SimulatedRecord(at, panic.Uptime, SimulatedRecordKind.Panic, panic.Bytes, panic.BusId));
                 }
@@ -336,7 +354,11 @@ public static class FleetSimulation
                 var starts = Poisson(spec.SteadyPerHostPerHour * (to - from) / 3600.0);
                 for (var i = 0; i < starts; i++)
                     AddStart(from + _random.NextDouble() * (to - from));
-                _boostsUntil.RemoveAll(until => until <= from);
+                for (var i = _boostsUntil.Count - 1; i >= 0; i--)
+                {
+                    if (_boostsUntil[i] <= from)
+                        _boostsUntil.RemoveAt(i);
+                }
                 var boost = 1 + (spec.BootBoostFactor - 1) * _boostsUntil.Count;
                 if (_exact is not null)
                     StepExact(from, to, boost);
@@ -372,6 +394,7 @@ public static class FleetSimulation
                 if (bytes > SwiotlbGeometry.OverflowBufferBytes)
                     return;
                 Outcome.Exhaustions++;
+                Outcome.ExhaustionsSinceLastPanic++;
                 if (Keep)
                 {
                     var bus = record.Message[(record.Message.LastIndexOf(' ') + 1)..];
@@ -418,6 +441,7 @@ public static class FleetSimulation
                         return;
                     }
                     Outcome.Exhaustions++;
+                    Outcome.ExhaustionsSinceLastPanic++;
                     if (Keep)
                     {
                         var bytes = table.SurvivableSizes.Length > 0 ? table.SurvivableSizes[_random.Next(table.SurvivableSizes.Length)] : SwiotlbGeometry.OverflowBufferBytes;
@@ -455,8 +479,7 @@ public static class FleetSimulation
             public void Finish()
             {
                 var lastPanic = Outcome.Panics.Count > 0 ? Outcome.Panics[^1].Time : double.NegativeInfinity;
-                var failuresSincePanic = Outcome.Records.Any(r => r.Kind == SimulatedRecordKind.OutOfSpace && r.Time > lastPanic)
-                    || (!Keep && Outcome.Exhaustions > 0 && Outcome.Panics.Count == 0);
+                var failuresSincePanic = Outcome.ExhaustionsSinceLastPanic > 0;
                 Outcome.StandingRxShare = (_pending ?? _model).StandingRxShare;
                 Outcome.AtRisk = failuresSincePanic || Outcome.StandingRxShare >= 0.10;
             }

@@ -158,12 +158,23 @@ public sealed class HazardCache(int scenarioSeed)
 {
     private readonly ConcurrentDictionary<string, Lazy<HazardTable>> _tables = new(StringComparer.Ordinal);
 
+    private long _calibrationTicks;
+
     public int Count => _tables.Count;
+
+    /// <summary>Time spent calibrating, summed over threads (exact windows; the fleet steps are the rest).</summary>
+    public TimeSpan CalibrationTime => TimeSpan.FromTicks(Interlocked.Read(ref _calibrationTicks));
 
     /// <summary>The table of a configuration; its seed comes from the configuration key, not from which host asked first.</summary>
     public HazardTable For(HostModel host, double referenceHostRate)
     {
         var key = host.Key + "|" + referenceHostRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        return _tables.GetOrAdd(key, k => new Lazy<HazardTable>(() => HazardTable.Calibrate(host, referenceHostRate, HostSeed.For(scenarioSeed, k)))).Value;
+        return _tables.GetOrAdd(key, k => new Lazy<HazardTable>(() =>
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var table = HazardTable.Calibrate(host, referenceHostRate, HostSeed.For(scenarioSeed, k));
+            Interlocked.Add(ref _calibrationTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+            return table;
+        })).Value;
     }
 }

@@ -37,6 +37,11 @@ public sealed class HostOutcome(string name, string pool, int index, double stan
     public long VmStarts { get; internal set; }
     public List<SimulatedRecord> Records { get; } = [];
 
+    /// <summary>True when <see cref="Records"/> stopped at the run's per-host limit (counts are still exact).</summary>
+    public bool RecordsTruncated { get; internal set; }
+
+    internal long ExhaustionsSinceLastPanic { get; set; }
+
     /// <summary>Share of slabs in use, one sample per <see cref="SimulationResult.OccupancySampleSeconds"/> (0 while down).</summary>
     public List<float> Occupancy { get; } = [];
 
