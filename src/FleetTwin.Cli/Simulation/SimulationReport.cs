@@ -68,6 +68,8 @@ public static class SimulationReport
         var worst = Worst(main, 8);
         File.WriteAllText(Path.Combine(dir, "occupancy-worst-hosts.svg"), Charts.Occupancy(worst, main.OccupancySampleSeconds, main.Scenario.DurationSeconds));
         File.WriteAllText(Path.Combine(dir, "panics-per-day.svg"), Charts.PanicsPerDay(baseline.PanicsPerDay(), withInterventions?.PanicsPerDay()));
+        PngCharts.Occupancy(Path.Combine(dir, "occupancy-worst-hosts.png"), worst, main.OccupancySampleSeconds);
+        PngCharts.PanicsPerDay(Path.Combine(dir, "panics-per-day.png"), baseline.PanicsPerDay(), withInterventions?.PanicsPerDay());
         File.WriteAllText(Path.Combine(dir, "report.html"), Html(baseline, withInterventions, summary, worst, written));
     }
 
@@ -172,8 +174,8 @@ public static class SimulationReport
         html.Append(CultureInfo.InvariantCulture, $"<p>{baseline.Hosts.Count} hosts, {s.DurationSeconds / 86400:0.##} simulated days, seed {s.Seed}, {s.Engine.ToString().ToLowerInvariant()} engine; ");
         html.Append(CultureInfo.InvariantCulture, $"{baseline.HostSecondsPerWallSecond:N0} simulated host-seconds per wall second.</p>");
         html.Append("<h2>Summary</h2><pre>").Append(WebUtility.HtmlEncode(summary)).Append("</pre>");
-        html.Append("<h2>Panics per day, with vs without the interventions</h2><img src=\"panics-per-day.svg\" alt=\"panics per day\">");
-        html.Append("<h2>SWIOTLB occupancy of the worst hosts</h2><img src=\"occupancy-worst-hosts.svg\" alt=\"occupancy\"><ul>");
+        html.Append("<h2>Panics per day, with vs without the interventions</h2><img src=\"panics-per-day.png\" alt=\"panics per day\"> (<a href=\"panics-per-day.svg\">SVG</a>)");
+        html.Append("<h2>SWIOTLB occupancy of the worst hosts</h2><img src=\"occupancy-worst-hosts.png\" alt=\"occupancy\"> (<a href=\"occupancy-worst-hosts.svg\">SVG</a>)<ul>");
         foreach (var h in worst)
             html.Append(CultureInfo.InvariantCulture, $"<li>{WebUtility.HtmlEncode(h.Name)} ({WebUtility.HtmlEncode(h.Pool)}): {h.Panics.Count} panics, {h.Exhaustions} exhaustion records</li>");
         html.Append("</ul><h2>Files</h2><ul><li><a href=\"results.json\">results.json</a></li><li><a href=\"hosts.csv\">hosts.csv</a></li>");
