@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(HostCommand.Create());
         root.Subcommands.Add(WatchCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -57,9 +57,10 @@ public sealed class SwiotlbWorkloadRun
             Uptime++;
             // One burst a minute, a few seconds long: storage flushes, backups, a VM's disk copy.
             var burst = Uptime % 60 < 4 ? _workload.TxBurstFactor : 1.0;
+            var txRate = _workload.TxPacketsPerSecondPerPort * burst * (1 + _workload.TxGrowthPerHour * Uptime / 3600.0);
             foreach (var port in _ports)
             {
-                if (!StepPort(port, burst, onRecord))
+                if (!StepPort(port, txRate, onRecord))
                     break;
             }
             everySecond?.Invoke(Uptime, _region);
@@ -67,10 +68,42 @@ public sealed class SwiotlbWorkloadRun
         return _region.HasPanicked;
     }
 
-    private bool StepPort(PortState port, double burst, Action<SwiotlbRecord>? onRecord)
+    /// <summary>
+    /// Runs one simulated second with a transmit rate given per port (packets per second, bursts included), in the
+    /// order of <see cref="HostWorkload.Ports"/>: how the what-if simulations drive a host whose traffic comes from
+    /// their generators instead of the workload's own growth curve. Returns true if the host panicked.
+    /// </summary>
+    public bool RunSecond(ReadOnlySpan<double> txPacketsPerSecondPerPort, Action<SwiotlbRecord>? onRecord = null)
+    {
+        if (txPacketsPerSecondPerPort.Length != _ports.Length)
+            throw new ArgumentException($"{txPacketsPerSecondPerPort.Length} port rates for {_ports.Length} ports", nameof(txPacketsPerSecondPerPort));
+        if (_region.HasPanicked)
+            return true;
+        Uptime++;
+        for (var i = 0; i < _ports.Length; i++)
+        {
+            if (!StepPort(_ports[i], txPacketsPerSecondPerPort[i], onRecord))
+                break;
+        }
+        return _region.HasPanicked;
+    }
+
+    /// <summary>A reboot: the pool is emptied (<see cref="SwiotlbRegion.Reset"/>), uptime restarts at 0 and the RX rings are posted again.</summary>
+    public void Reboot(Action<SwiotlbRecord>? onRecord = null)
+    {
+        _region.Reset();
+        Uptime = 0;
+        foreach (var port in _ports)
+        {
+            port.RxHead = 0;
+            port.Tx.Clear();
+        }
+        Boot(onRecord);
+    }
+
+    private bool StepPort(PortState port, double txRate, Action<SwiotlbRecord>? onRecord)
     {
         var nic = port.Nic;
-        var txRate = _workload.TxPacketsPerSecondPerPort * burst * (1 + _workload.TxGrowthPerHour * Uptime / 3600.0);
         // Little's law: TX mappings outstanding = packet rate x time to completion.
         var inFlight = Math.Max(1, (int)(txRate * nic.Driver.TxCompletionMicroseconds / 1_000_000.0));
         var samples = _workload.SampledMappingsPerSecondPerPort;

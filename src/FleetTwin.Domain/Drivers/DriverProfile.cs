@@ -50,6 +50,14 @@ public sealed record DriverProfile
 
     public string? Confidence { get; init; }
 
+    /// <summary>
+    /// Share of failed TX mappings that are over the 32 KiB overflow buffer (so panic), when calibrated: the predictor
+    /// uses it instead of deriving the share from <see cref="TxLinearBytesMix"/>.
+    /// </summary>
+    public double? FailedMappingOverflowShare { get; init; }
+
+    public string? FailedMappingOverflowShareSource { get; init; }
+
     /// <summary>Bytes of one RX buffer mapping for <paramref name="mtu"/>.</summary>
     public int RxBufferBytes(int mtu) => mtu + RxBufferOverheadBytes;
 

@@ -134,11 +134,13 @@ public static class PanicPredictor
     /// <summary>
     /// Share of failing TX mappings over the overflow buffer, from a driver's TX size mix: the bands that bounce
     /// (over a page), each weighted by its mean length in slabs, because a longer mapping needs a longer free run and
-    /// so fails more often in a fragmented pool. For bnx2x it gives 0.054, close to the KB incident's 1 in 18.
+    /// so fails more often in a fragmented pool; a profile's calibrated FailedMappingOverflowShare wins (bnx2x: 1 in 18, the KB incident's).
     /// </summary>
     public static double OverflowShareOf(DriverProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
+        if (profile.FailedMappingOverflowShare is { } calibrated)
+            return calibrated;
         double over = 0, all = 0;
         foreach (var band in profile.TxLinearBytesMix)
         {
