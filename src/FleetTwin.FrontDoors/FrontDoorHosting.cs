@@ -42,8 +42,11 @@ public static class FrontDoorHosting
         return builder;
     }
 
-    /// <summary>Maps the HTTP doors and prints every door's address once the silo has started.</summary>
-    public static WebApplication MapFrontDoors(this WebApplication app)
+    /// <summary>
+    /// Maps the HTTP doors and prints every door's address once the silo has started. <paramref name="isHttp1Address"/>
+    /// leaves out server addresses that do not speak HTTP/1.1 (the silo's HTTP/2-only gRPC endpoint).
+    /// </summary>
+    public static WebApplication MapFrontDoors(this WebApplication app, Func<string, bool>? isHttp1Address = null)
     {
         var options = app.Services.GetRequiredService<IOptions<FrontDoorOptions>>().Value;
         var addresses = app.Services.GetRequiredService<FrontDoorAddresses>();
@@ -57,7 +60,7 @@ public static class FrontDoorHosting
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            foreach (var line in addresses.Describe(http))
+            foreach (var line in addresses.Describe(isHttp1Address is null ? http : http.Where(isHttp1Address)))
                 Console.WriteLine($"  {line}");
         });
         return app;

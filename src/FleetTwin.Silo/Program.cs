@@ -49,7 +49,7 @@ var app = builder.Build();
 app.MapPrometheusScrapingEndpoint(SiloEndpoints.MetricsPath);
 app.MapHealthChecks(SiloEndpoints.ReadyPath);
 app.MapGet(SiloEndpoints.LivePath, () => Results.Ok("live"));
-app.MapFrontDoors();
+app.MapFrontDoors(address => !grpc.Matches(address));
 app.MapFleetTwinApi();
 app.MapGet("/", () => Results.Text("FleetTwin silo: metrics at /metrics, health at /healthz/live and /healthz/ready\n"));
 
