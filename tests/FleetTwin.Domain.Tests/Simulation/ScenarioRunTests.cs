@@ -17,7 +17,7 @@ public class ScenarioRunTests
     [Fact]
     public void The_same_file_and_seed_give_the_same_results_on_one_thread_or_many()
     {
-        var scenario = ScenarioReader.ReadFile(Repo("scenarios", "mixed-fleet-200.yaml")) with { DurationSeconds = 6 * 3600 };
+        var scenario = ScenarioReader.ReadFile(Repo("docs", "scenarios", "mixed-fleet-200.yaml")) with { DurationSeconds = 6 * 3600 };
 
         var one = FleetSimulation.Run(scenario, new SimulationOptions { MaxDegreeOfParallelism = 1 });
         var many = FleetSimulation.Run(scenario, new SimulationOptions { MaxDegreeOfParallelism = 4 });
@@ -38,12 +38,12 @@ public class ScenarioRunTests
     [Fact]
     public void Every_example_scenario_reads()
     {
-        foreach (var file in Directory.GetFiles(Repo("scenarios"), "*.yaml").Concat(Directory.GetFiles(Repo("scenarios"), "*.json")))
+        foreach (var file in Directory.GetFiles(Repo("docs", "scenarios"), "*.yaml").Concat(Directory.GetFiles(Repo("docs", "scenarios"), "*.json")))
         {
             var scenario = ScenarioReader.ReadFile(file);
             Assert.True(scenario.HostCount > 0, file);
         }
-        Assert.True(ScenarioReader.ReadFile(Repo("scenarios", "fleet-10000.yaml")).HostCount >= 9_900);
+        Assert.True(ScenarioReader.ReadFile(Repo("docs", "scenarios", "fleet-10000.yaml")).HostCount >= 9_900);
     }
 
     [Fact]
