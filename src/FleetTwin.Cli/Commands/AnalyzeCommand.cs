@@ -20,8 +20,8 @@ public static class AnalyzeCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var files = new Argument<string[]>("FILE") { Description = "Log or command-output files; '-' reads standard input", Arity = ArgumentArity.OneOrMore };
-        var host = new Option<string?>("--host") { Description = "Host name for records that carry none; a syslog header's host always wins" };
-        var year = new Option<int?>("--year") { Description = "Year of the first syslog record (default: the file's modification time)" };
+        var host = InputOptions.Host();
+        var year = InputOptions.Year();
         var json = new Option<bool>("--json") { Description = "Print the twin's view as JSON" };
         var command = new Command("analyze", "Replay files into an in-process twin and print what it learned per host")
         {

@@ -19,8 +19,8 @@ public static class BacktestCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var files = new Argument<string[]>("FILE") { Description = "Kernel logs, console logs and xe/ethtool output to replay.", Arity = ArgumentArity.ZeroOrMore };
-        var host = new Option<string?>("--host") { Description = "Host name for records that carry none (crash consoles, dmesg)." };
-        var year = new Option<int?>("--year") { Description = "Year of the first syslog record (syslog prints none)." };
+        var host = InputOptions.Host();
+        var year = InputOptions.Year();
         var json = new Option<bool>("--json") { Description = "The score as JSON: panics with lead times, false_alarms, missed_panics, host_days." };
         var command = new Command("backtest", "Replay logs through the panic predictor and score it against the panics that really happened.");
         command.Arguments.Add(files);

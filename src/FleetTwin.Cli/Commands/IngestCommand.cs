@@ -21,8 +21,8 @@ public static class IngestCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var files = new Argument<string[]>("FILE") { Description = "Log or command-output files; '-' reads standard input", Arity = ArgumentArity.OneOrMore };
-        var host = new Option<string?>("--host") { Description = "Host name for records that carry none; a syslog header's host always wins" };
-        var year = new Option<int?>("--year") { Description = "Year of the first syslog record (default: the file's modification time)" };
+        var host = InputOptions.Host();
+        var year = InputOptions.Year();
         var format = new Option<string>("--format") { Description = "Format hint (advisory: each record's format is recognised)", DefaultValueFactory = _ => "auto" };
         var json = ApiClient.JsonOption();
         var endpoint = ApiClient.EndpointOption();

@@ -29,14 +29,8 @@ public static class ParseCommand
             Description = "Log or command-output files to read; '-' reads standard input.",
             Arity = ArgumentArity.OneOrMore,
         };
-        var host = new Option<string?>("--host")
-        {
-            Description = "Host name for records that carry none (crash-dump consoles, dmesg); a syslog header's host always wins.",
-        };
-        var year = new Option<int?>("--year")
-        {
-            Description = "Year of the first syslog record (syslog prints none); default: the file's modification time.",
-        };
+        var host = InputOptions.Host();
+        var year = InputOptions.Year();
         var json = new Option<bool>("--json")
         {
             Description = "One JSON object per event on stdout.",

@@ -26,8 +26,8 @@ public static class PlanCommand
         var format = new Option<string>("--format") { Description = "text, json or script (bash for the pool master, dry-run unless --apply).", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "script");
         var delay = new Option<bool>("--swiotlb-delay") { Description = "Add swiotlb=128 on hosts with a smaller pool: a delay, not a fix." };
-        var host = new Option<string?>("--host") { Description = "Host name for records that carry none." };
-        var year = new Option<int?>("--year") { Description = "Year of the first syslog record." };
+        var host = InputOptions.Host();
+        var year = InputOptions.Year();
         var endpoint = Commands.ApiClient.EndpointOption();
         var command = new Command("plan", "Plan the rolling GRO change of a pool: per PIF commands, prerequisites, evacuation, reboot order, verification.");
         command.Arguments.Add(files);

@@ -15,8 +15,8 @@ public static class ReplayCommand
     public static Command Create()
     {
         var files = new Argument<string[]>("FILE") { Description = "Log or command-output files; '-' reads standard input", Arity = ArgumentArity.OneOrMore };
-        var host = new Option<string?>("--host") { Description = "Host name for records that carry none; a syslog header's host always wins" };
-        var year = new Option<int?>("--year") { Description = "Year of the first syslog record (default: the file's modification time)" };
+        var host = InputOptions.Host();
+        var year = InputOptions.Year();
         var speed = new Option<double?>("--speed") { Description = "Replay at N times the log's own pace (e.g. 60: an hour of log per minute)" };
         var fast = new Option<bool>("--as-fast-as-possible") { Description = "Replay without pacing (the default)" };
         var gateway = TwinConnection.GatewayPort();

@@ -61,23 +61,29 @@ public static class LogReader
     /// </summary>
     public static IngestStatistics ReadFile(string path, ITwinEventSink sink, LogParserOptions options)
     {
+        using var stream = OpenFile(path, options, out var effective);
+        return Read(stream, sink, effective);
+    }
+
+    /// <summary>
+    /// Opens a log file for reading (shared, so a file still being written can be read) and returns the options to
+    /// parse it with: the path as source name and, unless a year or reference time was given, the file's modification
+    /// time for syslog's missing year. Throws <see cref="LogSourceException"/> naming the file when it cannot be opened.
+    /// </summary>
+    public static FileStream OpenFile(string path, LogParserOptions options, out LogParserOptions effective, bool asynchronous = false)
+    {
         FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, ChunkSize);
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, ChunkSize, asynchronous);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new LogSourceException(path, $"cannot read '{path}': {error.Message}", error);
         }
-        using (stream)
-        {
-            var effective = options with { SourceName = path };
-            if (effective.Year is null && effective.ReferenceTime is null)
-            {
-                effective = effective with { ReferenceTime = File.GetLastWriteTimeUtc(path) };
-            }
-            return Read(stream, sink, effective);
-        }
+        effective = options with { SourceName = path };
+        if (effective.Year is null && effective.ReferenceTime is null)
+            effective = effective with { ReferenceTime = File.GetLastWriteTimeUtc(path) };
+        return stream;
     }
 }

@@ -41,11 +41,7 @@ public sealed class FleetGrain([PersistentState("fleet", TwinStorage.Name)] IPer
 {
     public const string Key = "fleet";
 
-    public async Task RegisterHost(string host)
-    {
-        if (state.State.Hosts.Add(host))
-            await state.WriteStateAsync();
-    }
+    public Task RegisterHost(string host) => RegisterHosts([host]);
 
     public async Task RegisterHosts(string[] hosts)
     {

@@ -70,17 +70,8 @@ public sealed class TwinIngestor
             }
             else
             {
-                try
-                {
-                    stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
-                    total = stream.Length;
-                }
-                catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-                {
-                    throw new LogSourceException(path, $"cannot read '{path}': {error.Message}", error);
-                }
-                if (effective.Year is null && effective.ReferenceTime is null)
-                    effective = effective with { ReferenceTime = File.GetLastWriteTimeUtc(path) };
+                stream = LogReader.OpenFile(path, options, out effective, asynchronous: true);
+                total = stream.Length;
             }
             await using (stream)
                 files.Add(await IngestAsync(stream, effective, bytes => progress?.Report((path, bytes, total)), cancellationToken));
