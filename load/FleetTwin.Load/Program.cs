@@ -27,6 +27,7 @@ replay.SetAction(async (parse, ct) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"synthetic log: {hosts} hosts, {lines} lines, {log.Length / 1024.0 / 1024.0:0.0} MiB"));
     using var twin = await InProcessTwin.StartAsync(ct);
     var ingestor = new TwinIngestor(twin.Client(), batchSize: parse.GetValue(batchOption));
+    var gc = GcFigures.Now();
     var clock = Stopwatch.StartNew();
     var stats = await ingestor.IngestAsync(new MemoryStream(log), new LogParserOptions { SourceName = "synthetic", Year = 2014 }, cancellationToken: ct);
     var published = clock.Elapsed;
@@ -36,6 +37,7 @@ replay.SetAction(async (parse, ct) =>
         $"events {stats.Events}, published in {published.TotalSeconds:0.00} s, all applied after {applied.TotalSeconds:0.00} s"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"end-to-end: {stats.LinesRead / applied.TotalSeconds:0} lines/s, {stats.Events / applied.TotalSeconds:0} events/s"));
+    Console.WriteLine(GcFigures.Now().Since(gc, applied));
     await twin.StopAsync(CancellationToken.None);
 });
 

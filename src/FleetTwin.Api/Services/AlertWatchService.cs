@@ -34,7 +34,7 @@ internal sealed class AlertHub(IClusterClient client)
         _watchers[channel] = 0;
         Task<StreamSubscriptionHandle<TwinAlert>> subscription;
         lock (_lock)
-            subscription = _subscription ??= client.GetStreamProvider(TwinStreams.Provider).GetStream<TwinAlert>(TwinStreams.FleetAlerts).SubscribeAsync(OnAlertsAsync);
+            subscription = _subscription ??= client.GetStreamProvider(TwinStreams.AlertProvider).GetStream<TwinAlert>(TwinStreams.FleetAlerts).SubscribeAsync(OnAlertsAsync);
         await subscription;
         return channel;
     }

@@ -122,7 +122,7 @@ public sealed class AlertLogGrain([PersistentState("alert-log", TwinStorage.Name
         if (state.State.Kept.Count > AlertLogLimits.Kept)
             state.State.Kept.RemoveRange(0, state.State.Kept.Count - AlertLogLimits.Kept);
         await state.WriteStateAsync();
-        var stream = this.GetStreamProvider(TwinStreams.Provider).GetStream<TwinAlert>(TwinStreams.FleetAlerts);
+        var stream = this.GetStreamProvider(TwinStreams.AlertProvider).GetStream<TwinAlert>(TwinStreams.FleetAlerts);
         foreach (var alert in numbered)
             await stream.OnNextAsync(alert);
     }
