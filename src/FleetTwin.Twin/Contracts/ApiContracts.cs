@@ -98,6 +98,11 @@ public sealed record AlertBacklog(
 /// </summary>
 public interface IAlertLogGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// Numbers, persists and publishes the alerts; completes once they are durable. Interleaves with other appends so
+    /// that appends arriving while a write is in flight are committed together by the next write (group commit).
+    /// </summary>
+    [Orleans.Concurrency.AlwaysInterleave]
     Task Append(TwinAlert[] alerts);
 
     /// <summary>Alerts with a sequence above <paramref name="afterSequence"/> of log <paramref name="epoch"/> (all kept ones when the epoch is another log's).</summary>

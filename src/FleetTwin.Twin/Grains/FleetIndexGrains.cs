@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using FleetTwin.Domain.Events;
 using FleetTwin.Domain.Fleet;
 using FleetTwin.Twin.Contracts;
@@ -39,7 +41,17 @@ public abstract class CoalescedWriteGrain<TState> : Grain where TState : class, 
         {
             _pending.Dispose();
             _pending = null;
-            await _state.WriteStateAsync(cancellationToken);
+            try
+            {
+                await _state.WriteStateAsync(cancellationToken);
+            }
+            catch (Exception error) when (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+            {
+                // The embedded default's memory storage lives in grains that are already gone when the silo stops (and
+                // loses everything anyway); Redis storage is still there. Say so instead of failing the shutdown.
+                ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(GetType())
+                    .LogWarning("{Grain}: last changes not persisted while the silo shut down: {Error}", GetType().Name, error.Message);
+            }
         }
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
@@ -97,9 +109,21 @@ public sealed class AlertLogState
 /// The alert log (key <c>fleet</c>). Persists before publishing, so an alert a client saw is one a reconnecting client
 /// can be given again after a restart (with Redis storage; the embedded default starts a new log, which the epoch in
 /// the resume token reveals).
+/// <para>
+/// Writes are group commits: the state holds up to <see cref="AlertLogLimits.Kept"/> alerts and is written whole, so
+/// a write per append made a fleet coming on line (every host announcing its first risk level) cost O(alerts²).
+/// Appends arriving while a write is in flight wait for the next write, which takes all of them.
+/// </para>
 /// </summary>
 public sealed class AlertLogGrain([PersistentState("alert-log", TwinStorage.Name)] IPersistentState<AlertLogState> state) : Grain, IAlertLogGrain
 {
+    private List<TwinAlert>? _waiting;
+    private TaskCompletionSource? _nextCommit;
+    private Task? _committing;
+
+    /// <summary>The last sequence number known to be in storage; <see cref="Since"/> never hands out later ones.</summary>
+    private long _durableSequence;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State.Epoch.Length == 0)
@@ -107,24 +131,67 @@ public sealed class AlertLogGrain([PersistentState("alert-log", TwinStorage.Name
             state.State.Epoch = Guid.NewGuid().ToString("N");
             await state.WriteStateAsync(cancellationToken);
         }
+        _durableSequence = state.State.LastSequence;
         await base.OnActivateAsync(cancellationToken);
     }
 
-    public async Task Append(TwinAlert[] alerts)
+    public Task Append(TwinAlert[] alerts)
     {
         ArgumentNullException.ThrowIfNull(alerts);
         if (alerts.Length == 0)
-            return;
-        var numbered = new TwinAlert[alerts.Length];
-        for (var i = 0; i < alerts.Length; i++)
-            numbered[i] = alerts[i] with { Sequence = ++state.State.LastSequence };
-        state.State.Kept.AddRange(numbered);
-        if (state.State.Kept.Count > AlertLogLimits.Kept)
-            state.State.Kept.RemoveRange(0, state.State.Kept.Count - AlertLogLimits.Kept);
-        await state.WriteStateAsync();
-        var stream = this.GetStreamProvider(TwinStreams.AlertProvider).GetStream<TwinAlert>(TwinStreams.FleetAlerts);
-        foreach (var alert in numbered)
-            await stream.OnNextAsync(alert);
+            return Task.CompletedTask;
+        (_waiting ??= []).AddRange(alerts);
+        _nextCommit ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var committed = _nextCommit.Task;
+        if (_committing is null or { IsCompleted: true })
+            _committing = CommitWaitingAsync();
+        return committed;
+    }
+
+    private async Task CommitWaitingAsync()
+    {
+        while (_waiting is { Count: > 0 } waiting)
+        {
+            var commit = _nextCommit!;
+            _waiting = null;
+            _nextCommit = null;
+            var s = state.State;
+            var sequenceBefore = s.LastSequence;
+            var numbered = new TwinAlert[waiting.Count];
+            for (var i = 0; i < numbered.Length; i++)
+                numbered[i] = waiting[i] with { Sequence = ++s.LastSequence };
+            s.Kept.AddRange(numbered);
+            var pruned = s.Kept.Count > AlertLogLimits.Kept ? s.Kept.GetRange(0, s.Kept.Count - AlertLogLimits.Kept) : null;
+            if (pruned is not null)
+                s.Kept.RemoveRange(0, pruned.Count);
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch (Exception error)
+            {
+                // Not durable, so not numbered: undo, and let every append of this commit see the failure.
+                s.Kept.RemoveRange(s.Kept.Count - numbered.Length, numbered.Length);
+                if (pruned is not null)
+                    s.Kept.InsertRange(0, pruned);
+                s.LastSequence = sequenceBefore;
+                commit.SetException(error);
+                continue;
+            }
+            _durableSequence = s.LastSequence;
+            try
+            {
+                var stream = this.GetStreamProvider(TwinStreams.AlertProvider).GetStream<TwinAlert>(TwinStreams.FleetAlerts);
+                foreach (var alert in numbered)
+                    await stream.OnNextAsync(alert);
+                commit.SetResult();
+            }
+            catch (Exception error)
+            {
+                // Durable but not all published: watchers catch up from the log with their resume token.
+                commit.SetException(error);
+            }
+        }
     }
 
     public Task<AlertBacklog> Since(string? epoch, long afterSequence)
@@ -132,11 +199,11 @@ public sealed class AlertLogGrain([PersistentState("alert-log", TwinStorage.Name
         var s = state.State;
         var sameLog = epoch == s.Epoch;
         var after = sameLog ? afterSequence : 0;
-        var alerts = s.Kept.Where(a => a.Sequence > after).ToArray();
-        var oldestKept = s.Kept.Count > 0 ? s.Kept[0].Sequence : s.LastSequence + 1;
+        var alerts = s.Kept.Where(a => a.Sequence > after && a.Sequence <= _durableSequence).ToArray();
+        var oldestKept = s.Kept.Count > 0 ? s.Kept[0].Sequence : _durableSequence + 1;
         // A gap: the caller's token is from another log (e.g. the embedded silo restarted), or alerts after it were pruned.
         var gap = (epoch is not null && !sameLog) || after + 1 < oldestKept;
-        return Task.FromResult(new AlertBacklog(s.Epoch, s.LastSequence, alerts, gap));
+        return Task.FromResult(new AlertBacklog(s.Epoch, _durableSequence, alerts, gap));
     }
 }
 
