@@ -65,7 +65,7 @@ internal static class ProtoMapping
             AppliedEvents = v.AppliedEvents,
             DuplicateRecords = v.DuplicateRecords,
             ResidentVms = v.ResidentVms,
-            VmStarts = v.VmStarts.Length,
+            VmStarts = (int)Math.Min(v.VmStartEvents, int.MaxValue),
         };
         if (v.SwiotlbMiB is { } mib) m.SwiotlbMib = mib;
         if (v.FirstExhaustionUptime is { } first) m.FirstExhaustionUptime = first;

@@ -20,6 +20,12 @@ public sealed class HostState
     /// <summary>Exhaustion records kept individually for the predictor (counts stay exact beyond this).</summary>
     public const int KeptExhaustionRecords = 256;
 
+    /// <summary>
+    /// VM starts kept individually (the latest; <see cref="VmStartEvents"/> counts all): a host's state is persisted
+    /// after every batch, and a long-lived host starts VMs without end.
+    /// </summary>
+    public const int KeptVmStartRecords = 256;
+
     public string Name { get; set; } = "";
     public string? Uuid { get; set; }
     public string? Pool { get; set; }
@@ -45,6 +51,7 @@ public sealed class HostState
     public List<ExhaustionRecord> Exhaustions { get; set; } = [];
     public List<PanicRecord> Panics { get; set; } = [];
     public List<VmRunRecord> VmStarts { get; set; } = [];
+    public long VmStartEvents { get; set; }
     public int VmStops { get; set; }
 
     /// <summary>NIC device name (eth4) -> PCI bus id (0000:04:00.0), from ethtool -i.</summary>
@@ -74,8 +81,7 @@ public sealed class HostState
     public bool Apply(TwinEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var key = RecordKey(e);
-        if (key is not null && !Remember(key))
+        if (RecordFingerprint(e) is { } fingerprint && !Remember(fingerprint))
         {
             DuplicateRecords++;
             return false;
@@ -93,7 +99,7 @@ public sealed class HostState
             case KernelBoot b: ApplyBoot(b); break;
             case LogDaemonRestart: LogDaemonRestarts++; break;
             case Dom0CommandLine c: ApplyCommandLine(c); break;
-            case VmStarted v: VmStarts.Add(new VmRunRecord(v.Domid, v.Uptime, v.Time, v.Evidence)); break;
+            case VmStarted v: ApplyVmStart(v); break;
             case VmStopped: VmStops++; break;
             case NicDriver d:
                 if (d.Device is not null)
@@ -141,6 +147,14 @@ public sealed class HostState
         Exhaustions.Insert(at, record);
         if (Exhaustions.Count > KeptExhaustionRecords)
             Exhaustions.RemoveAt(0);
+    }
+
+    private void ApplyVmStart(VmStarted v)
+    {
+        VmStartEvents++;
+        VmStarts.Add(new VmRunRecord(v.Domid, v.Uptime, v.Time, v.Evidence));
+        if (VmStarts.Count > KeptVmStartRecords)
+            VmStarts.RemoveAt(0);
     }
 
     private void ApplyPanic(KernelPanic p)
@@ -230,34 +244,37 @@ public sealed class HostState
     }
 
     /// <summary>
-    /// Identity of a log record for de-duplication: the same kind of record at the same uptime (microseconds, as
-    /// printk prints it) with the same content is the same record, whichever file it came from.
-    /// Facts from command output are idempotent updates and need no key.
+    /// Identity of a log record for de-duplication, as a 64-bit fingerprint (FNV-1a): the same kind of record at the
+    /// same uptime (microseconds, as printk prints it; else the wall-clock millisecond) with the same content is the
+    /// same record, whichever file it came from. Facts from command output are idempotent updates and need no key.
+    /// Hashed field by field, without building a key string: this runs for every record the twin applies.
     /// </summary>
-    private static string? RecordKey(TwinEvent e)
+    private static ulong? RecordFingerprint(TwinEvent e)
     {
-        var when = e.Uptime is { } u
-            ? ((long)Math.Round(u * 1_000_000)).ToString(CultureInfo.InvariantCulture)
-            : e.Time?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        if (when is null)
+        long when;
+        if (e.Uptime is { } u)
+            when = (long)Math.Round(u * 1_000_000);
+        else if (e.Time is { } t)
+            when = t.ToUnixTimeMilliseconds();
+        else
             return null;
+        var key = Fnv1a64.Start;
         return e switch
         {
-            SwiotlbExhausted x => $"x|{when}|{x.Bytes}|{x.Device}",
-            KernelPanic p => $"p|{when}|{p.Message}",
-            KernelBoot b => $"b|{b.Time?.ToUnixTimeSeconds()}|{when}|{b.KernelVersion}",
-            VmStarted v => $"vs|{when}|{v.Domid}",
-            VmStopped v => $"vx|{when}|{v.Domid}",
-            LogDaemonRestart d => $"d|{e.Time?.ToUnixTimeSeconds()}|{d.Daemon}",
+            SwiotlbExhausted x => key.Add('x').Add(when).Add(x.Bytes).Add(x.Device).Hash,
+            KernelPanic p => key.Add('p').Add(when).Add(p.Message).Hash,
+            KernelBoot b => key.Add('b').Add(b.Time?.ToUnixTimeSeconds() ?? long.MinValue).Add(when).Add(b.KernelVersion).Hash,
+            VmStarted v => key.Add('s').Add(when).Add(v.Domid).Hash,
+            VmStopped v => key.Add('t').Add(when).Add(v.Domid).Hash,
+            LogDaemonRestart d => key.Add('d').Add(e.Time?.ToUnixTimeSeconds() ?? long.MinValue).Add(d.Daemon).Hash,
             _ => null,
         };
     }
 
-    private bool Remember(string key)
+    private bool Remember(ulong fingerprint)
     {
         // A fingerprint instead of the key keeps a host's memory and persisted state small; 64 bits make a collision
         // among a few thousand remembered records vanishingly unlikely (~1e-13).
-        var fingerprint = Fnv1a64(key);
         if (_keys is null)
         {
             var stored = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(RecentRecordFingerprints);
@@ -291,16 +308,6 @@ public sealed class HostState
         _fingerprintsDirty = false;
     }
 
-    private static ulong Fnv1a64(string text)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in text)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-        return hash;
-    }
-
     private static int Compare(double? a, double? b) => (a ?? double.MinValue).CompareTo(b ?? double.MinValue);
 }
 
@@ -328,3 +335,39 @@ public sealed record PanicRecord(
 
 /// <summary>One start of a guest domain on the host.</summary>
 public sealed record VmRunRecord(int Domid, double? Uptime, DateTimeOffset? Time, string Evidence);
+
+/// <summary>
+/// 64-bit FNV-1a over a record's identifying fields, as an immutable value (each Add returns the extended hash).
+/// Stable across processes: the fingerprints are persisted.
+/// </summary>
+internal readonly struct Fnv1a64
+{
+    private const ulong Offset = 14695981039346656037UL;
+    private const ulong Prime = 1099511628211UL;
+    private readonly ulong _hash;
+
+    private Fnv1a64(ulong hash) => _hash = hash;
+
+    public static Fnv1a64 Start => new(Offset);
+
+    public ulong Hash => _hash;
+
+    public Fnv1a64 Add(char c) => new((_hash ^ c) * Prime);
+
+    public Fnv1a64 Add(long value)
+    {
+        var hash = _hash;
+        for (var i = 0; i < 8; i++, value >>= 8)
+            hash = (hash ^ (byte)value) * Prime;
+        return new(hash);
+    }
+
+    public Fnv1a64 Add(string? text)
+    {
+        // The length first, so that ("ab", "c") and ("a", "bc") differ; null and "" are the same record content.
+        var hash = Add((long)(text?.Length ?? 0))._hash;
+        foreach (var c in text.AsSpan())
+            hash = (hash ^ c) * Prime;
+        return new(hash);
+    }
+}

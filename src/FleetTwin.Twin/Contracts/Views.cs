@@ -28,6 +28,9 @@ public sealed record HostView
     [Id(21)] public long? MemoryTotalBytes { get; init; }
     [Id(22)] public long? MemoryFreeBytes { get; init; }
     [Id(23)] public int ResidentVms { get; init; }
+
+    /// <summary>All VM starts applied (<see cref="VmStarts"/> lists the latest ones only).</summary>
+    [Id(24)] public long VmStartEvents { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("fleettwin.device-exhaustion-view.v1")]

@@ -27,6 +27,7 @@ internal static class HostViews
             Devices = devices,
             Panics = host.Panics.Select(p => new PanicView(p.Uptime, p.Time, p.Message, p.Comm, p.Pid, p.Trace, p.CauseBytes, p.CauseDevice, p.CauseDirection, p.Via)).ToArray(),
             VmStarts = host.VmStarts.Select(v => new VmStartView(v.Domid, v.Uptime, v.Time)).ToArray(),
+            VmStartEvents = host.VmStartEvents,
             Nics = nics,
             Bonds = [.. host.Bonds],
             SwiotlbMiB = host.SwiotlbMiB,

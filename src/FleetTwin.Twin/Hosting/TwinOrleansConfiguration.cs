@@ -120,7 +120,7 @@ public static class TwinOrleansConfiguration
         // written after every batch, and the JSON default was the largest single cost of a replay.
         // Orleans registers its JSON serializer first, so this replaces rather than tries to add (a TryAdd here left the
         // memory and Redis storage on Newtonsoft JSON: a fifth of a replay's CPU).
-        services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>());
+        services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer, TwinGrainStorageSerializer>());
         return services;
     }
 }

@@ -1,0 +1,113 @@
+using FleetTwin.Domain.Events;
+using FleetTwin.Domain.Fleet;
+
+namespace FleetTwin.Domain.Tests.Fleet;
+
+/// <summary>
+/// A host's state as the twin keeps it: overlapping logs of the same host (kern.log and the crash console's dom0.log)
+/// are merged record by record, and what is kept per host stays bounded however long the host lives.
+/// </summary>
+public class HostStateTests
+{
+    private static SwiotlbExhausted Exhaustion(double uptime, long bytes = 30714, string device = "0000:04:00.1", string file = "kern.log") => new()
+    {
+        Host = "bn2-3c16-ix-4104", Uptime = uptime, SourceFile = file, Bytes = bytes, Device = device,
+    };
+
+    [Fact]
+    public void The_same_record_read_from_two_files_is_applied_once()
+    {
+        var host = new HostState { Name = "bn2-3c16-ix-4104" };
+
+        Assert.True(host.Apply(Exhaustion(2777545.972710, file: "kern.log")));
+        Assert.False(host.Apply(Exhaustion(2777545.972710, file: "dom0.log")));
+
+        Assert.Equal(1, host.ExhaustionEvents);
+        Assert.Equal(1, host.DuplicateRecords);
+    }
+
+    [Theory]
+    [InlineData(2777545.972711, 30714, "0000:04:00.1")] // a microsecond later
+    [InlineData(2777545.972710, 30715, "0000:04:00.1")] // another size
+    [InlineData(2777545.972710, 30714, "0000:04:00.0")] // the bond's other port
+    public void Records_differing_in_uptime_size_or_device_are_different_records(double uptime, long bytes, string device)
+    {
+        var host = new HostState();
+        host.Apply(Exhaustion(2777545.972710));
+
+        Assert.True(host.Apply(Exhaustion(uptime, bytes, device)));
+        Assert.Equal(2, host.ExhaustionEvents);
+    }
+
+    [Fact]
+    public void A_panic_and_an_exhaustion_at_the_same_uptime_are_not_confused()
+    {
+        var host = new HostState();
+        host.Apply(Exhaustion(2777546.0));
+
+        Assert.True(host.Apply(new KernelPanic { Uptime = 2777546.0, Message = "DMA: Random memory could be DMA read" }));
+        Assert.False(host.Apply(new KernelPanic { Uptime = 2777546.0, Message = "DMA: Random memory could be DMA read", SourceFile = "dom0.log" }));
+    }
+
+    [Fact]
+    public void Records_without_uptime_or_time_are_never_taken_for_duplicates()
+    {
+        var host = new HostState();
+
+        Assert.True(host.Apply(new SwiotlbExhausted { Bytes = 30714, Device = "0000:04:00.1" }));
+        Assert.True(host.Apply(new SwiotlbExhausted { Bytes = 30714, Device = "0000:04:00.1" }));
+        Assert.Equal(2, host.ExhaustionEvents);
+    }
+
+    [Fact]
+    public void Duplicates_are_still_recognised_after_the_state_was_persisted_and_restored()
+    {
+        var before = new HostState { Name = "bn2-3c16-ix-4104" };
+        before.Apply(Exhaustion(2777545.972710));
+        before.PrepareForPersistence();
+
+        var restored = new HostState { Name = before.Name, RecentRecordFingerprints = before.RecentRecordFingerprints };
+
+        Assert.False(restored.Apply(Exhaustion(2777545.972710, file: "dom0.log")));
+        Assert.True(restored.Apply(Exhaustion(2777546.5)));
+    }
+
+    [Fact]
+    public void Only_the_latest_records_are_remembered_for_de_duplication()
+    {
+        var host = new HostState();
+        host.Apply(Exhaustion(1.0));
+        for (var i = 0; i < HostState.RememberedRecordKeys; i++)
+            host.Apply(Exhaustion(100.0 + i));
+
+        // The first record has been forgotten: a copy of it now counts again (bounded memory over exactness).
+        Assert.True(host.Apply(Exhaustion(1.0)));
+        Assert.False(host.Apply(Exhaustion(100.0 + HostState.RememberedRecordKeys - 1)));
+    }
+
+    [Fact]
+    public void VM_starts_are_all_counted_but_only_the_latest_kept()
+    {
+        var host = new HostState();
+        var starts = HostState.KeptVmStartRecords + 50;
+        for (var i = 0; i < starts; i++)
+            host.Apply(new VmStarted { Uptime = 1000.0 + i, Domid = i, Evidence = "vif" });
+
+        Assert.Equal(starts, host.VmStartEvents);
+        Assert.Equal(HostState.KeptVmStartRecords, host.VmStarts.Count);
+        Assert.Equal(starts - 1, host.VmStarts[^1].Domid);
+    }
+
+    [Fact]
+    public void Exhaustion_records_are_all_counted_but_only_the_latest_kept_in_uptime_order()
+    {
+        var host = new HostState();
+        var records = HostState.KeptExhaustionRecords + 10;
+        for (var i = records - 1; i >= 0; i--)
+            host.Apply(Exhaustion(5000.0 + i));
+
+        Assert.Equal(records, host.ExhaustionEvents);
+        Assert.Equal(HostState.KeptExhaustionRecords, host.Exhaustions.Count);
+        Assert.Equal(host.Exhaustions.OrderBy(x => x.Uptime).Select(x => x.Uptime), host.Exhaustions.Select(x => x.Uptime));
+    }
+}
