@@ -7,8 +7,8 @@ namespace FleetTwin.Twin.Streams;
 
 /// <summary>
 /// How the twin serializes what the domain defines (events, host state, the allocator image): System.Text.Json with
-/// source-generated metadata, the event kind as discriminator. (Host event batches, the hot path, travel in the
-/// binary form of <see cref="TwinEventBinary"/> instead.)
+/// source-generated metadata, the event kind as discriminator. (Host event batches and host state, the hot path,
+/// have binary forms instead: <see cref="TwinEventBinary"/>, <see cref="HostStateBinary"/>.)
 /// </summary>
 public static class TwinJson
 {
@@ -46,9 +46,12 @@ public static class TwinJson
             }),
     };
 
-    /// <summary>Types Orleans hands to this serializer: the domain's.</summary>
+    /// <summary>
+    /// Types Orleans hands to this serializer: the domain's, except the host state, which has a binary form
+    /// (<see cref="HostStateBinary"/>).
+    /// </summary>
     public static bool Handles(Type type) =>
-        (type.Namespace is { } ns && ns.StartsWith("FleetTwin.Domain", StringComparison.Ordinal));
+        type != typeof(Domain.Fleet.HostState) && (type.Namespace is { } ns && ns.StartsWith("FleetTwin.Domain", StringComparison.Ordinal));
 }
 
 [JsonSerializable(typeof(TwinEvent[]))]
@@ -68,5 +71,4 @@ public static class TwinJson
 [JsonSerializable(typeof(PoolFact))]
 [JsonSerializable(typeof(HotfixFact))]
 [JsonSerializable(typeof(VmFact))]
-[JsonSerializable(typeof(Domain.Fleet.HostState))]
 internal sealed partial class TwinJsonContext : JsonSerializerContext;
