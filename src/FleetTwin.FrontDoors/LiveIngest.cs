@@ -124,9 +124,20 @@ public sealed class LiveIngest : BackgroundService
             {
                 if (!reader.TryPeek(out _))
                 {
-                    // Nothing waiting: what was read goes out now, so a lone record is not held for a batch to fill.
+                    // Nothing waiting. A record after a quiet spell goes out at once (no batch to fill); under steady
+                    // traffic flushes are at least the interval apart, so each host's batch carries the interval's
+                    // events instead of one or two (every batch costs the host grain a turn and a state write).
                     if (_pendingEvents > 0 || _awaitingHandOver.Count > 0)
+                    {
+                        var remaining = interval - sinceFlush.Elapsed;
+                        if (remaining > TimeSpan.Zero)
+                        {
+                            var more = reader.WaitToReadAsync(stoppingToken).AsTask();
+                            if (await Task.WhenAny(more, Task.Delay(remaining, stoppingToken)) == more && await more)
+                                continue;
+                        }
                         await FlushAsync(stoppingToken);
+                    }
                     sinceFlush.Restart();
                     if (sinceQuietCheck.Elapsed >= quiet / 4)
                     {
@@ -145,7 +156,7 @@ public sealed class LiveIngest : BackgroundService
                     if (sinceFlush.Elapsed >= interval || _pendingEvents >= MaxPendingEvents)
                         break;
                 }
-                if (sinceFlush.Elapsed >= interval || _pendingEvents >= MaxPendingEvents || !reader.TryPeek(out _))
+                if (sinceFlush.Elapsed >= interval || _pendingEvents >= MaxPendingEvents)
                 {
                     await FlushAsync(stoppingToken);
                     sinceFlush.Restart();
