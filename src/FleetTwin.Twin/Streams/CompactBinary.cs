@@ -156,14 +156,21 @@ internal ref struct CompactReader(ReadOnlySpan<byte> data, string what)
     private List<string>? _strings;
     private readonly string _what = what;
 
-    /// <summary>Which item is being read, for error messages (<c>event 3</c>).</summary>
-    public string Item { get; set; } = "";
+    /// <summary>Which item is being read, for error messages (<c>event 3</c>): set per item without formatting a string.</summary>
+    public void At(string kind, int index)
+    {
+        _itemKind = kind;
+        _itemIndex = index;
+    }
+
+    private string? _itemKind;
+    private int _itemIndex;
 
     public readonly bool AtEnd => _position == _data.Length;
     public readonly int Remaining => _data.Length - _position;
 
     public readonly InvalidDataException Damaged(string problem) =>
-        new($"{_what}: {problem} at byte {_position} of {_data.Length}{(Item.Length > 0 ? $" ({Item})" : "")}");
+        new($"{_what}: {problem} at byte {_position} of {_data.Length}{(_itemKind is null ? "" : $" ({_itemKind}{(_itemIndex >= 0 ? $" {_itemIndex}" : "")})")}");
 
     public byte Byte()
     {

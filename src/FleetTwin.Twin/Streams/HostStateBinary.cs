@@ -134,13 +134,13 @@ public static class HostStateBinary
         host.Exhaustions.Capacity = exhaustions;
         for (var i = 0; i < exhaustions; i++)
         {
-            r.Item = $"exhaustion record {i}";
+            r.At("exhaustion record", i);
             host.Exhaustions.Add(new ExhaustionRecord(r.Double(), r.Time(), r.VarInt(), r.Required(), r.String()));
         }
         var panics = r.Count();
         for (var i = 0; i < panics; i++)
         {
-            r.Item = $"panic record {i}";
+            r.At("panic record", i);
             host.Panics.Add(new PanicRecord(r.Double(), r.Time(), r.Required(), r.String(), r.Int(), r.Strings(), r.Long(), r.String(),
                 r.String(), r.String(), r.String()));
         }
@@ -148,10 +148,10 @@ public static class HostStateBinary
         host.VmStarts.Capacity = vmStarts;
         for (var i = 0; i < vmStarts; i++)
         {
-            r.Item = $"VM start record {i}";
+            r.At("VM start record", i);
             host.VmStarts.Add(new VmRunRecord(r.Int32(), r.Double(), r.Time(), r.Required()));
         }
-        r.Item = "";
+        r.At("fields after the records", -1);
         host.VmStartEvents = r.VarInt();
         host.VmStops = r.Int32();
         var buses = r.Count();

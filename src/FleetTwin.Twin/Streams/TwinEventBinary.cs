@@ -52,7 +52,7 @@ public static class TwinEventBinary
         var events = new TwinEvent[count];
         for (var i = 0; i < count; i++)
         {
-            reader.Item = $"event {i}";
+            reader.At("event", i);
             events[i] = ReadEvent(ref reader);
         }
         if (!reader.AtEnd)
