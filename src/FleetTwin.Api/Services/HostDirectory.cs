@@ -19,21 +19,32 @@ internal sealed record HostFilter(string? Pool, Fleet.RiskLevel? MinRisk, string
 
 /// <summary>
 /// This silo's copy of the host index, so a ListHosts of 10,000 hosts is one cheap grain call ("what changed since
-/// version V?", usually nothing) plus in-memory filtering, not 10,000 host grain calls. Refreshes are single-flight:
-/// concurrent requests share the one in progress. Filter results are memoised per snapshot, so a repeated filter
-/// costs a binary search for its page.
+/// version V?", usually nothing) plus in-memory filtering, not 10,000 host grain calls. A snapshot younger than
+/// <see cref="FreshFor"/> is used as it is (at thousands of requests a second, asking the index grain for every one
+/// was a grain call per request for nothing); refreshes are single-flight: concurrent requests share the one in
+/// progress. Filter results are memoised per snapshot, so a repeated filter costs a binary search for its page.
 /// </summary>
 internal sealed class HostDirectory(IGrainFactory grains)
 {
+    /// <summary>How stale a list may be: far below what an operator or a polling tool can tell.</summary>
+    public static readonly TimeSpan FreshFor = TimeSpan.FromMilliseconds(25);
+
     private readonly Lock _lock = new();
     private Snapshot _snapshot = Snapshot.Empty;
     private Task<Snapshot>? _refresh;
+    private Task<Snapshot>? _fresh;
+    private long _refreshedAt = long.MinValue;
 
-    /// <summary>The index as of a refresh started no earlier than this call (or one already in flight).</summary>
-    public Task<Snapshot> CurrentAsync()
+    /// <summary>
+    /// The index as of at most <see cref="FreshFor"/> ago, or (with <paramref name="latest"/>) as of a refresh started
+    /// no earlier than this call (or one already in flight).
+    /// </summary>
+    public Task<Snapshot> CurrentAsync(bool latest = false)
     {
         lock (_lock)
         {
+            if (!latest && _fresh is { } fresh && System.Diagnostics.Stopwatch.GetElapsedTime(_refreshedAt) < FreshFor)
+                return fresh;
             if (_refresh is { IsCompleted: false } running)
                 return running;
             return _refresh = RefreshAsync(_snapshot);
@@ -42,18 +53,27 @@ internal sealed class HostDirectory(IGrainFactory grains)
 
     private async Task<Snapshot> RefreshAsync(Snapshot current)
     {
+        var asked = System.Diagnostics.Stopwatch.GetTimestamp();
         var delta = await grains.GetGrain<IHostIndexGrain>(FleetGrain.Key).GetChanges(current.Epoch, current.Version);
         if (delta.Epoch == current.Epoch && delta.Changed.Length == 0)
-            return current;
+            return Keep(current, asked);
         var byName = delta.Epoch == current.Epoch
             ? new Dictionary<string, HostSummary>(current.ByName, StringComparer.Ordinal)
             : new Dictionary<string, HostSummary>(StringComparer.Ordinal);
         foreach (var summary in delta.Changed)
             byName[summary.Name] = summary;
-        var next = new Snapshot(delta.Epoch, delta.Version, byName);
+        return Keep(new Snapshot(delta.Epoch, delta.Version, byName), asked);
+    }
+
+    private Snapshot Keep(Snapshot snapshot, long askedAt)
+    {
         lock (_lock)
-            _snapshot = next;
-        return next;
+        {
+            _snapshot = snapshot;
+            _fresh = Task.FromResult(snapshot);
+            _refreshedAt = askedAt;
+        }
+        return snapshot;
     }
 
     internal sealed class Snapshot(string? epoch, long version, Dictionary<string, HostSummary> byName)

@@ -19,32 +19,11 @@ internal sealed class TwinQueryService(IGrainFactory grains, HostDirectory direc
         var ct = context.CancellationToken;
         var snapshot = await directory.CurrentAsync().WaitAsync(ct);
         if (!snapshot.ByName.ContainsKey(name))
+            snapshot = await directory.CurrentAsync(latest: true).WaitAsync(ct); // a host that just came on line
+        if (!snapshot.ByName.ContainsKey(name))
             throw ApiErrors.NotFound("name", $"no host '{name}' in the twin ({snapshot.ByName.Count} hosts known)");
-        var view = await grains.GetGrain<IHostGrain>(name).GetView().WaitAsync(ct);
-        // NICs, bonds and the bounce pool live in their own grains: ask them all at once.
-        var nics = Task.WhenAll(view.Nics.Select(n => grains.GetGrain<INicGrain>(NicKey.Of(name, n.Device)).GetView()));
-        var bonds = Task.WhenAll(view.Bonds.Select(b => grains.GetGrain<IBondGrain>($"{name}/{b}").GetView()));
-        var swiotlb = grains.GetGrain<ISwiotlbRegionGrain>(name).GetView();
-        await Task.WhenAll(nics, bonds, swiotlb).WaitAsync(ct);
-        return ProtoMapping.ToProto(view, nics.Result, BondsOf(name, bonds.Result.OfType<BondView>().ToList(), nics.Result), swiotlb.Result);
-    }
-
-    /// <summary>
-    /// The host's bonds: those its own xe bond-list named, plus those its PIFs name (bond-slave-of / bond-master-of).
-    /// xe bond-list run on the pool master lists every host's bonds as the master's facts, so a member host often
-    /// knows its bonds only through its PIFs.
-    /// </summary>
-    private static IEnumerable<BondView> BondsOf(string host, List<BondView> listed, NicView[] nics)
-    {
-        var uuids = nics.Select(n => n.BondSlaveOf).Concat(nics.Select(n => n.BondMasterOf)).OfType<string>()
-            .Where(u => u.Length > 0 && listed.All(b => b.Uuid != u)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
-        foreach (var uuid in uuids)
-        {
-            var master = nics.FirstOrDefault(n => n.BondMasterOf == uuid)?.PifUuid;
-            var members = nics.Where(n => n.BondSlaveOf == uuid).Select(n => n.PifUuid ?? n.Device).ToArray();
-            listed.Add(new BondView(host, uuid, master, members, null));
-        }
-        return listed;
+        var details = await grains.GetGrain<IHostGrain>(name).GetDetails().WaitAsync(ct);
+        return ProtoMapping.ToProto(details.View, details.Nics, details.Bonds, details.Swiotlb);
     }
 
     public override async Task<ListHostsResponse> ListHosts(ListHostsRequest request, ServerCallContext context)

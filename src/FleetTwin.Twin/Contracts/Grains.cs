@@ -10,6 +10,17 @@ public interface IHostGrain : IGrainWithStringKey
 {
     Task<HostView> GetView();
 
+    /// <summary>
+    /// The view with the host's NICs, bonds and bounce pool as their own grains know them: what an operator's "get
+    /// host" shows. Assembled once and kept until the host's next batch or its bounce pool changes, so repeated
+    /// queries cost one grain call, not one per NIC, bond and pool.
+    /// </summary>
+    Task<HostDetails> GetDetails();
+
+    /// <summary>The host's bounce-pool grain ran demand: the next <see cref="GetDetails"/> asks it again.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task SwiotlbChanged();
+
     /// <summary>Events taken from the stream so far (applied + recognised duplicates): lets a replayer know it is drained.</summary>
     Task<long> GetProcessedEvents();
 

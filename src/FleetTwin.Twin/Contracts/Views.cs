@@ -102,3 +102,11 @@ public sealed record SwiotlbView(
     [property: Id(6)] long ExhaustionEvents,
     [property: Id(7)] bool Panicked,
     [property: Id(8)] string? PanicMessage);
+
+/// <summary>A host with its NICs, bonds (those its bond-list named and those its PIFs name) and bounce pool.</summary>
+[GenerateSerializer, Immutable, Alias("fleettwin.host-details.v1")]
+public sealed record HostDetails(
+    [property: Id(0)] HostView View,
+    [property: Id(1)] NicView[] Nics,
+    [property: Id(2)] BondView[] Bonds,
+    [property: Id(3)] SwiotlbView Swiotlb);

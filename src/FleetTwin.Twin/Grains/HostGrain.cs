@@ -54,6 +54,29 @@ public sealed class HostGrain(
 
     public Task<HostView> GetView() => Task.FromResult(_view ??= HostViews.From(state.State.Host));
 
+    /// <summary>The assembled details until a batch or the bounce pool changes them (queries outnumber both).</summary>
+    private HostDetails? _details;
+
+    public async Task<HostDetails> GetDetails()
+    {
+        if (_details is { } known)
+            return known;
+        var view = _view ??= HostViews.From(state.State.Host);
+        var name = this.GetPrimaryKeyString();
+        // NICs, bonds and the bounce pool live in their own grains: ask them all at once.
+        var nics = Task.WhenAll(view.Nics.Select(n => GrainFactory.GetGrain<INicGrain>(NicKey.Of(name, n.Device)).GetView()));
+        var bonds = Task.WhenAll(view.Bonds.Select(b => GrainFactory.GetGrain<IBondGrain>($"{name}/{b}").GetView()));
+        var swiotlb = GrainFactory.GetGrain<ISwiotlbRegionGrain>(name).GetView();
+        await Task.WhenAll(nics, bonds, swiotlb);
+        return _details = new HostDetails(view, nics.Result, [.. HostViews.BondsOf(name, bonds.Result.OfType<BondView>().ToList(), nics.Result)], swiotlb.Result);
+    }
+
+    public Task SwiotlbChanged()
+    {
+        _details = null;
+        return Task.CompletedTask;
+    }
+
     public Task<long> GetProcessedEvents() => Task.FromResult(state.State.Host.AppliedEvents + state.State.Host.DuplicateRecords);
 
     public Task<HostState> GetState() => Task.FromResult(state.State.Host);
@@ -64,6 +87,7 @@ public sealed class HostGrain(
     {
         var host = state.State.Host;
         _view = null;
+        _details = null;
         Dictionary<string, List<TwinEvent>>? nicFacts = null;
         List<BondFact>? bonds = null;
         PoolFact? pool = null;

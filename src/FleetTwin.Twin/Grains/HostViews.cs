@@ -43,4 +43,22 @@ internal static class HostViews
             ResidentVms = host.ResidentVmMemory.Count,
         };
     }
+
+    /// <summary>
+    /// The host's bonds: those its own xe bond-list named, plus those its PIFs name (bond-slave-of / bond-master-of).
+    /// xe bond-list run on the pool master lists every host's bonds as the master's facts, so a member host often
+    /// knows its bonds only through its PIFs.
+    /// </summary>
+    public static IEnumerable<BondView> BondsOf(string host, List<BondView> listed, NicView[] nics)
+    {
+        var uuids = nics.Select(n => n.BondSlaveOf).Concat(nics.Select(n => n.BondMasterOf)).OfType<string>()
+            .Where(u => u.Length > 0 && listed.All(b => b.Uuid != u)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        foreach (var uuid in uuids)
+        {
+            var master = nics.FirstOrDefault(n => n.BondMasterOf == uuid)?.PifUuid;
+            var members = nics.Where(n => n.BondSlaveOf == uuid).Select(n => n.PifUuid ?? n.Device).ToArray();
+            listed.Add(new BondView(host, uuid, master, members, null));
+        }
+        return listed;
+    }
 }

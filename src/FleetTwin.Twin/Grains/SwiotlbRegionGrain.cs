@@ -39,6 +39,7 @@ public sealed class SwiotlbRegionGrain(
         state.State.Image = _region.Export();
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IFleetGrain>(FleetGrain.Key).RegisterHost(this.GetPrimaryKeyString());
+        await GrainFactory.GetGrain<IHostGrain>(this.GetPrimaryKeyString()).SwiotlbChanged();
     }
 
     public async Task<DemandOutcome> Apply(MappingDemandBatch batch)
@@ -115,6 +116,7 @@ public sealed class SwiotlbRegionGrain(
 
         state.State.Image = region.Export();
         await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IHostGrain>(host).SwiotlbChanged();
         if (records is not null)
         {
             var stream = this.GetStreamProvider(TwinStreams.Provider).GetStream<HostEventBatch>(TwinStreams.ForHost(host));

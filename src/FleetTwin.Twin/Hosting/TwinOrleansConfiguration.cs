@@ -66,16 +66,17 @@ public static class TwinOrleansConfiguration
         }
         silo.AddMemoryStreams(TwinStreams.Provider, streams =>
         {
-            // One queue per partition, each drained by a pulling agent; the default 100 ms idle poll adds up to
-            // 100 ms of lag to every batch after a quiet spell, so poll every 10 ms.
+            // One queue per partition, each drained by a pulling agent polling its queue. The default 100 ms poll adds
+            // up to 100 ms of lag to a batch after a quiet spell; 10 ms cost an idle silo 12 % of a core (800 polls a
+            // second); 50 ms halves the lag for 6 %.
             streams.ConfigurePartitioning(8);
-            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10)));
+            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50)));
             // Host streams only have implicit subscribers (the HostGrain); without the explicit pub-sub every new host
             // stream would cost a PubSubRendezvousGrain activation and a state write before its first delivery.
             streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
         });
         // Alerts are subscribed explicitly (the API's watch), so they travel on their own provider.
-        silo.AddMemoryStreams(TwinStreams.AlertProvider);
+        silo.AddMemoryStreams(TwinStreams.AlertProvider, streams => streams.ConfigurePartitioning(1)); // one stream: one queue
         silo.AddActivityPropagation();
         silo.Services.AddTwinSerialization();
         silo.Services.TryAddSingleton<TwinMetrics>();
@@ -102,7 +103,7 @@ public static class TwinOrleansConfiguration
     public static IClientBuilder AddFleetTwinClientStreams(this IClientBuilder client)
     {
         client.AddMemoryStreams(TwinStreams.Provider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
-        client.AddMemoryStreams(TwinStreams.AlertProvider);
+        client.AddMemoryStreams(TwinStreams.AlertProvider, streams => streams.ConfigurePartitioning(1));
         client.AddActivityPropagation();
         client.Services.AddTwinSerialization();
         return client;
