@@ -27,21 +27,19 @@ builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo");
 var grpc = builder.AddFleetTwinApi(twin);
 
 // Orleans' meters and activity sources plus FleetTwin's own; OTLP when the standard OTEL_* variables point at a
-// collector, and a Prometheus scrape endpoint at /metrics always.
+// collector, and a Prometheus scrape endpoint at /metrics always. Traces are only collected when there is a collector
+// to send them to: a listening tracer makes every grain call create and tag an Activity (measured: a tenth of the
+// silo's allocations per gRPC request), for nothing when no exporter takes them.
 var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-builder.Services.AddOpenTelemetry()
+var telemetry = builder.Services.AddOpenTelemetry()
     .WithMetrics(metrics =>
     {
         metrics.AddMeter("Microsoft.Orleans", TwinMetrics.MeterName).AddRuntimeInstrumentation().AddPrometheusExporter();
         if (otlp)
             metrics.AddOtlpExporter();
-    })
-    .WithTracing(tracing =>
-    {
-        tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application");
-        if (otlp)
-            tracing.AddOtlpExporter();
     });
+if (otlp)
+    telemetry.WithTracing(tracing => tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application").AddOtlpExporter());
 if (demo)
     builder.Services.AddHostedService<DemoSeed>();
 
