@@ -148,10 +148,22 @@ public sealed class AlertLogGrain([PersistentState("alert-log", TwinStorage.Name
         return committed;
     }
 
+    /// <summary>
+    /// Commits start at least this far apart, so a flood of appends gathers into a few large writes (each write is the
+    /// whole kept log) instead of many small ones; an alert waits at most this long for its write to begin.
+    /// </summary>
+    private static readonly TimeSpan MinCommitInterval = TimeSpan.FromMilliseconds(20);
+    /// <summary>Stopwatch timestamp of the last commit's start; 0 before the first.</summary>
+    private long _lastCommitStarted;
+
     private async Task CommitWaitingAsync()
     {
-        while (_waiting is { Count: > 0 } waiting)
+        while (_waiting is { Count: > 0 })
         {
+            if (_lastCommitStarted != 0 && MinCommitInterval - System.Diagnostics.Stopwatch.GetElapsedTime(_lastCommitStarted) is { Ticks: > 0 } wait)
+                await Task.Delay(wait); // appends interleave meanwhile and join this commit
+            _lastCommitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+            var waiting = _waiting!;
             var commit = _nextCommit!;
             _waiting = null;
             _nextCommit = null;
@@ -181,9 +193,9 @@ public sealed class AlertLogGrain([PersistentState("alert-log", TwinStorage.Name
             _durableSequence = s.LastSequence;
             try
             {
+                // One stream message per commit, not per alert (a fleet coming on line commits hundreds at once).
                 var stream = this.GetStreamProvider(TwinStreams.AlertProvider).GetStream<TwinAlert>(TwinStreams.FleetAlerts);
-                foreach (var alert in numbered)
-                    await stream.OnNextAsync(alert);
+                await stream.OnNextBatchAsync(numbered);
                 commit.SetResult();
             }
             catch (Exception error)
