@@ -133,7 +133,7 @@ public class IngestAndPlanTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
     }
 
     [Fact]
-    public async Task RunScenario_is_in_the_API_and_answers_UNIMPLEMENTED_until_the_simulation_lands()
+    public async Task RunScenario_is_in_the_API_and_answers_UNIMPLEMENTED_pointing_at_the_local_simulation()
     {
         var status = await Rpc.FailureOf(async () =>
         {
@@ -143,5 +143,6 @@ public class IngestAndPlanTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
 
         Assert.Equal(StatusCode.Unimplemented, status.StatusCode);
         Assert.StartsWith("RunScenario: what-if simulation", status.Detail, StringComparison.Ordinal);
+        Assert.Contains("fleettwin simulate", status.Detail, StringComparison.Ordinal);
     }
 }

@@ -10,7 +10,9 @@ namespace FleetTwin.Api.Services;
 /// <summary>
 /// fleettwin.v1.PlanService. ProposePlan runs the domain's <see cref="RollingPlanner"/> on the twin's fleet inventory
 /// (the inventory grain) and each pool host's prediction from its host grain's state — the same inputs the offline
-/// <c>fleettwin plan FILE...</c> builds from files. RunScenario answers UNIMPLEMENTED until the pool simulation lands.
+/// <c>fleettwin plan FILE...</c> builds from files. RunScenario answers UNIMPLEMENTED: the simulation runs from scenario
+/// files (<c>fleettwin simulate</c>); building a scenario from a pool the twin knows (its traffic is not in any log) is
+/// not done yet.
 /// </summary>
 internal sealed class PlanGrpcService(IGrainFactory grains) : PlanService.PlanServiceBase
 {
@@ -51,5 +53,5 @@ internal sealed class PlanGrpcService(IGrainFactory grains) : PlanService.PlanSe
 
     public override Task RunScenario(RunScenarioRequest request, IServerStreamWriter<ScenarioProgress> responseStream, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented,
-            "RunScenario: what-if simulation of a pool is not served yet (it lands with the pool simulation, issue 7); ProposePlan is served"));
+            "RunScenario: what-if simulation of a pool from the twin is not served yet (the twin does not yet build a scenario from a pool's inventory); run `fleettwin simulate SCENARIO` locally (docs/simulation.md)"));
 }
