@@ -101,7 +101,11 @@ public sealed record SwiotlbView(
     [property: Id(5)] double Fragmentation,
     [property: Id(6)] long ExhaustionEvents,
     [property: Id(7)] bool Panicked,
-    [property: Id(8)] string? PanicMessage);
+    [property: Id(8)] string? PanicMessage)
+{
+    /// <summary>The view of a host whose bounce pool the twin does not run (no occupancy to show).</summary>
+    public static SwiotlbView NotRun { get; } = new(0, 0, 0, 0, 0, 0, 0, false, null);
+}
 
 /// <summary>A host with its NICs, bonds (those its bond-list named and those its PIFs name) and bounce pool.</summary>
 [GenerateSerializer, Immutable, Alias("fleettwin.host-details.v1")]

@@ -18,6 +18,12 @@ public sealed class HostGrainState
 
     /// <summary>The risk level last announced (alerts fire on a change).</summary>
     [Id(2)] public RiskLevel? AnnouncedRisk { get; set; }
+
+    /// <summary>
+    /// The twin runs this host's bounce pool (its <c>SwiotlbRegionGrain</c> was booted): only then do the details ask
+    /// it, so querying a fleet known from logs does not activate and read an empty pool grain per host.
+    /// </summary>
+    [Id(3)] public bool RunsBouncePool { get; set; }
 }
 
 /// <summary>What the host list filters on, per NIC.</summary>
@@ -66,15 +72,21 @@ public sealed class HostGrain(
         // NICs, bonds and the bounce pool live in their own grains: ask them all at once.
         var nics = Task.WhenAll(view.Nics.Select(n => GrainFactory.GetGrain<INicGrain>(NicKey.Of(name, n.Device)).GetView()));
         var bonds = Task.WhenAll(view.Bonds.Select(b => GrainFactory.GetGrain<IBondGrain>($"{name}/{b}").GetView()));
-        var swiotlb = GrainFactory.GetGrain<ISwiotlbRegionGrain>(name).GetView();
+        var swiotlb = state.State.RunsBouncePool
+            ? GrainFactory.GetGrain<ISwiotlbRegionGrain>(name).GetView()
+            : Task.FromResult(SwiotlbView.NotRun);
         await Task.WhenAll(nics, bonds, swiotlb);
         return _details = new HostDetails(view, nics.Result, [.. HostViews.BondsOf(name, bonds.Result.OfType<BondView>().ToList(), nics.Result)], swiotlb.Result);
     }
 
-    public Task SwiotlbChanged()
+    public async Task SwiotlbChanged()
     {
         _details = null;
-        return Task.CompletedTask;
+        if (!state.State.RunsBouncePool)
+        {
+            state.State.RunsBouncePool = true;
+            await state.WriteStateAsync();
+        }
     }
 
     public Task<long> GetProcessedEvents() => Task.FromResult(state.State.Host.AppliedEvents + state.State.Host.DuplicateRecords);

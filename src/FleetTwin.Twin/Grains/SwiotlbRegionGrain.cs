@@ -128,7 +128,7 @@ public sealed class SwiotlbRegionGrain(
     public Task<SwiotlbView> GetView()
     {
         if (_region is null)
-            return Task.FromResult(new SwiotlbView(0, 0, 0, 0, 0, 0, 0, false, null));
+            return Task.FromResult(SwiotlbView.NotRun);
         var s = _region.Snapshot();
         return Task.FromResult(new SwiotlbView(s.PoolSlabs, s.SlabsInUse, s.HighWaterSlabs, s.Mappings, s.LargestFreeRun, s.Fragmentation,
             s.ExhaustionEvents, s.Panic is not null, s.Panic?.Message));
