@@ -45,6 +45,22 @@ public class AlertLogGrainTests(TwinClusterFixture fixture) : IClassFixture<Twin
         Assert.Equal(["second"], after.Alerts.Select(a => a.Reason));
     }
 
+    [Fact]
+    public async Task A_flood_larger_than_the_log_keeps_the_newest_alerts_and_reports_the_gap()
+    {
+        var log = fixture.Cluster.GrainFactory.GetGrain<IAlertLogGrain>($"alert-log-test-{Guid.NewGuid():N}");
+        var flood = AlertLogLimits.Kept + 904;
+
+        await log.Append([.. Enumerable.Range(0, flood).Select(h => Alert(h, AlertKind.RiskChanged, $"host {h}"))]);
+        var backlog = await log.Since(null, 0);
+
+        Assert.Equal(flood, backlog.LastSequence);
+        Assert.Equal(AlertLogLimits.Kept, backlog.Alerts.Length);
+        Assert.Equal(905, backlog.Alerts[0].Sequence);
+        Assert.Equal($"host {flood - 1}", backlog.Alerts[^1].Reason);
+        Assert.True(backlog.Gap); // the first 904 are no longer kept
+    }
+
     private static TwinAlert Alert(int host, AlertKind kind, string reason) => new()
     {
         Host = $"xs-{host:000}", Pool = "pool-a", Kind = kind, PreviousRisk = RiskLevel.Unknown, Risk = RiskLevel.Critical,

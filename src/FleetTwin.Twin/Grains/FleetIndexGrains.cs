@@ -168,25 +168,21 @@ public sealed class AlertLogGrain([PersistentState("alert-log", TwinStorage.Name
             _waiting = null;
             _nextCommit = null;
             var s = state.State;
-            var sequenceBefore = s.LastSequence;
+            var (keptBefore, sequenceBefore) = (s.Kept, s.LastSequence);
             var numbered = new TwinAlert[waiting.Count];
             for (var i = 0; i < numbered.Length; i++)
                 numbered[i] = waiting[i] with { Sequence = ++s.LastSequence };
-            s.Kept.AddRange(numbered);
-            var pruned = s.Kept.Count > AlertLogLimits.Kept ? s.Kept.GetRange(0, s.Kept.Count - AlertLogLimits.Kept) : null;
-            if (pruned is not null)
-                s.Kept.RemoveRange(0, pruned.Count);
+            // The newest AlertLogLimits.Kept of what was kept and what came (a commit may bring more than that).
+            var skip = Math.Max(0, keptBefore.Count + numbered.Length - AlertLogLimits.Kept);
+            s.Kept = [.. keptBefore.Concat(numbered).Skip(skip)];
             try
             {
                 await state.WriteStateAsync();
             }
             catch (Exception error)
             {
-                // Not durable, so not numbered: undo, and let every append of this commit see the failure.
-                s.Kept.RemoveRange(s.Kept.Count - numbered.Length, numbered.Length);
-                if (pruned is not null)
-                    s.Kept.InsertRange(0, pruned);
-                s.LastSequence = sequenceBefore;
+                // Not durable, so not numbered: back to the state before, and every append of this commit sees the failure.
+                (s.Kept, s.LastSequence) = (keptBefore, sequenceBefore);
                 commit.SetException(error);
                 continue;
             }
