@@ -9,6 +9,21 @@ public class TwinQueryTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
     private TwinService.TwinServiceClient Twin => kb.Silo.Twin;
 
     [Fact]
+    public async Task Member_hosts_belong_to_the_pool_their_master_lists()
+    {
+        // Only the master (4101) ran xe pool-list; its xe host-list names 4102 and 4104 as members of the same pool.
+        string[] members = ["bn2-3c16-ix-4101", "bn2-3c16-ix-4102", "bn2-3c16-ix-4104"];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ListHostsResponse page;
+        while (!members.All((page = await Twin.ListHostsAsync(new ListHostsRequest { Pool = KbSiloFixture.KbPool })).Hosts.Select(h => h.Name).Contains)
+            && clock.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(50);
+
+        Assert.Equal(members, page.Hosts.Select(h => h.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(KbSiloFixture.KbPool, (await Twin.GetHostAsync(new GetHostRequest { Name = KbSiloFixture.KbHost })).Pool);
+    }
+
+    [Fact]
     public async Task GetHost_returns_the_KB_host_with_its_18_exhaustions_its_panic_its_bnx2x_bond_members_and_critical_risk()
     {
         var host = await Twin.GetHostAsync(new GetHostRequest { Name = KbSiloFixture.KbHost });

@@ -17,6 +17,13 @@ public interface IHostGrain : IGrainWithStringKey
     /// </summary>
     Task<HostDetails> GetDetails();
 
+    /// <summary>
+    /// The fleet inventory found this host among a pool's hosts (xe host-list on the pool master lists its members):
+    /// a member learns its pool even though only the master's xe pool-list names it.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task JoinPool(string pool);
+
     /// <summary>The host's bounce-pool grain ran demand: the next <see cref="GetDetails"/> asks it again.</summary>
     [Orleans.Concurrency.OneWay]
     Task SwiotlbChanged();

@@ -234,13 +234,42 @@ public sealed class InventoryGrain([PersistentState("inventory", TwinStorage.Nam
     public static bool IsFact(TwinEvent e) => e is PifFact or BondFact or XenHostFact or PoolFact or HotfixFact or VmFact
         or NicDriver or NicOffloads or LinkMtu or Dom0CommandLine or KernelBoot;
 
+    /// <summary>Pool each host was last told it belongs to (rebuilt after activation by telling them again).</summary>
+    private readonly Dictionary<string, string> _toldPool = new(StringComparer.Ordinal);
+
     public Task Apply(TwinEvent[] facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
+        var membership = false;
         foreach (var fact in facts)
+        {
             State.Inventory.Apply(fact);
+            membership |= fact is PoolFact or XenHostFact;
+        }
         MarkDirty();
+        if (membership)
+            TellMembersTheirPool();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Only the master's xe pool-list names the pool; its xe host-list names the members. Each member host is told its
+    /// pool once (one-way: the host may be the very grain whose batch is being forwarded here).
+    /// </summary>
+    private void TellMembersTheirPool()
+    {
+        var inventory = State.Inventory;
+        foreach (var pool in inventory.Pools.Values)
+        {
+            var name = pool.Name ?? pool.Uuid;
+            foreach (var host in inventory.HostsOf(pool))
+            {
+                if (host.Name.Length == 0 || (_toldPool.TryGetValue(host.Name, out var told) && told == name))
+                    continue;
+                _toldPool[host.Name] = name;
+                GrainFactory.GetGrain<IHostGrain>(host.Name).JoinPool(name).Ignore();
+            }
+        }
     }
 
     public Task<FleetInventory> GetInventory() => Task.FromResult(State.Inventory);

@@ -89,6 +89,23 @@ public sealed class HostGrain(
         }
     }
 
+    public async Task JoinPool(string pool)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pool);
+        var host = state.State.Host;
+        if (host.Pool == pool)
+            return;
+        host.Pool = pool;
+        _view = null;
+        _details = null;
+        var name = this.GetPrimaryKeyString();
+        await GrainFactory.GetGrain<IPoolGrain>(pool).AddHost(name);
+        var summary = Summarise(host, HostRisk.Assess(host));
+        await GrainFactory.GetGrain<IHostIndexGrain>(FleetGrain.Key).Update(summary);
+        _pushedSummary = summary;
+        await state.WriteStateAsync();
+    }
+
     public Task<long> GetProcessedEvents() => Task.FromResult(state.State.Host.AppliedEvents + state.State.Host.DuplicateRecords);
 
     public Task<HostState> GetState() => Task.FromResult(state.State.Host);
