@@ -240,26 +240,28 @@ public sealed class InventoryGrain([PersistentState("inventory", TwinStorage.Nam
     public Task Apply(TwinEvent[] facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
-        var membership = false;
+        HashSet<string>? reporters = null;
         foreach (var fact in facts)
         {
             State.Inventory.Apply(fact);
-            membership |= fact is PoolFact or XenHostFact;
+            if (fact is PoolFact or XenHostFact && fact.Host is { } reporter)
+                (reporters ??= new HashSet<string>(StringComparer.Ordinal)).Add(reporter);
         }
         MarkDirty();
-        if (membership)
-            TellMembersTheirPool();
+        if (reporters is not null)
+            TellMembersTheirPool(reporters);
         return Task.CompletedTask;
     }
 
     /// <summary>
     /// Only the master's xe pool-list names the pool; its xe host-list names the members. Each member host is told its
-    /// pool once (one-way: the host may be the very grain whose batch is being forwarded here).
+    /// pool once (one-way: the host may be the very grain whose batch is being forwarded here). Only the pools the
+    /// batch's reporting hosts speak for are looked at, not the whole fleet per batch.
     /// </summary>
-    private void TellMembersTheirPool()
+    private void TellMembersTheirPool(HashSet<string> reporters)
     {
         var inventory = State.Inventory;
-        foreach (var pool in inventory.Pools.Values)
+        foreach (var pool in inventory.Pools.Values.Where(p => p.ReportedBy.Overlaps(reporters)))
         {
             var name = pool.Name ?? pool.Uuid;
             foreach (var host in inventory.HostsOf(pool))

@@ -101,7 +101,7 @@ public sealed class HostGrain(
         var name = this.GetPrimaryKeyString();
         await GrainFactory.GetGrain<IPoolGrain>(pool).AddHost(name);
         var summary = Summarise(host, HostRisk.Assess(host));
-        await GrainFactory.GetGrain<IHostIndexGrain>(FleetGrain.Key).Update(summary);
+        await PushSummary(summary);
         _pushedSummary = summary;
         await state.WriteStateAsync();
     }
@@ -111,6 +111,10 @@ public sealed class HostGrain(
     public Task<HostState> GetState() => Task.FromResult(state.State.Host);
 
     private HostSummary? _pushedSummary;
+
+    /// <summary>Sends the host index this host's summary when it differs from the last one sent (one call, or none).</summary>
+    private Task PushSummary(HostSummary summary) =>
+        summary.SameAs(_pushedSummary) ? Task.CompletedTask : GrainFactory.GetGrain<IHostIndexGrain>(FleetGrain.Key).Update(summary);
 
     private async Task OnBatch(HostEventBatch batch, StreamSequenceToken? token)
     {
@@ -167,8 +171,7 @@ public sealed class HostGrain(
         if (alerts is not null)
             forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(FleetGrain.Key).Append(alerts));
         var summary = Summarise(host, risk);
-        if (!summary.SameAs(_pushedSummary))
-            forwards.Add(GrainFactory.GetGrain<IHostIndexGrain>(FleetGrain.Key).Update(summary));
+        forwards.Add(PushSummary(summary));
         await Task.WhenAll(forwards);
         _pushedSummary = summary;
         state.State.AnnouncedRisk = risk.Level;

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
-using FleetTwin.Domain.Events;
 
 namespace FleetTwin.Twin.Streams;
 
@@ -136,16 +135,6 @@ internal ref struct CompactWriter
         VarUInt((ulong)values.Length);
         foreach (var value in values)
             String(value);
-    }
-
-    public void Entries(ConfigEntry[] entries)
-    {
-        VarUInt((ulong)entries.Length);
-        foreach (var entry in entries)
-        {
-            String(entry.Key);
-            String(entry.Value);
-        }
     }
 }
 
@@ -293,13 +282,5 @@ internal ref struct CompactReader(ReadOnlySpan<byte> data, string what)
         for (var i = 0; i < values.Length; i++)
             values[i] = Required();
         return values;
-    }
-
-    public ConfigEntry[] Entries()
-    {
-        var entries = new ConfigEntry[Count()];
-        for (var i = 0; i < entries.Length; i++)
-            entries[i] = new ConfigEntry { Key = Required(), Value = Required() };
-        return entries;
     }
 }

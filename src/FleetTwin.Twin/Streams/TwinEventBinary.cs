@@ -112,7 +112,7 @@ public static class TwinEventBinary
                 break;
             case PifFact x:
                 w.String(x.Uuid); w.String(x.Device); w.Int(x.Mtu); w.Int(x.Vlan); w.String(x.HostUuid); w.String(x.HostName);
-                w.String(x.BondMasterOf); w.String(x.BondSlaveOf); w.Bool(x.Management); w.Bool(x.Physical); w.Entries(x.OtherConfig);
+                w.String(x.BondMasterOf); w.String(x.BondSlaveOf); w.Bool(x.Management); w.Bool(x.Physical); WriteEntries(ref w, x.OtherConfig);
                 w.String(x.EthtoolGro);
                 break;
             case BondFact x:
@@ -120,7 +120,7 @@ public static class TwinEventBinary
                 break;
             case XenHostFact x:
                 w.String(x.Uuid); w.String(x.NameLabel); w.String(x.Address); w.String(x.ProductVersion); w.String(x.Linux);
-                w.Long(x.MemoryTotal); w.Long(x.MemoryFree); w.Entries(x.SoftwareVersion);
+                w.Long(x.MemoryTotal); w.Long(x.MemoryFree); WriteEntries(ref w, x.SoftwareVersion);
                 break;
             case PoolFact x:
                 w.String(x.Uuid); w.String(x.NameLabel); w.String(x.Master);
@@ -276,7 +276,7 @@ public static class TwinEventBinary
                 BondSlaveOf = r.String(),
                 Management = r.NullableBool(),
                 Physical = r.NullableBool(),
-                OtherConfig = r.Entries(),
+                OtherConfig = ReadEntries(ref r),
                 EthtoolGro = r.String(),
             },
             Kind.BondFact => new BondFact
@@ -305,7 +305,7 @@ public static class TwinEventBinary
                 Linux = r.String(),
                 MemoryTotal = r.Long(),
                 MemoryFree = r.Long(),
-                SoftwareVersion = r.Entries(),
+                SoftwareVersion = ReadEntries(ref r),
             },
             Kind.PoolFact => new PoolFact
             {
@@ -406,5 +406,24 @@ public static class TwinEventBinary
             GenericReceiveOffload = gro,
             Offloads = list,
         };
+    }
+
+    /// <summary>An xe map parameter (other-config, software-version): a count, then key and value per entry.</summary>
+    private static void WriteEntries(ref CompactWriter w, ConfigEntry[] entries)
+    {
+        w.VarUInt((ulong)entries.Length);
+        foreach (var entry in entries)
+        {
+            w.String(entry.Key);
+            w.String(entry.Value);
+        }
+    }
+
+    private static ConfigEntry[] ReadEntries(ref CompactReader r)
+    {
+        var entries = new ConfigEntry[r.Count()];
+        for (var i = 0; i < entries.Length; i++)
+            entries[i] = new ConfigEntry { Key = r.Required(), Value = r.Required() };
+        return entries;
     }
 }
