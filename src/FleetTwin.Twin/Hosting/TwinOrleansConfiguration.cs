@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using Orleans.Serialization;
+using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 using Orleans.Streams;
 using StackExchange.Redis;
@@ -61,8 +62,9 @@ public static class TwinOrleansConfiguration
         }
         else
         {
-            silo.AddMemoryGrainStorage(TwinStorage.Name);
-            silo.AddMemoryGrainStorage(TwinStreams.PubSubStore);
+            // In this process, not in storage grains (see EmbeddedGrainStorage): the embedded twin is one silo.
+            foreach (var name in new[] { TwinStorage.Name, TwinStreams.PubSubStore })
+                silo.Services.AddGrainStorage(name, static (sp, _) => new EmbeddedGrainStorage(sp.GetRequiredService<IGrainStorageSerializer>()));
         }
         silo.AddMemoryStreams(TwinStreams.Provider, streams =>
         {
