@@ -30,6 +30,7 @@ internal sealed class HostDirectory(IGrainFactory grains)
     public static readonly TimeSpan FreshFor = TimeSpan.FromMilliseconds(25);
 
     private readonly Lock _lock = new();
+    private readonly ConcurrentDictionary<string, KnownHost> _hosts = new(StringComparer.Ordinal);
     private Snapshot _snapshot = Snapshot.Empty;
     private Task<Snapshot>? _refresh;
     private Task<Snapshot>? _fresh;
@@ -51,12 +52,22 @@ internal sealed class HostDirectory(IGrainFactory grains)
         }
     }
 
+    /// <summary>
+    /// A host the index knows, with its grain reference and its last GetHost message. Both are kept for the silo's
+    /// life: resolving a grain reference from a name cost more than the grain call itself (Orleans re-derives the
+    /// grain interface type from its attributes on every <c>GetGrain</c>), and a host's details change only with a
+    /// new revision in the index, so GetHost asks the grain and builds the message once per change.
+    /// </summary>
+    public KnownHost Host(string name) => _hosts.GetOrAdd(name, static (n, g) => new KnownHost(g.GetGrain<IHostGrain>(n)), grains);
+
     private async Task<Snapshot> RefreshAsync(Snapshot current)
     {
         var asked = System.Diagnostics.Stopwatch.GetTimestamp();
         var delta = await grains.GetGrain<IHostIndexGrain>(FleetGrain.Key).GetChanges(current.Epoch, current.Version);
         if (delta.Epoch == current.Epoch && delta.Changed.Length == 0)
             return Keep(current, asked);
+        if (delta.Epoch != current.Epoch)
+            _hosts.Clear(); // an index started afresh (new storage): the hosts' revisions start again too
         var byName = delta.Epoch == current.Epoch
             ? new Dictionary<string, HostSummary>(current.ByName, StringComparer.Ordinal)
             : new Dictionary<string, HostSummary>(StringComparer.Ordinal);
@@ -81,7 +92,9 @@ internal sealed class HostDirectory(IGrainFactory grains)
         public static Snapshot Empty { get; } = new(null, 0, new Dictionary<string, HostSummary>(StringComparer.Ordinal));
 
         private const int MaxMemoisedFilters = 256;
+        private const int MaxMemoisedPages = 1024;
         private readonly ConcurrentDictionary<HostFilter, HostSummary[]> _matches = new();
+        private readonly ConcurrentDictionary<(HostFilter Filter, string? After, int PageSize), V1.ListHostsResponse> _pages = new();
         private readonly ConcurrentDictionary<string, V1.HostSummary> _messages = new(StringComparer.Ordinal);
 
         public string? Epoch { get; } = epoch;
@@ -92,6 +105,21 @@ internal sealed class HostDirectory(IGrainFactory grains)
         /// <summary>The API message of a summary, built once per snapshot (a page of 50 is then 50 look-ups, not 50 conversions).</summary>
         public V1.HostSummary MessageOf(HostSummary summary) => _messages.GetOrAdd(summary.Name, static (_, s) => ProtoMapping.ToProto(s), summary);
 
+        /// <summary>
+        /// A ListHosts page, built once per snapshot: dashboards and tools poll the same few filters, and a page of 50
+        /// hosts built per request was the API's largest allocation (the reply is serialised, never changed).
+        /// </summary>
+        public V1.ListHostsResponse Page(HostFilter filter, string? after, int pageSize, Func<Snapshot, HostFilter, string?, int, V1.ListHostsResponse> build)
+        {
+            var key = (filter, after, pageSize);
+            if (_pages.TryGetValue(key, out var page))
+                return page;
+            page = build(this, filter, after, pageSize);
+            if (_pages.Count < MaxMemoisedPages)
+                _pages.TryAdd(key, page);
+            return page;
+        }
+
         /// <summary>Hosts matching <paramref name="filter"/>, sorted by name.</summary>
         public HostSummary[] Matching(HostFilter filter)
         {
@@ -101,6 +129,42 @@ internal sealed class HostDirectory(IGrainFactory grains)
             if (_matches.Count < MaxMemoisedFilters)
                 _matches.TryAdd(filter, result);
             return result;
+        }
+    }
+
+    /// <summary>A host's grain and the API message of the latest details it answered.</summary>
+    internal sealed class KnownHost(IHostGrain grain)
+    {
+        private sealed record Rendered(HostDetails Details, V1.Host Message);
+
+        private Rendered? _last;
+
+        public IHostGrain Grain { get; } = grain;
+
+        /// <summary>
+        /// The message of the details last answered, when they are at least the revision the index names for the host;
+        /// null when the grain must be asked (the host changed since, or the twin runs its bounce pool, whose
+        /// occupancy moves without a revision).
+        /// </summary>
+        public V1.Host? CurrentMessage(HostSummary summary) =>
+            !summary.RunsBouncePool && _last is { } last && last.Details.Revision >= summary.Revision ? last.Message : null;
+
+        /// <summary>The message of <paramref name="details"/>, kept unless a later revision is already kept.</summary>
+        public V1.Host MessageOf(HostDetails details)
+        {
+            var last = _last;
+            if (last is not null && ReferenceEquals(last.Details, details))
+                return last.Message;
+            var rendered = new Rendered(details, ProtoMapping.ToProto(details.View, details.Nics, details.Bonds, details.Swiotlb));
+            // Concurrent requests may answer out of order: never replace newer details with older ones.
+            while (last is null || last.Details.Revision <= details.Revision)
+            {
+                var seen = Interlocked.CompareExchange(ref _last, rendered, last);
+                if (ReferenceEquals(seen, last))
+                    break;
+                last = seen;
+            }
+            return rendered.Message;
         }
     }
 }

@@ -18,12 +18,15 @@ internal sealed class TwinQueryService(IGrainFactory grains, HostDirectory direc
         var name = ApiErrors.RequireName(request.Name, "name");
         var ct = context.CancellationToken;
         var snapshot = await directory.CurrentAsync().WaitAsync(ct);
-        if (!snapshot.ByName.ContainsKey(name))
+        if (!snapshot.ByName.TryGetValue(name, out var summary))
+        {
             snapshot = await directory.CurrentAsync(latest: true).WaitAsync(ct); // a host that just came on line
-        if (!snapshot.ByName.ContainsKey(name))
-            throw ApiErrors.NotFound("name", $"no host '{name}' in the twin ({snapshot.ByName.Count} hosts known)");
-        var details = await grains.GetGrain<IHostGrain>(name).GetDetails().WaitAsync(ct);
-        return ProtoMapping.ToProto(details.View, details.Nics, details.Bonds, details.Swiotlb);
+            if (!snapshot.ByName.TryGetValue(name, out summary))
+                throw ApiErrors.NotFound("name", $"no host '{name}' in the twin ({snapshot.ByName.Count} hosts known)");
+        }
+        // The details this silo last got are current when the index names no later revision: no grain call then.
+        var host = directory.Host(name);
+        return host.CurrentMessage(summary) ?? host.MessageOf(await host.Grain.GetDetails().WaitAsync(ct));
     }
 
     public override async Task<ListHostsResponse> ListHosts(ListHostsRequest request, ServerCallContext context)
@@ -37,6 +40,11 @@ internal sealed class TwinQueryService(IGrainFactory grains, HostDirectory direc
         };
         var after = PageToken.Read(request.PageToken, filter);
         var snapshot = await directory.CurrentAsync().WaitAsync(context.CancellationToken);
+        return snapshot.Page(filter, after, pageSize, BuildPage);
+    }
+
+    private static ListHostsResponse BuildPage(HostDirectory.Snapshot snapshot, HostFilter filter, string? after, int pageSize)
+    {
         var matching = snapshot.Matching(filter);
         var start = 0;
         if (after is not null)
@@ -53,6 +61,7 @@ internal sealed class TwinQueryService(IGrainFactory grains, HostDirectory direc
         }
         var count = Math.Min(pageSize, matching.Length - start);
         var response = new ListHostsResponse { TotalMatches = matching.Length };
+        response.Hosts.Capacity = count;
         for (var i = start; i < start + count; i++)
             response.Hosts.Add(snapshot.MessageOf(matching[i]));
         if (start + count < matching.Length)

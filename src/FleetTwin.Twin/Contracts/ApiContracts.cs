@@ -32,12 +32,21 @@ public sealed record HostSummary
     /// <summary>Index version at which this summary was stored (set by the index).</summary>
     [Id(11)] public long Version { get; init; }
 
+    /// <summary>
+    /// The host's details revision: it grows with every change of what GetHost shows except the bounce pool's
+    /// occupancy, so a reader holding details of this revision or later knows they are current.
+    /// </summary>
+    [Id(12)] public long Revision { get; init; }
+
+    /// <summary>The twin runs this host's bounce pool: its occupancy changes without a new revision (never cache its details).</summary>
+    [Id(13)] public bool RunsBouncePool { get; init; }
+
     /// <summary>Same content, ignoring <see cref="Version"/>: a host pushes only summaries that differ.</summary>
     public bool SameAs(HostSummary? other) =>
         other is not null && Name == other.Name && Pool == other.Pool && Risk == other.Risk && RiskReason == other.RiskReason
         && XenServerRelease == other.XenServerRelease && Drivers.AsSpan().SequenceEqual(other.Drivers) && GroOff == other.GroOff
         && Mtus.AsSpan().SequenceEqual(other.Mtus) && ExhaustionEvents == other.ExhaustionEvents && Panics == other.Panics
-        && LastUptime == other.LastUptime;
+        && LastUptime == other.LastUptime && Revision == other.Revision && RunsBouncePool == other.RunsBouncePool;
 }
 
 /// <summary>Summaries changed since a version. <see cref="Epoch"/> changes when the index starts from nothing (new storage).</summary>

@@ -113,4 +113,5 @@ public sealed record HostDetails(
     [property: Id(0)] HostView View,
     [property: Id(1)] NicView[] Nics,
     [property: Id(2)] BondView[] Bonds,
-    [property: Id(3)] SwiotlbView Swiotlb);
+    [property: Id(3)] SwiotlbView Swiotlb,
+    [property: Id(4)] long Revision);

@@ -24,6 +24,9 @@ public sealed class HostGrainState
     /// it, so querying a fleet known from logs does not activate and read an empty pool grain per host.
     /// </summary>
     [Id(3)] public bool RunsBouncePool { get; set; }
+
+    /// <summary>Revision of the host's details (<see cref="HostSummary.Revision"/>): +1 per batch and pool change.</summary>
+    [Id(4)] public long Revision { get; set; }
 }
 
 /// <summary>What the host list filters on, per NIC.</summary>
@@ -76,7 +79,8 @@ public sealed class HostGrain(
             ? GrainFactory.GetGrain<ISwiotlbRegionGrain>(name).GetView()
             : Task.FromResult(SwiotlbView.NotRun);
         await Task.WhenAll(nics, bonds, swiotlb);
-        return _details = new HostDetails(view, nics.Result, [.. HostViews.BondsOf(name, bonds.Result.OfType<BondView>().ToList(), nics.Result)], swiotlb.Result);
+        return _details = new HostDetails(view, nics.Result, [.. HostViews.BondsOf(name, bonds.Result.OfType<BondView>().ToList(), nics.Result)],
+            swiotlb.Result, state.State.Revision);
     }
 
     public async Task SwiotlbChanged()
@@ -85,6 +89,10 @@ public sealed class HostGrain(
         if (!state.State.RunsBouncePool)
         {
             state.State.RunsBouncePool = true;
+            // Readers of the index learn that this host's details now move with its bounce pool.
+            var summary = Summarise(state.State.Host, HostRisk.Assess(state.State.Host));
+            await PushSummary(summary);
+            _pushedSummary = summary;
             await state.WriteStateAsync();
         }
     }
@@ -98,6 +106,7 @@ public sealed class HostGrain(
         host.Pool = pool;
         _view = null;
         _details = null;
+        state.State.Revision++;
         var name = this.GetPrimaryKeyString();
         await GrainFactory.GetGrain<IPoolGrain>(pool).AddHost(name);
         var summary = Summarise(host, HostRisk.Assess(host));
@@ -121,6 +130,7 @@ public sealed class HostGrain(
         var host = state.State.Host;
         _view = null;
         _details = null;
+        state.State.Revision++;
         Dictionary<string, List<TwinEvent>>? nicFacts = null;
         List<BondFact>? bonds = null;
         PoolFact? pool = null;
@@ -248,6 +258,8 @@ public sealed class HostGrain(
             ExhaustionEvents = host.ExhaustionEvents,
             Panics = host.Panics.Count,
             LastUptime = host.LastUptime,
+            Revision = state.State.Revision,
+            RunsBouncePool = state.State.RunsBouncePool,
         };
     }
 
