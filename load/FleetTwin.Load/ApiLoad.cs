@@ -25,7 +25,8 @@ internal static class ApiLoad
         var listShare = new Option<double>("--list-share") { DefaultValueFactory = _ => 0.5, Description = "share of ListHosts among requests (the rest GetHost)" };
         var findMax = new Option<bool>("--find-max") { Description = "raise the rate until p99 > 5 ms or the achieved rate falls under 97 % of the target" };
         var siloPid = new Option<int?>("--silo-pid") { Description = "process id of the silo: also report its CPU time per request (Linux /proc)" };
-        var command = new Command("api", "gRPC GetHost/ListHosts latency at a set rate against a twin of synthetic hosts") { endpoint, hosts, rate, seconds, listShare, findMax, siloPid };
+        var timeline = new Option<bool>("--timeline") { Description = "per 100 ms of each run, print how many requests took over 5 ms and how many were sent over 3 ms late (where a tail comes from)" };
+        var command = new Command("api", "gRPC GetHost/ListHosts latency at a set rate against a twin of synthetic hosts") { endpoint, hosts, rate, seconds, listShare, findMax, siloPid, timeline };
         command.SetAction(async (parse, ct) =>
         {
             var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
@@ -39,14 +40,14 @@ internal static class ApiLoad
             await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
                 async (name, token) => await twin.GetHostAsync(new GetHostRequest { Name = name }, cancellationToken: token));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warm-up: GetHost of every host once in {warm.Elapsed.TotalSeconds:0.0} s"));
-            await RunAsync(twin, names, 2000, 5, parse.GetValue(listShare), ct);
+            await RunAsync(twin, names, 2000, 5, parse.GetValue(listShare), false, ct);
             Console.WriteLine("target/s  achieved/s     p50 ms   p99 ms  p99.9 ms    max ms   errors  cpu µs/req (generator, silo)  call p50/p99 ms");
             var rates = parse.GetValue(findMax) ? Enumerable.Range(1, 40).Select(i => i * 1000).ToArray() : parse.GetValue(rate)!;
             foreach (var target in rates)
             {
                 var (generatorBefore, siloBefore) = (Process.GetCurrentProcess().TotalProcessorTime, SiloCpu(parse.GetValue(siloPid)));
                 var gc = GcFigures.Now();
-                var r = await RunAsync(twin, names, target, parse.GetValue(seconds), parse.GetValue(listShare), ct);
+                var r = await RunAsync(twin, names, target, parse.GetValue(seconds), parse.GetValue(listShare), parse.GetValue(timeline), ct);
                 var requests = (double)target * parse.GetValue(seconds);
                 var generatorCpu = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalMicroseconds / requests;
                 var siloCpu = SiloCpu(parse.GetValue(siloPid)) - siloBefore;
@@ -75,7 +76,7 @@ internal static class ApiLoad
     /// client stack cost, without the generator's own scheduling delay.</param>
     private sealed record Result(double Achieved, double P50, double P99, double P999, double Max, long Errors, double ServiceP50, double ServiceP99);
 
-    private static async Task<Result> RunAsync(TwinService.TwinServiceClient twin, string[] names, int rate, int seconds, double listShare, CancellationToken ct)
+    private static async Task<Result> RunAsync(TwinService.TwinServiceClient twin, string[] names, int rate, int seconds, double listShare, bool timeline, CancellationToken ct)
     {
         var total = rate * seconds;
         var latencies = new double[total];
@@ -90,7 +91,9 @@ internal static class ApiLoad
             new ListHostsRequest { PageSize = 50 },
         };
         var clock = Stopwatch.StartNew();
-        var inFlight = new Task[total];
+        // Completion is counted, not kept: holding every call's task until the end promoted them all and cost the
+        // generator a gen1 collection every quarter second.
+        var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var ticksPerRequest = (double)Stopwatch.Frequency / rate;
         var start = Stopwatch.GetTimestamp();
 
@@ -99,19 +102,21 @@ internal static class ApiLoad
             var sent = Stopwatch.GetTimestamp();
             try
             {
+                var options = new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
                 if (list)
-                    await twin.ListHostsAsync(filter, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
-                else
-                    await twin.GetHostAsync(new GetHostRequest { Name = name }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+                    await twin.ListHostsAsync(filter, options);
+                else if ((await twin.GetHostAsync(new GetHostRequest { Name = name }, options)).Name != name)
+                    throw new RpcException(new Status(StatusCode.DataLoss, $"GetHost {name}: the reply is about another host"));
             }
-            catch (RpcException)
+            catch (Exception e) when (e is RpcException or OperationCanceledException)
             {
-                Interlocked.Increment(ref errors);
+                Interlocked.Increment(ref errors); // counted whatever went wrong, so the run's completion count adds up
             }
             var done = Stopwatch.GetTimestamp();
             latencies[index] = (done - due) * 1000.0 / Stopwatch.Frequency;
             service[index] = (done - sent) * 1000.0 / Stopwatch.Frequency;
-            Interlocked.Increment(ref completed);
+            if (Interlocked.Increment(ref completed) == total)
+                allDone.TrySetResult();
         }
 
         // The schedule runs on its own thread, sleeping 1 ms between looks and issuing everything due: a timer whose
@@ -124,13 +129,30 @@ internal static class ApiLoad
                 var due = start + (long)(i * ticksPerRequest);
                 while (Stopwatch.GetTimestamp() < due)
                     Thread.Sleep(1);
-                inFlight[i] = Call(i, due, random.NextDouble() < listShare, names[random.Next(names.Length)], filters[i % filters.Length]);
+                _ = Call(i, due, random.NextDouble() < listShare, names[random.Next(names.Length)], filters[i % filters.Length]);
             }
         }) { IsBackground = true, Priority = ThreadPriority.AboveNormal, Name = "api-load schedule" };
         scheduler.Start();
         await Task.Run(scheduler.Join, ct);
-        await Task.WhenAll(inFlight);
+        if (!ct.IsCancellationRequested)
+            await allDone.Task.WaitAsync(ct);
         var elapsed = clock.Elapsed.TotalSeconds;
+        if (timeline)
+        {
+            // Per 100 ms of schedule: requests over 5 ms, and those the generator itself sent over 3 ms late (its
+            // scheduling thread did not run: a GC of its own, or the machine did not schedule it).
+            var perWindow = rate / 10;
+            var line = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture,
+                $"  run started {DateTime.UtcNow - clock.Elapsed:HH:mm:ss.fff} UTC; per 100 ms window: requests over 5 ms / sent over 3 ms late:"));
+            for (var w = 0; w * perWindow < total; w++)
+            {
+                var slow = latencies.Skip(w * perWindow).Take(perWindow).Count(l => l > 5);
+                var sentLate = Enumerable.Range(w * perWindow, Math.Min(perWindow, total - w * perWindow)).Count(i => latencies[i] - service[i] > 3);
+                if (slow > 0)
+                    line.Append(CultureInfo.InvariantCulture, $" [{w / 10.0:0.0}s]{slow}/{sentLate}");
+            }
+            Console.WriteLine(line);
+        }
         Array.Sort(latencies);
         Array.Sort(service);
         static double At(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];

@@ -82,6 +82,7 @@ root.Subcommands.Add(replay);
 root.Subcommands.Add(syslog);
 root.Subcommands.Add(idle);
 root.Subcommands.Add(ApiLoad.Create());
+root.Subcommands.Add(FleetTwin.Load.SchedulingJitter.Create());
 return await root.Parse(args).InvokeAsync();
 
 static long Heap()
