@@ -3,11 +3,12 @@ using FleetTwin.Api.Services;
 using FleetTwin.Api.V1;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
 
 namespace FleetTwin.Api.Tests;
 
 /// <summary>PlanService.RunScenario: a what-if of the KB pool as the twin learned it from the KB logs and transcript.</summary>
-public class RunScenarioTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
+public class RunScenarioTests(KbSiloFixture kb, ITestOutputHelper output) : IClassFixture<KbSiloFixture>
 {
     private const string Master = "bn2-3c16-ix-4101";
 
@@ -76,7 +77,8 @@ public class RunScenarioTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
         Assert.Contains(HostsOf(baseline).Values, h => h.GetProperty("first_panic_seconds").ValueKind == JsonValueKind.Number);
         Assert.Contains("what-if (gro=on on every host) 0 panics", root.GetProperty("summary").GetString(), StringComparison.Ordinal);
         Assert.Equal(root.GetProperty("summary").GetString(), last.Message);
-        // Measured: about 1.5 s for the two runs of 3 hosts x 1 simulated hour (docs/simulation.md).
+        // A bound against a hang, not a timing assertion; the figure in docs/simulation.md is this line's output.
+        output.WriteLine($"RunScenario, KB pool, 3 hosts x 1 simulated hour, baseline + what-if: {clock.Elapsed.TotalSeconds:0.00} s wall ({baseline.GetProperty("wall_seconds").GetDouble():0.00} s + {whatIf.GetProperty("wall_seconds").GetDouble():0.00} s simulating)");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
     }
 

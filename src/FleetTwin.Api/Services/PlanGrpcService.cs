@@ -86,10 +86,10 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
         // The simulation is CPU work of seconds to minutes: it runs on a thread of its own, and its progress comes back
         // through a channel, because only this call's thread may write to the response stream.
         var progress = Channel.CreateUnbounded<ScenarioProgress>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var lastPercent = -1;
+        var lastPercent = 0;
         void Report(string phase, double done)
         {
-            // At most one message per whole percent (about 100 a run, whatever its length).
+            // At most one message per whole percent (about 100 a run, whatever its length); 0 % was the built message.
             var percent = (int)Math.Floor(done * 100);
             if (percent <= lastPercent || percent >= 100)
                 return;

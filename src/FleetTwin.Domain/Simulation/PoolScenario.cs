@@ -134,6 +134,8 @@ public sealed record PoolScenario(
         var groups = Groups(inventory, layoutHost, nics);
         var storage = StorageGroup(groups, out var why);
         assumptions.Add($"storage traffic on {Describe(storage)}: {why}");
+        if (!groups.Any(g => g.IsBond) && groups.Count(g => g.Mtu > 1500) > 1)
+            assumptions.Add($"no bond known on {layoutHost.Name} (xe pif-list params=all and xe bond-list not read): each NIC is modelled on its own and only {storage.Name} carries storage; ingest them to model the bond");
 
         var state = states.GetValueOrDefault(layoutHost.Name);
         var swiotlb = layoutHost.SwiotlbMiB ?? state?.SwiotlbMiB;
