@@ -95,7 +95,10 @@ public class RunScenarioTests(KbSiloFixture kb, ITestOutputHelper output) : ICla
         // xe vm-list: 4101 runs 4 guests, 4102 three, 4104 six (control domains and halted VMs do not count).
         var vms = root.GetProperty("traffic").GetProperty("vms_per_host");
         Assert.Equal([4, 3, 6], new[] { Master, "bn2-3c16-ix-4102", KbSiloFixture.KbHost }.Select(h => vms.GetProperty(h).GetInt32()));
-        Assert.Equal(20_000, root.GetProperty("traffic").GetProperty("storage_tx_packets_per_second_per_vm").GetDouble());
+        var traffic = root.GetProperty("traffic");
+        Assert.Equal((20_000.0, 500.0, 14.0, 0.6, 4.0), (traffic.GetProperty("storage_tx_packets_per_second_per_vm").GetDouble(), traffic.GetProperty("vm_tx_packets_per_second_per_vm").GetDouble(),
+            traffic.GetProperty("storage_diurnal").GetProperty("peak_hour").GetDouble(), traffic.GetProperty("storage_diurnal").GetProperty("trough_factor").GetDouble(),
+            traffic.GetProperty("storage_bursts").GetProperty("factor").GetDouble()));
         var hosts = HostsOf(root.GetProperty("what_if"));
         Assert.Equal([$"swiotlb=128 on {KbSiloFixture.KbHost}"], hosts[KbSiloFixture.KbHost].GetProperty("changes").EnumerateArray().Select(c => c.GetString()));
         Assert.Empty(hosts[Master].GetProperty("changes").EnumerateArray());

@@ -82,6 +82,7 @@ public sealed record PoolScenario(
     Scenario Scenario,
     string LayoutHost,
     string StorageBond,
+    PoolTraffic Traffic,
     IReadOnlyList<SettingChange> Changes,
     IReadOnlyList<string> Assumptions)
 {
@@ -187,7 +188,7 @@ public sealed record PoolScenario(
         var changes = Interventions(request.Changes, poolSpec, storage, hostNames);
         var engine = hosts.Count <= ExactEngineMaxHosts ? SimulationEngineKind.Exact : SimulationEngineKind.Fast;
         var scenario = new Scenario($"what-if {poolName}", request.Seed, request.Hours * 3600, engine, 60, [poolSpec], [], changes, "twin");
-        return new PoolScenario(scenario, layoutHost.Name, storage.Name, request.Changes, assumptions);
+        return new PoolScenario(scenario, layoutHost.Name, storage.Name, traffic, request.Changes, assumptions);
     }
 
     /// <summary>Runs the baseline (the pool as the twin knows it) and, when there are changes, the what-if; same seeds.</summary>

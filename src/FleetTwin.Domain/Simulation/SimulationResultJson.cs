@@ -65,9 +65,20 @@ public static class SimulationResultJson
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            // The traffic the run used (the documented defaults or the request's overrides), named as the request names it.
+            var traffic = built.Traffic;
             json.WriteStartObject("traffic");
-            foreach (var network in pool.Networks)
-                json.WriteNumber(network.Name + "_tx_packets_per_second_per_vm", network.TxPacketsPerSecondPerVm);
+            json.WriteNumber("storage_tx_packets_per_second_per_vm", traffic.StorageTxPacketsPerSecondPerVm);
+            json.WriteNumber("vm_tx_packets_per_second_per_vm", traffic.VmTxPacketsPerSecondPerVm);
+            json.WriteStartObject("storage_diurnal");
+            json.WriteNumber("peak_hour", traffic.StorageDiurnal.PeakHour);
+            json.WriteNumber("trough_factor", traffic.StorageDiurnal.TroughFactor);
+            json.WriteEndObject();
+            json.WriteStartObject("storage_bursts");
+            json.WriteNumber("every_seconds", traffic.StorageBursts.EverySeconds);
+            json.WriteNumber("length_seconds", traffic.StorageBursts.LengthSeconds);
+            json.WriteNumber("factor", traffic.StorageBursts.Factor);
+            json.WriteEndObject();
             json.WriteStartObject("vms_per_host");
             foreach (var host in pool.HostNames)
                 json.WriteNumber(host, pool.VmsOn(host));
