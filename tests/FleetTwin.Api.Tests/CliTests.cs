@@ -18,6 +18,7 @@ public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
         root.Subcommands.Add(WatchCommand.Create(stdout, stderr));
         root.Subcommands.Add(IngestCommand.Create(stdout, stderr));
         root.Subcommands.Add(PlanCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SimulateCommand.Create(stdout, stderr));
         var exit = await root.Parse([.. args, "--endpoint", kb.Silo.Endpoint]).InvokeAsync();
         return (exit, stdout.ToString(), stderr.ToString());
     }
@@ -104,5 +105,47 @@ public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
         {
             File.Delete(file);
         }
+    }
+
+    [Fact]
+    public async Task Simulate_pool_runs_the_what_if_on_the_twin_and_prints_baseline_vs_what_if_per_host()
+    {
+        var (exit, stdout, stderr) = await Cli("simulate", "--pool", KbSiloFixture.KbPool, "--change", "gro=on", "--hours", "1", "--vms-per-host", "60");
+
+        Assert.Equal(0, exit);
+        Assert.StartsWith($"scenario built: pool {KbSiloFixture.KbPool}, 3 hosts", stderr, StringComparison.Ordinal);
+        var lines = stdout.Split('\n');
+        Assert.StartsWith("HOST", lines[0], StringComparison.Ordinal);
+        Assert.Equal(3, lines.Count(l => l.StartsWith("bn2-3c16-ix-41", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith(KbSiloFixture.KbHost, StringComparison.Ordinal) && l.Contains("yes -> no", StringComparison.Ordinal) && l.EndsWith("gro=on on every host", StringComparison.Ordinal));
+        Assert.Contains("; what-if (gro=on on every host) 0 panics on 0 hosts", stdout, StringComparison.Ordinal);
+        Assert.Contains("  assumed: storage traffic on bond0 (eth4+eth5)", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Simulate_pool_json_prints_the_twins_results_with_a_host_change_for_that_host()
+    {
+        var (exit, stdout, _) = await Cli("simulate", "--pool", KbSiloFixture.KbPool, "--change", "swiotlb=128", "--host", KbSiloFixture.KbHost, "--hours", "0.25", "--json", "--quiet");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(stdout);
+        var change = Assert.Single(json.RootElement.GetProperty("changes").EnumerateArray());
+        Assert.Equal((KbSiloFixture.KbHost, "swiotlb", "128"), (change.GetProperty("host").GetString(), change.GetProperty("setting").GetString(), change.GetProperty("value").GetString()));
+    }
+
+    [Theory]
+    [InlineData(2, "fleettwin simulate: give a SCENARIO file or --pool, not both ('kb.yaml' and --pool bn2-3c16)", "simulate", "kb.yaml", "--pool", "bn2-3c16")]
+    [InlineData(2, "fleettwin simulate: --host bn2-3c16-ix-4104: names the host of the --change before it, and there is none", "simulate", "--pool", "bn2-3c16", "--host", "bn2-3c16-ix-4104")]
+    [InlineData(2, "fleettwin simulate: --change 'gro': expected SETTING=VALUE (gro=on, mtu=1500, swiotlb=128)", "simulate", "--pool", "bn2-3c16", "--change", "gro")]
+    [InlineData(2, "fleettwin simulate: changes[0].value: 'maybe' is not on or off (gro) (InvalidArgument)", "simulate", "--pool", "bn2-3c16", "--change", "gro=maybe")]
+    [InlineData(3, "fleettwin simulate: pool: unknown pool 'prod-9' (pools the twin knows: bn2-3c16) (NotFound)", "simulate", "--pool", "prod-9")]
+    [InlineData(2, "fleettwin simulate: --out is for SCENARIO files; with --pool the twin runs the what-if (see --json)", "simulate", "--pool", "bn2-3c16", "--out", "x")]
+    public async Task Simulate_pool_errors_are_one_line_with_the_exit_code(int expectedExit, string expected, params string[] args)
+    {
+        var (exit, stdout, stderr) = await Cli(args);
+
+        Assert.Equal(expectedExit, exit);
+        Assert.Empty(stdout);
+        Assert.Equal(expected, stderr.TrimEnd());
     }
 }

@@ -131,18 +131,4 @@ public class IngestAndPlanTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
         Assert.Equal(StatusCode.InvalidArgument, maxDown.StatusCode);
         Assert.StartsWith("max_down: -1", maxDown.Detail, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public async Task RunScenario_is_in_the_API_and_answers_UNIMPLEMENTED_pointing_at_the_local_simulation()
-    {
-        var status = await Rpc.FailureOf(async () =>
-        {
-            using var call = kb.Silo.Plans.RunScenario(new RunScenarioRequest { Pool = KbSiloFixture.KbPool });
-            await call.ResponseStream.MoveNext(CancellationToken.None);
-        });
-
-        Assert.Equal(StatusCode.Unimplemented, status.StatusCode);
-        Assert.StartsWith("RunScenario: what-if simulation", status.Detail, StringComparison.Ordinal);
-        Assert.Contains("fleettwin simulate", status.Detail, StringComparison.Ordinal);
-    }
 }

@@ -68,6 +68,7 @@ public static class TwinApiHosting
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton<HostDirectory>();
         builder.Services.AddSingleton<AlertHub>();
+        builder.Services.AddSingleton<ScenarioRuns>();
         return endpoint;
     }
 

@@ -13,6 +13,9 @@ internal static class ApiErrors
 
     public static RpcException ResourceExhausted(string field, string problem) => new(new Status(StatusCode.ResourceExhausted, $"{field}: {problem}"));
 
+    /// <summary>The request is fine but the twin lacks what it needs (e.g. a pool's NIC facts); the message says what to ingest.</summary>
+    public static RpcException FailedPrecondition(string field, string problem) => new(new Status(StatusCode.FailedPrecondition, $"{field}: {problem}"));
+
     /// <summary>A name field: present, at most 255 characters, no whitespace or control characters.</summary>
     public static string RequireName(string? value, string field)
     {

@@ -1,20 +1,27 @@
+using System.Globalization;
+using System.Threading.Channels;
 using FleetTwin.Api.V1;
+using FleetTwin.Domain.Fleet;
 using FleetTwin.Domain.Planning;
 using FleetTwin.Domain.Prediction;
+using FleetTwin.Domain.Simulation;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Grains;
 using Grpc.Core;
+using WhatIfChange = FleetTwin.Domain.Simulation.SettingChange;
 
 namespace FleetTwin.Api.Services;
 
 /// <summary>
 /// fleettwin.v1.PlanService. ProposePlan runs the domain's <see cref="RollingPlanner"/> on the twin's fleet inventory
 /// (the inventory grain) and each pool host's prediction from its host grain's state — the same inputs the offline
-/// <c>fleettwin plan FILE...</c> builds from files. RunScenario answers UNIMPLEMENTED: the simulation runs from scenario
-/// files (<c>fleettwin simulate</c>); building a scenario from a pool the twin knows (its traffic is not in any log) is
-/// not done yet.
+/// <c>fleettwin plan FILE...</c> builds from files. RunScenario builds a what-if scenario of one pool from the same
+/// inventory and host states (<see cref="PoolScenario.From"/>: layout of the pool master, traffic from documented
+/// defaults since no log carries it), runs the baseline and the changed pool with the domain's
+/// <see cref="FleetSimulation"/> on a thread of its own, and streams its progress and the results; a cancelled call or
+/// a passed deadline stops the simulation at its next step.
 /// </summary>
-internal sealed class PlanGrpcService(IGrainFactory grains) : PlanService.PlanServiceBase
+internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) : PlanService.PlanServiceBase
 {
     public const int MaxDownLimit = 64;
 
@@ -25,12 +32,7 @@ internal sealed class PlanGrpcService(IGrainFactory grains) : PlanService.PlanSe
             throw ApiErrors.InvalidArgument("max_down", $"{request.MaxDown}: hosts down at once is 1..{MaxDownLimit} (0 means 1)");
         var ct = context.CancellationToken;
         var inventory = await grains.GetGrain<IInventoryGrain>(InventoryGrain.Key).GetInventory().WaitAsync(ct);
-        var found = inventory.FindPool(pool);
-        if (found is null)
-        {
-            var known = inventory.Pools.Values.Select(p => p.Name ?? p.Uuid).Order(StringComparer.Ordinal).ToList();
-            throw ApiErrors.NotFound("pool", $"unknown pool '{pool}' ({(known.Count == 0 ? "the twin has read no xe pool-list output" : "pools the twin knows: " + string.Join(", ", known))})");
-        }
+        var found = FindPool(inventory, pool);
         var hosts = inventory.HostsOf(found);
         var states = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostGrain>(h.Name).GetState())).WaitAsync(ct);
         var predictions = new Dictionary<string, PanicPrediction>(StringComparer.Ordinal);
@@ -51,7 +53,133 @@ internal sealed class PlanGrpcService(IGrainFactory grains) : PlanService.PlanSe
         return response;
     }
 
-    public override Task RunScenario(RunScenarioRequest request, IServerStreamWriter<ScenarioProgress> responseStream, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented,
-            "RunScenario: what-if simulation of a pool from the twin is not served yet (the twin does not yet build a scenario from a pool's inventory); run `fleettwin simulate SCENARIO` locally (docs/simulation.md)"));
+    public override async Task RunScenario(RunScenarioRequest request, IServerStreamWriter<ScenarioProgress> responseStream, ServerCallContext context)
+    {
+        var pool = ApiErrors.RequireName(request.Pool, "pool");
+        var whatIf = ScenarioRequest(request);
+        var ct = context.CancellationToken;
+        var inventory = await grains.GetGrain<IInventoryGrain>(InventoryGrain.Key).GetInventory().WaitAsync(ct);
+        var found = FindPool(inventory, pool);
+        var hosts = inventory.HostsOf(found);
+        var states = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostGrain>(h.Name).GetState())).WaitAsync(ct);
+        PoolScenario built;
+        try
+        {
+            built = PoolScenario.From(inventory, found, hosts.Select((h, i) => (h.Name, State: states[i])).ToDictionary(x => x.Name, x => x.State, StringComparer.Ordinal), whatIf);
+        }
+        catch (PoolScenarioException error)
+        {
+            throw ApiErrors.InvalidArgument(error.Field, error.Problem);
+        }
+        catch (PoolFactsMissingException error)
+        {
+            throw ApiErrors.FailedPrecondition("pool", error.Message);
+        }
+        var scenario = built.Scenario;
+        await responseStream.WriteAsync(new ScenarioProgress
+        {
+            Percent = 0,
+            Message = string.Create(CultureInfo.InvariantCulture,
+                $"scenario built: pool {built.Pool.Name}, {scenario.HostCount} hosts ({string.Join(", ", built.Pool.HostNames)}), {scenario.Engine.ToString().ToLowerInvariant()} engine, {scenario.DurationSeconds / 3600:0.##} simulated hours, seed {scenario.Seed}; layout of {built.LayoutHost}, storage on {built.StorageBond}; {built.ChangesText}"),
+        }, ct);
+
+        // The simulation is CPU work of seconds to minutes: it runs on a thread of its own, and its progress comes back
+        // through a channel, because only this call's thread may write to the response stream.
+        var progress = Channel.CreateUnbounded<ScenarioProgress>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var lastPercent = 0;
+        void Report(string phase, double done)
+        {
+            // At most one message per whole percent (about 100 a run, whatever its length); 0 % was the built message.
+            var percent = (int)Math.Floor(done * 100);
+            if (percent <= lastPercent || percent >= 100)
+                return;
+            lastPercent = percent;
+            progress.Writer.TryWrite(new ScenarioProgress { Percent = percent, Message = string.Create(CultureInfo.InvariantCulture, $"{phase}: {percent}%") });
+        }
+        var simulation = Task.Factory.StartNew(() =>
+        {
+            using var running = runs.Started();
+            return built.Run(Report, ct);
+        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _ = simulation.ContinueWith(t =>
+        {
+            _ = t.Exception; // observed here when the call ended first (cancelled: the exception is the call's status)
+            progress.Writer.TryComplete();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await foreach (var message in progress.Reader.ReadAllAsync(ct))
+            await responseStream.WriteAsync(message, ct);
+        var result = await simulation;
+        await responseStream.WriteAsync(new ScenarioProgress
+        {
+            Percent = 100,
+            Done = true,
+            Message = result.Summary(),
+            ResultJson = SimulationResultJson.RenderWhatIf(result),
+        }, ct);
+    }
+
+    /// <summary>The request's what-if in domain terms; hours and seed are checked here, changes and traffic by the domain.</summary>
+    private static PoolScenarioRequest ScenarioRequest(RunScenarioRequest request)
+    {
+        var hours = request.Hours;
+        if (hours != 0 && (!double.IsFinite(hours) || hours < PoolScenario.MinHours || hours > PoolScenario.MaxHours))
+            throw ApiErrors.InvalidArgument("hours", string.Create(CultureInfo.InvariantCulture,
+                $"{hours} is out of range: one minute ({PoolScenario.MinHours:0.####}) to {PoolScenario.MaxHours} simulated hours (0 means {PoolScenario.DefaultHours})"));
+        if (request.Seed is < int.MinValue or > int.MaxValue)
+            throw ApiErrors.InvalidArgument("seed", string.Create(CultureInfo.InvariantCulture, $"{request.Seed} does not fit in 32 bits ({int.MinValue}..{int.MaxValue}; 0 means 1)"));
+        var traffic = new PoolTraffic();
+        if (request.Traffic is { } t)
+        {
+            traffic = traffic with
+            {
+                VmsPerHost = t.HasVmsPerHost ? t.VmsPerHost : null,
+                StorageTxPacketsPerSecondPerVm = t.HasStorageTxPacketsPerSecondPerVm ? t.StorageTxPacketsPerSecondPerVm : traffic.StorageTxPacketsPerSecondPerVm,
+                VmTxPacketsPerSecondPerVm = t.HasVmTxPacketsPerSecondPerVm ? t.VmTxPacketsPerSecondPerVm : traffic.VmTxPacketsPerSecondPerVm,
+            };
+        }
+        return new PoolScenarioRequest
+        {
+            Hours = hours == 0 ? PoolScenario.DefaultHours : hours,
+            Seed = request.Seed == 0 ? 1 : (int)request.Seed,
+            Traffic = traffic,
+            Changes = [.. request.Changes.Select(c => new WhatIfChange(c.Host.Length == 0 ? null : c.Host, c.Setting, c.Value))],
+        };
+    }
+
+    /// <summary>The pool named in a request, or NOT_FOUND listing the pools the twin knows.</summary>
+    private static InventoryPool FindPool(FleetInventory inventory, string pool)
+    {
+        if (inventory.FindPool(pool) is { } found)
+            return found;
+        var known = inventory.Pools.Values.Select(p => p.Name ?? p.Uuid).Order(StringComparer.Ordinal).ToList();
+        throw ApiErrors.NotFound("pool", $"unknown pool '{pool}' ({(known.Count == 0 ? "the twin has read no xe pool-list output" : "pools the twin knows: " + string.Join(", ", known))})");
+    }
+}
+
+/// <summary>
+/// What-if simulations running in this silo (a counter the tests read): a simulation counts until its thread has
+/// stopped, not until its call has ended, so a cancelled call can be seen to stop its simulation.
+/// </summary>
+internal sealed class ScenarioRuns
+{
+    private int _running;
+
+    public int Running => Volatile.Read(ref _running);
+
+    public IDisposable Started()
+    {
+        Interlocked.Increment(ref _running);
+        return new Finished(this);
+    }
+
+    private sealed class Finished(ScenarioRuns runs) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+                Interlocked.Decrement(ref runs._running);
+        }
+    }
 }

@@ -1,10 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FleetTwin.Api.V1;
 using FleetTwin.Cli.Simulation;
 using FleetTwin.Domain.Simulation;
 using FleetTwin.Twin.Hosting;
 using FleetTwin.Twin.Simulation;
+using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 
 namespace FleetTwin.Cli.Commands;
@@ -13,27 +17,78 @@ namespace FleetTwin.Cli.Commands;
 /// <c>fleettwin simulate SCENARIO [--seed N] [--out DIR]</c>: a what-if run of a scenario file, once without and once
 /// with its interventions (same seeds), printing a progress line and a summary table, and writing JSON/CSV results,
 /// SVG charts, kern.log files and an HTML report to DIR.
+/// <c>fleettwin simulate --pool P [--change gro=on] [--change swiotlb=128 --host H] [--hours N] [--json]</c>: the same
+/// what-if of a pool the running twin knows, run by the twin (PlanService.RunScenario), with its progress on stderr.
 /// </summary>
 public static class SimulateCommand
 {
     public static Command Create(TextWriter? stdout = null, TextWriter? stderr = null)
     {
-        var scenario = new Argument<string>("SCENARIO") { Description = "scenario file (YAML or JSON; see docs/simulation.md)" };
+        var scenario = new Argument<string?>("SCENARIO") { Description = "scenario file (YAML or JSON; see docs/simulation.md); or --pool to ask the running twin", Arity = ArgumentArity.ZeroOrOne };
         var seed = new Option<int?>("--seed") { Description = "random seed (overrides the scenario's; same seed, same results)" };
         var outDir = new Option<string?>("--out") { Description = "directory for results.json, hosts.csv, charts, logs and report.html" };
         var engine = new Option<string?>("--engine") { Description = "override the scenario's engine: fast or exact" };
         engine.AcceptOnlyFromAmong("fast", "exact");
         var quiet = new Option<bool>("--quiet") { Description = "no progress line" };
         var twin = new Option<bool>("--twin") { Description = "run the hosts through an in-process twin's grains (exact allocator grain, host streams); small scenarios" };
-        var command = new Command("simulate", "Run a what-if fleet simulation from a scenario file (no servers needed)") { scenario, seed, outDir, engine, quiet, twin };
+        var pool = new Option<string?>("--pool") { Description = "what-if of this pool as the running twin knows it (instead of SCENARIO; see --endpoint)" };
+        var change = new Option<string[]>("--change") { Description = "with --pool: SETTING=VALUE, gro=on|off, mtu=N (the storage bond), swiotlb=MiB; every host, or the --host after it" };
+        var changeHost = new Option<string[]>("--host") { Description = "with --pool: the host the --change before it is for (repeat for several hosts)" };
+        var hours = new Option<double?>("--hours") { Description = "with --pool: simulated hours (default 24, at most 168)" };
+        var vmsPerHost = new Option<int?>("--vms-per-host") { Description = "with --pool: VMs on every host (default: each host's resident VMs, else 24)" };
+        var storageTx = new Option<double?>("--storage-tx-per-vm") { Description = "with --pool: storage transmit packets/s per VM at the peak (default 20000)" };
+        var vmTx = new Option<double?>("--vm-tx-per-vm") { Description = "with --pool: guest network transmit packets/s per VM (default 500)" };
+        var json = ApiClient.JsonOption();
+        var endpoint = ApiClient.EndpointOption();
+        var command = new Command("simulate", "Run a what-if fleet simulation from a scenario file (no servers needed), or of a pool the running twin knows (--pool)")
+        {
+            scenario, seed, outDir, engine, quiet, twin, pool, change, changeHost, hours, vmsPerHost, storageTx, vmTx, json, endpoint,
+        };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = stdout ?? Console.Out;
             var errors = stderr ?? Console.Error;
+            var file = parse.GetValue(scenario);
+            if (parse.GetValue(pool) is { } poolName)
+            {
+                if (file is not null)
+                {
+                    errors.WriteLine($"fleettwin simulate: give a SCENARIO file or --pool, not both ('{file}' and --pool {poolName})");
+                    return 2;
+                }
+                foreach (var (option, given) in new (string, bool)[] { ("--out", parse.GetValue(outDir) is not null), ("--engine", parse.GetValue(engine) is not null), ("--twin", parse.GetValue(twin)) })
+                {
+                    if (given)
+                    {
+                        errors.WriteLine($"fleettwin simulate: {option} is for SCENARIO files; with --pool the twin runs the what-if (see --json)");
+                        return 2;
+                    }
+                }
+                var remote = new RemoteWhatIf(poolName, parse.GetValue(hours), parse.GetValue(seed), parse.GetValue(vmsPerHost), parse.GetValue(storageTx), parse.GetValue(vmTx));
+                if (!remote.TakeChanges(parse.Tokens, out var problem))
+                {
+                    errors.WriteLine($"fleettwin simulate: {problem}");
+                    return 2;
+                }
+                return await RunOnTwinAsync(parse.GetValue(endpoint)!, remote, parse.GetValue(json), parse.GetValue(quiet), output, errors, cancellationToken);
+            }
+            if (file is null)
+            {
+                errors.WriteLine("fleettwin simulate: give a SCENARIO file, or --pool P for a what-if of a pool the running twin knows");
+                return 2;
+            }
+            foreach (var (option, given) in new (string, bool)[] { ("--change", parse.GetValue(change) is { Length: > 0 }), ("--host", parse.GetValue(changeHost) is { Length: > 0 }), ("--hours", parse.GetValue(hours) is not null), ("--json", parse.GetValue(json)) })
+            {
+                if (given)
+                {
+                    errors.WriteLine($"fleettwin simulate: {option} is for --pool (a SCENARIO file says it in the file)");
+                    return 2;
+                }
+            }
             Scenario loaded;
             try
             {
-                loaded = ScenarioReader.ReadFile(parse.GetValue(scenario)!);
+                loaded = ScenarioReader.ReadFile(file);
             }
             catch (ScenarioException e)
             {
@@ -53,6 +108,90 @@ public static class SimulateCommand
             return Run(loaded, parse.GetValue(seed), parse.GetValue(outDir), kind, parse.GetValue(quiet) || stdout is not null, output);
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>--pool</c>: PlanService.RunScenario on the running twin. Progress (the twin sends at most one message per
+    /// percent) goes to stderr as one rewritten line; then a per-host table of baseline vs what-if, or the twin's result
+    /// JSON with <c>--json</c>. No deadline: a week of a 16-host pool takes minutes; Ctrl-C cancels the twin's run.
+    /// </summary>
+    private static Task<int> RunOnTwinAsync(string endpoint, RemoteWhatIf whatIf, bool json, bool quiet, TextWriter output, TextWriter errors, CancellationToken cancellationToken) =>
+        ApiClient.RunAsync("simulate", endpoint, errors, async channel =>
+        {
+            var client = new PlanService.PlanServiceClient(channel);
+            using var call = client.RunScenario(whatIf.Request(), cancellationToken: cancellationToken);
+            ScenarioProgress? last = null;
+            var first = true;
+            await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                if (message.Done)
+                {
+                    last = message;
+                    break;
+                }
+                if (quiet)
+                    continue;
+                if (first)
+                {
+                    errors.WriteLine(message.Message); // "scenario built: ..." (hosts, engine, hours, layout, changes)
+                    first = false;
+                    continue;
+                }
+                var bar = new string('#', (int)(message.Percent * 30 / 100)).PadRight(30, '.');
+                errors.Write(string.Create(CultureInfo.InvariantCulture, $"\r[{bar}] {message.Message}   "));
+            }
+            if (!quiet)
+                errors.WriteLine("\r[" + new string('#', 30) + "] done                 ");
+            if (last is null)
+            {
+                errors.WriteLine("fleettwin simulate: the twin ended the run without results");
+                return 1;
+            }
+            output.Write(json ? last.ResultJson + Environment.NewLine : WhatIfTable(last.ResultJson));
+            output.Flush();
+            return 0;
+        });
+
+    /// <summary>Per host: panics, first panic, exhaustion records and risk, baseline vs what-if; then the summary and the assumptions.</summary>
+    public static string WhatIfTable(string resultJson)
+    {
+        using var document = JsonDocument.Parse(resultJson);
+        var root = document.RootElement;
+        var baseline = HostsOf(root.GetProperty("baseline"));
+        var whatIf = root.TryGetProperty("what_if", out var w) ? HostsOf(w) : null;
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var (host, b) in baseline)
+        {
+            var a = whatIf?.GetValueOrDefault(host);
+            rows.Add([
+                host,
+                b.GetProperty("panics").GetInt32().ToString(CultureInfo.InvariantCulture),
+                a is { } x ? x.GetProperty("panics").GetInt32().ToString(CultureInfo.InvariantCulture) : "-",
+                FirstPanic(b), a is { } y ? FirstPanic(y) : "-",
+                b.GetProperty("exhaustion_events").GetInt64().ToString(CultureInfo.InvariantCulture),
+                a is { } z ? z.GetProperty("exhaustion_events").GetInt64().ToString(CultureInfo.InvariantCulture) : "-",
+                (b.GetProperty("at_risk").GetBoolean() ? "yes" : "no") + (a is { } r ? (r.GetProperty("at_risk").GetBoolean() ? " -> yes" : " -> no") : ""),
+                a is { } c ? string.Join(", ", c.GetProperty("changes").EnumerateArray().Select(l => l.GetString())) : "",
+            ]);
+        }
+        var text = new StringBuilder();
+        text.Append(ApiClient.Table(["HOST", "PANICS", "WHAT-IF", "FIRST PANIC", "WHAT-IF", "EXHAUSTION", "WHAT-IF", "AT RISK", "CHANGES"], rows));
+        text.AppendLine(root.GetProperty("summary").GetString());
+        foreach (var assumption in root.GetProperty("assumptions").EnumerateArray())
+            text.AppendLine("  assumed: " + assumption.GetString());
+        return text.ToString();
+    }
+
+    private static Dictionary<string, JsonElement> HostsOf(JsonElement run) =>
+        run.GetProperty("hosts").EnumerateArray().ToDictionary(h => h.GetProperty("host").GetString()!, h => h.Clone(), StringComparer.Ordinal);
+
+    /// <summary>Simulated time of the first panic as h:mm from the start, or "-".</summary>
+    private static string FirstPanic(JsonElement host)
+    {
+        if (host.GetProperty("first_panic_seconds") is not { ValueKind: JsonValueKind.Number } seconds)
+            return "-";
+        var t = TimeSpan.FromSeconds(seconds.GetDouble());
+        return string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}:{t.Minutes:00}");
     }
 
     /// <summary>
@@ -123,5 +262,72 @@ public static class SimulateCommand
             output.WriteLine($"wrote {Path.Combine(outDir, "report.html")} (results.json, hosts.csv, panics-per-day.csv, charts, logs/)");
         }
         return 0;
+    }
+}
+
+/// <summary>
+/// What <c>simulate --pool</c> asks the twin: the pool, the changes in command-line order (a <c>--host</c> names the host
+/// of the <c>--change</c> before it; several <c>--host</c> repeat that change for each), hours, seed and traffic.
+/// </summary>
+internal sealed class RemoteWhatIf(string pool, double? hours, int? seed, int? vmsPerHost, double? storageTx, double? vmTx)
+{
+    private readonly List<(string? Host, string Setting, string Value)> _changes = [];
+
+    /// <summary>Reads --change/--host pairs from the command line's tokens (their order matters, so not from the options' values).</summary>
+    public bool TakeChanges(IReadOnlyList<System.CommandLine.Parsing.Token> tokens, out string problem)
+    {
+        problem = "";
+        (string Setting, string Value)? current = null;
+        var currentHasHost = false;
+        for (var i = 0; i < tokens.Count - 1; i++)
+        {
+            if (tokens[i].Type != System.CommandLine.Parsing.TokenType.Option)
+                continue;
+            var value = tokens[i + 1].Value;
+            if (tokens[i].Value == "--change")
+            {
+                var equals = value.IndexOf('=', StringComparison.Ordinal);
+                if (equals <= 0)
+                {
+                    problem = $"--change '{value}': expected SETTING=VALUE (gro=on, mtu=1500, swiotlb=128)";
+                    return false;
+                }
+                current = (value[..equals], value[(equals + 1)..]);
+                currentHasHost = false;
+                _changes.Add((null, current.Value.Setting, current.Value.Value));
+            }
+            else if (tokens[i].Value == "--host")
+            {
+                if (current is not { } c)
+                {
+                    problem = $"--host {value}: names the host of the --change before it, and there is none";
+                    return false;
+                }
+                if (!currentHasHost)
+                    _changes[^1] = (value, c.Setting, c.Value);
+                else
+                    _changes.Add((value, c.Setting, c.Value));
+                currentHasHost = true;
+            }
+        }
+        return true;
+    }
+
+    public RunScenarioRequest Request()
+    {
+        var request = new RunScenarioRequest { Pool = pool, Hours = hours ?? 0, Seed = seed ?? 0 };
+        foreach (var (host, setting, value) in _changes)
+            request.Changes.Add(new FleetTwin.Api.V1.SettingChange { Host = host ?? "", Setting = setting, Value = value });
+        if (vmsPerHost is not null || storageTx is not null || vmTx is not null)
+        {
+            request.Traffic = new TrafficOverrides();
+            if (vmsPerHost is { } vms)
+                request.Traffic.VmsPerHost = vms;
+            if (storageTx is { } storage)
+                request.Traffic.StorageTxPacketsPerSecondPerVm = storage;
+            if (vmTx is { } guests)
+                request.Traffic.VmTxPacketsPerSecondPerVm = guests;
+        }
+        return request;
     }
 }

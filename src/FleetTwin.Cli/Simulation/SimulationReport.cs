@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using FleetTwin.Domain.Simulation;
 
 namespace FleetTwin.Cli.Simulation;
@@ -78,65 +77,8 @@ public static class SimulationReport
         [.. run.Hosts.OrderByDescending(h => h.Panics.Count).ThenByDescending(h => h.Exhaustions)
             .ThenByDescending(h => h.Occupancy.Count > 0 ? h.Occupancy.Max() : 0).ThenBy(h => h.Name, StringComparer.Ordinal).Take(count)];
 
-    private static string Json(SimulationResult baseline, SimulationResult? with)
-    {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            json.WriteString("scenario", baseline.Scenario.Name);
-            json.WriteNumber("seed", baseline.Scenario.Seed);
-            json.WriteString("engine", baseline.Scenario.Engine.ToString().ToLowerInvariant());
-            json.WriteNumber("hosts", baseline.Hosts.Count);
-            json.WriteNumber("simulated_seconds", baseline.Scenario.DurationSeconds);
-            Run(json, "baseline", baseline);
-            if (with is not null)
-                Run(json, "with_interventions", with);
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
-
-    private static void Run(Utf8JsonWriter json, string name, SimulationResult run)
-    {
-        json.WriteStartObject(name);
-        json.WriteNumber("panics", run.Panics);
-        json.WriteNumber("exhaustion_events", run.Exhaustions);
-        json.WriteNumber("hosts_at_risk", run.HostsAtRisk);
-        json.WriteNumber("wall_seconds", Math.Round(run.Wall.TotalSeconds, 3));
-        json.WriteNumber("host_seconds_per_wall_second", Math.Round(run.HostSecondsPerWallSecond));
-        json.WriteNumber("calibrated_configurations", run.Calibrations);
-        json.WriteStartArray("panics_per_day");
-        foreach (var n in run.PanicsPerDay())
-            json.WriteNumberValue(n);
-        json.WriteEndArray();
-        json.WriteStartArray("pools");
-        foreach (var pool in run.Scenario.Pools)
-        {
-            var hosts = run.Hosts.Where(h => h.Pool == pool.Name).ToList();
-            json.WriteStartObject();
-            json.WriteString("pool", pool.Name);
-            json.WriteNumber("hosts", hosts.Count);
-            json.WriteNumber("panics", hosts.Sum(h => h.Panics.Count));
-            json.WriteNumber("exhaustion_events", hosts.Sum(h => h.Exhaustions));
-            json.WriteNumber("hosts_at_risk", hosts.Count(h => h.AtRisk));
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteStartArray("interventions");
-        foreach (var i in run.Scenario.Interventions)
-        {
-            json.WriteStartObject();
-            json.WriteString("label", i.Label);
-            json.WriteString("action", i.Action.ToString());
-            json.WriteString("pool", i.Pool);
-            json.WriteNumber("at_seconds", i.AtSeconds);
-            json.WriteNumber("hosts_reached", run.Hosts.Count(h => h.Interventions.Contains(i.Label)));
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
+    /// <summary>results.json: written by the domain's writer, which also writes the live twin's what-if results.</summary>
+    private static string Json(SimulationResult baseline, SimulationResult? with) => SimulationResultJson.Render(baseline, with);
 
     private static string HostsCsv(SimulationResult baseline, SimulationResult? with)
     {

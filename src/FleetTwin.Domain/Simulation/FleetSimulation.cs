@@ -35,6 +35,12 @@ public sealed record SimulationOptions
 
     /// <summary>Calibrations to reuse across runs of the same scenario (baseline and with interventions).</summary>
     public HazardCache? Calibrations { get; init; }
+
+    /// <summary>
+    /// Stops the run between simulation steps (a what-if whose caller went away, e.g. a gRPC deadline): the run then
+    /// throws <see cref="OperationCanceledException"/> instead of returning partial results.
+    /// </summary>
+    public CancellationToken CancellationToken { get; init; }
 }
 
 /// <summary>
@@ -68,12 +74,13 @@ public static class FleetSimulation
         Parallel.For(0, scenario.Pools.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxDegreeOfParallelism) }, p =>
         {
             var pool = new PoolRun(run, run.Pools[p], engine, cache, options);
-            outcomes[p] = pool.Run(hostSteps =>
+            outcomes[p] = pool.Run(totalHostSteps, hostSteps =>
             {
                 var done = Interlocked.Add(ref doneHostSteps, hostSteps);
                 options.Progress?.Invoke((double)done / totalHostSteps);
             });
         });
+        options.CancellationToken.ThrowIfCancellationRequested();
         stopwatch.Stop();
         return new SimulationResult(run, options.ApplyInterventions, [.. outcomes.SelectMany(o => o)], options.OccupancySampleSeconds,
             stopwatch.Elapsed, cache.Count, totalHosts * scenario.DurationSeconds);
@@ -110,7 +117,7 @@ public static class FleetSimulation
         private readonly List<HostRun> _hosts = [];
         private double _referenceHostRate;
 
-        public HostOutcome[] Run(Action<long> progress)
+        public HostOutcome[] Run(long runHostSteps, Action<long> progress)
         {
             var baseModel = ModelOf(Pool);
             _referenceHostRate = HostRate(baseModel, Pool.VmsPerHost, boost: 1, bursts: false, second: 0, perPort: null, diurnal: false);
@@ -121,10 +128,18 @@ public static class FleetSimulation
             var sampleEvery = Options.OccupancySampleSeconds;
             var nextEvent = 0;
             var sinceProgress = 0L;
+            // Progress at least every 1/200 of the run (a small exact pool takes seconds per simulated hour, and a
+            // caller streams this progress), else every 50,000 host-steps; how often it is reported changes no result.
+            var progressEvery = Math.Clamp(runHostSteps / 200, 1, 50_000);
+            var cancellation = Options.CancellationToken;
+            foreach (var host in _hosts)
+                host.ConfigureFromStart(Scenario.Interventions);
             foreach (var host in _hosts)
                 host.Boot(0);
             for (double t = 0; t < Scenario.DurationSeconds; t += step)
             {
+                if (cancellation.IsCancellationRequested)
+                    return []; // Run throws once the pools have stopped
                 var end = Math.Min(t + step, Scenario.DurationSeconds);
                 while (nextEvent < schedule.Count && schedule[nextEvent].At < end)
                     schedule[nextEvent++].Apply(this);
@@ -136,7 +151,7 @@ public static class FleetSimulation
                         host.Sample();
                 }
                 sinceProgress += _hosts.Count;
-                if (sinceProgress >= 50_000)
+                if (sinceProgress >= progressEvery)
                 {
                     progress(sinceProgress);
                     sinceProgress = 0;
@@ -161,18 +176,26 @@ public static class FleetSimulation
             }
             foreach (var burst in Pool.VmStarts.Bursts)
                 events.Add((burst.AtSeconds, order++, run => { foreach (var h in run._hosts) h.StartVms(burst.AtSeconds, burst.VmsPerHost, addsDensity: true, spreadSeconds: 60); }));
-            foreach (var intervention in Scenario.Interventions.Where(i => i.Pool == Pool.Name))
+            foreach (var intervention in Scenario.Interventions.Where(i => i.Pool == Pool.Name && !i.FromStart))
             {
-                var targets = (int)Math.Ceiling(intervention.Fraction * _hosts.Count);
-                for (var k = 0; k < targets; k++)
+                var targets = Targets(intervention);
+                for (var k = 0; k < targets.Count; k++)
                 {
-                    var host = _hosts[k]; // the first hosts by name; index 0 is the pool master, which the planner takes first
+                    var host = targets[k];
                     var at = intervention.AtSeconds + k * intervention.MinutesPerHost * 60.0;
                     events.Add((at, order++, _ => host.RebootInto(at, intervention)));
                 }
             }
             return [.. events.OrderBy(e => e.At).ThenBy(e => e.Order).Select(e => (e.At, e.Apply))];
         }
+
+        /// <summary>
+        /// The hosts an intervention reaches, in the order it reaches them: the named ones, else the first hosts by
+        /// name (index 0 is the pool master, which the planner takes first).
+        /// </summary>
+        private List<HostRun> Targets(InterventionSpec intervention) => intervention.Hosts is { } named
+            ? [.. _hosts.Where(h => named.Contains(h.Outcome.Name))]
+            : [.. _hosts.Take((int)Math.Ceiling(intervention.Fraction * _hosts.Count))];
 
         /// <summary>The host's transmit rate (summed over ports) and, when asked, each port's rate.</summary>
         internal double HostRate(HostModel model, double vms, double boost, bool bursts, long second, double[]? perPort, bool diurnal = true) =>
@@ -222,7 +245,7 @@ public static class FleetSimulation
                 _seed = HostSeed.For(pool.Scenario.Seed, name);
                 _random = new Random(_seed);
                 _perPort = new double[model.Ports.Count];
-                Vms = pool.Pool.VmsPerHost;
+                Vms = pool.Pool.VmsOn(name);
                 Outcome = new HostOutcome(name, pool.Pool.Name, index, model.StandingRxShare);
             }
 
@@ -308,6 +331,23 @@ public static class FleetSimulation
                 _pool.Restart(this, at);
             }
 
+            /// <summary>
+            /// The changes this host runs with from the start (<see cref="InterventionSpec.FromStart"/>), in scenario
+            /// order, before its first boot: no reboot, no downtime.
+            /// </summary>
+            public void ConfigureFromStart(IReadOnlyList<InterventionSpec> interventions)
+            {
+                foreach (var intervention in interventions)
+                {
+                    if (!intervention.FromStart || intervention.Pool != _pool.Pool.Name || !_pool.Targets(intervention).Contains(this))
+                        continue;
+                    _pending = Apply(_pending ?? _model, intervention);
+                    Outcome.Interventions.Add(intervention.Label);
+                }
+                if (_pending is not null)
+                    Outcome.StandingRxShare = _pending.StandingRxShare;
+            }
+
             /// <summary>An intervention reaches this host: the change is made and the host is evacuated and rebooted into it.</summary>
             public void RebootInto(double at, InterventionSpec intervention)
             {
@@ -329,6 +369,7 @@ public static class FleetSimulation
                 {
                     InterventionAction.SetSwiotlb => model with { Pool = SwiotlbPoolSize.FromMiB(change.SwiotlbMiB!.Value) },
                     InterventionAction.EnableGro => model with { Ports = [.. model.Ports.Select(p => Targeted(p) ? p with { Nic = p.Nic with { GroOn = true } } : p)] },
+                    InterventionAction.DisableGro => model with { Ports = [.. model.Ports.Select(p => Targeted(p) ? p with { Nic = p.Nic with { GroOn = false } } : p)] },
                     InterventionAction.SetMtu => model with { Ports = [.. model.Ports.Select(p => Targeted(p) && (bond is not null || p.Nic.Mtu > 1500) ? p with { Nic = p.Nic with { Mtu = change.Mtu!.Value } } : p)] },
                     // The planner's selection (RollingPlanner): every NIC whose RX bounces with GRO off gets GRO on.
                     InterventionAction.RollingPlan => model with { Ports = [.. model.Ports.Select(p => p.Nic.RxBounces ? p with { Nic = p.Nic with { GroOn = true } } : p)] },

@@ -45,6 +45,10 @@ public enum SimulationEngineKind
 }
 
 /// <summary>A pool: its hosts (all alike) and the generators that drive them.</summary>
+/// <remarks>
+/// Hosts share one NIC/bond layout and dom0 configuration; only their running VMs may differ
+/// (<see cref="VmsOnHost"/>), because a pool built from the live twin knows each host's resident VMs.
+/// </remarks>
 public sealed record PoolSpec(
     string Name,
     IReadOnlyList<string> HostNames,
@@ -55,7 +59,18 @@ public sealed record PoolSpec(
     IReadOnlyList<NicSpec> Nics,
     IReadOnlyList<BondSpec> Bonds,
     IReadOnlyList<NetworkSpec> Networks,
-    VmStartSpec VmStarts);
+    VmStartSpec VmStarts)
+{
+    /// <summary>
+    /// Running VMs per host where a host differs from <see cref="VmsPerHost"/> (e.g. xe vm-list's resident VMs); hosts
+    /// not listed run <see cref="VmsPerHost"/>. <see cref="VmsPerHost"/> stays the pool's reference density (the fast
+    /// engine calibrates around it).
+    /// </summary>
+    public IReadOnlyDictionary<string, int>? VmsOnHost { get; init; }
+
+    /// <summary>The VMs <paramref name="host"/> runs at the start.</summary>
+    public int VmsOn(string host) => VmsOnHost is { } byHost && byHost.TryGetValue(host, out var vms) ? vms : VmsPerHost;
+}
 
 /// <summary>One NIC port of every host of a pool (a PIF's device).</summary>
 public sealed record NicSpec(string Device, string BusId, DriverProfile Driver, int Mtu, bool Gro, int? RxRingPerQueue, int? RxQueues)
@@ -147,11 +162,16 @@ public enum InterventionAction
 
     /// <summary>The planner's rolling GRO plan: GRO on every NIC whose RX bounces, master first, one host at a time.</summary>
     RollingPlan,
+
+    /// <summary>GRO off for the NICs (a bond's members, or every NIC), effective at the host's reboot: the what-if "had we left it off".</summary>
+    DisableGro,
 }
 
 /// <summary>
-/// A change applied at <see cref="AtSeconds"/> to a share of a pool's hosts (the first ones by name), one host after
-/// another <see cref="MinutesPerHost"/> apart, each through an evacuate-and-reboot (no VM restart storm).
+/// A change applied at <see cref="AtSeconds"/> to a share of a pool's hosts (the first ones by name, or the
+/// <see cref="Hosts"/> named), one host after another <see cref="MinutesPerHost"/> apart, each through an
+/// evacuate-and-reboot (no VM restart storm). With <see cref="FromStart"/> the hosts instead run with the change from
+/// the start of the run: the what-if "had it been so all along".
 /// </summary>
 public sealed record InterventionSpec(
     string Label,
@@ -164,4 +184,14 @@ public sealed record InterventionSpec(
     string? Network,
     int? Mtu,
     int? SwiotlbMiB,
-    string Position);
+    string Position)
+{
+    /// <summary>The hosts the change reaches, by name, in place of <see cref="Fraction"/>'s first hosts; null: by fraction.</summary>
+    public IReadOnlyList<string>? Hosts { get; init; }
+
+    /// <summary>
+    /// True: the hosts boot with the change at time 0 — no evacuation, no reboot, no downtime; <see cref="AtSeconds"/>
+    /// and <see cref="MinutesPerHost"/> are not used. What a what-if of a setting compares against the pool as it is.
+    /// </summary>
+    public bool FromStart { get; init; }
+}
