@@ -198,6 +198,24 @@ public class RunScenarioTests(KbSiloFixture kb, ITestOutputHelper output) : ICla
         Assert.True(await Stopped(runs), "the simulation kept running after its deadline");
     }
 
+    [Fact]
+    public async Task A_what_if_beyond_the_silo_s_limit_is_RESOURCE_EXHAUSTED_and_the_next_one_runs_when_a_slot_is_free()
+    {
+        var runs = kb.Silo.App.Services.GetRequiredService<ScenarioRuns>();
+        var held = Enumerable.Range(0, runs.Limit).Select(_ => runs.TryStart()).ToList(); // every slot busy
+        Assert.All(held, Assert.NotNull);
+
+        var status = await Rpc.FailureOf(() => Run(new RunScenarioRequest { Pool = KbSiloFixture.KbPool, Hours = 1 }));
+        foreach (var slot in held)
+            slot!.Dispose();
+        var after = await Run(new RunScenarioRequest { Pool = KbSiloFixture.KbPool, Hours = 1 });
+
+        Assert.Equal(StatusCode.ResourceExhausted, status.StatusCode);
+        Assert.StartsWith($"pool: {runs.Limit} what-if run(s) already running on this silo", status.Detail, StringComparison.Ordinal);
+        Assert.True(after[^1].Done);
+        Assert.Equal(0, runs.Running);
+    }
+
     /// <summary>Waits until no simulation runs (a week of the KB pool takes minutes, so stopping within 30 s is the token at work).</summary>
     private static async Task<bool> Stopped(ScenarioRuns runs)
     {

@@ -58,6 +58,25 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
         var pool = ApiErrors.RequireName(request.Pool, "pool");
         var whatIf = ScenarioRequest(request);
         var ct = context.CancellationToken;
+        // A what-if keeps a core busy for its whole length: a silo runs a bounded number at once, so what-ifs cannot
+        // starve the twin's ingest and queries on the same cores.
+        var slot = runs.TryStart() ?? throw ApiErrors.ResourceExhausted("pool",
+            $"{runs.Limit} what-if run(s) already running on this silo (each keeps a core busy); retry when one has ended");
+        var handedOver = false;
+        try
+        {
+            await RunInSlot(responseStream, pool, whatIf, slot, () => handedOver = true, ct);
+        }
+        finally
+        {
+            if (!handedOver)
+                slot.Dispose();
+        }
+    }
+
+    private async Task RunInSlot(IServerStreamWriter<ScenarioProgress> responseStream, string pool, PoolScenarioRequest whatIf,
+        IDisposable slot, Action handOver, CancellationToken ct)
+    {
         var inventory = await grains.GetGrain<IInventoryGrain>(InventoryGrain.Key).GetInventory().WaitAsync(ct);
         var found = FindPool(inventory, pool);
         var hosts = inventory.HostsOf(found);
@@ -96,11 +115,13 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
             lastPercent = percent;
             progress.Writer.TryWrite(new ScenarioProgress { Percent = percent, Message = string.Create(CultureInfo.InvariantCulture, $"{phase}: {percent}%") });
         }
+        // The thread owns the slot from here: it is released when the simulation has stopped, not when the call ends.
         var simulation = Task.Factory.StartNew(() =>
         {
-            using var running = runs.Started();
-            return built.Run(Report, ct);
-        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            using (slot)
+                return built.Run(Report, ct);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        handOver();
         _ = simulation.ContinueWith(t =>
         {
             _ = t.Exception; // observed here when the call ended first (cancelled: the exception is the call's status)
@@ -157,19 +178,30 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
 }
 
 /// <summary>
-/// What-if simulations running in this silo (a counter the tests read): a simulation counts until its thread has
-/// stopped, not until its call has ended, so a cancelled call can be seen to stop its simulation.
+/// What-if simulations running in this silo, at most <see cref="Limit"/> at once: a run holds its slot from its call's
+/// start until its simulation thread has stopped (not until the call has ended), so a cancelled call can be seen to
+/// stop its simulation and a slot is never free while a simulation still uses the core.
 /// </summary>
 internal sealed class ScenarioRuns
 {
     private int _running;
 
+    /// <summary>Half the cores (at least one): the rest stay with ingest and queries.</summary>
+    public int Limit { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
+
     public int Running => Volatile.Read(ref _running);
 
-    public IDisposable Started()
+    /// <summary>A slot, or null when <see cref="Limit"/> runs are going.</summary>
+    public IDisposable? TryStart()
     {
-        Interlocked.Increment(ref _running);
-        return new Finished(this);
+        while (true)
+        {
+            var running = Volatile.Read(ref _running);
+            if (running >= Limit)
+                return null;
+            if (Interlocked.CompareExchange(ref _running, running + 1, running) == running)
+                return new Finished(this);
+        }
     }
 
     private sealed class Finished(ScenarioRuns runs) : IDisposable
