@@ -59,8 +59,8 @@ public class TwinQueryTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
         for (var i = 0; i < 20; i++)
             Assert.Equal(1, (await twin.GetHostAsync(new GetHostRequest { Name = host })).ExhaustionEvents);
 
-        await silo.IngestLinesAsync([Exhaustion(200), Exhaustion(300)], source: "probe-2.log");
-        var second = await EventuallyAsync(twin, host, h => h.ExhaustionEvents == 3);
+        Assert.True((await silo.IngestLinesAsync([Exhaustion(200), Exhaustion(300)], source: "probe-2.log")).Applied);
+        var second = await twin.GetHostAsync(new GetHostRequest { Name = host }); // read your writes: no waiting after "applied"
 
         Assert.Equal(1, first.ExhaustionEvents);
         Assert.Equal(3, second.ExhaustionEvents);

@@ -33,22 +33,26 @@ internal sealed class HostDirectory(IGrainFactory grains)
     private readonly ConcurrentDictionary<string, KnownHost> _hosts = new(StringComparer.Ordinal);
     private Snapshot _snapshot = Snapshot.Empty;
     private Task<Snapshot>? _refresh;
+    private long _refreshAskedAt = long.MinValue;
     private Task<Snapshot>? _fresh;
-    private long _refreshedAt = long.MinValue;
+    private long _snapshotAskedAt = long.MinValue;
+    private long _invalidatedAt = long.MinValue;
 
     /// <summary>
-    /// The index as of at most <see cref="FreshFor"/> ago, or (with <paramref name="latest"/>) as of a refresh started
-    /// no earlier than this call (or one already in flight).
+    /// The index as of at most <see cref="FreshFor"/> ago and not before the last <see cref="Invalidate"/>, or (with
+    /// <paramref name="latest"/>) as of a refresh started no earlier than this call (or one already in flight).
     /// </summary>
     public Task<Snapshot> CurrentAsync(bool latest = false)
     {
         lock (_lock)
         {
-            if (!latest && _fresh is { } fresh && System.Diagnostics.Stopwatch.GetElapsedTime(_refreshedAt) < FreshFor)
+            if (!latest && _fresh is { } fresh && System.Diagnostics.Stopwatch.GetElapsedTime(_snapshotAskedAt) < FreshFor)
                 return fresh;
-            if (_refresh is { IsCompleted: false } running)
+            // A refresh in flight serves unless it asked the index before an invalidation (it may miss that ingest).
+            if (_refresh is { IsCompleted: false } running && _refreshAskedAt >= _invalidatedAt)
                 return running;
-            return _refresh = RefreshAsync(_snapshot);
+            _refreshAskedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            return _refresh = RefreshAsync(_snapshot, _refreshAskedAt);
         }
     }
 
@@ -60,9 +64,18 @@ internal sealed class HostDirectory(IGrainFactory grains)
     /// </summary>
     public KnownHost Host(string name) => _hosts.GetOrAdd(name, static (n, g) => new KnownHost(g.GetGrain<IHostGrain>(n)), grains);
 
-    private async Task<Snapshot> RefreshAsync(Snapshot current)
+    /// <summary>The next <see cref="CurrentAsync"/> asks the index again (this silo just applied an ingest).</summary>
+    public void Invalidate()
     {
-        var asked = System.Diagnostics.Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            _fresh = null;
+            _invalidatedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+    }
+
+    private async Task<Snapshot> RefreshAsync(Snapshot current, long asked)
+    {
         var delta = await grains.GetGrain<IHostIndexGrain>(FleetGrain.Key).GetChanges(current.Epoch, current.Version);
         if (delta.Epoch == current.Epoch && delta.Changed.Length == 0)
             return Keep(current, asked);
@@ -76,13 +89,19 @@ internal sealed class HostDirectory(IGrainFactory grains)
         return Keep(new Snapshot(delta.Epoch, delta.Version, byName), asked);
     }
 
+    /// <summary>
+    /// Keeps a refresh's snapshot unless a later-asked one is kept already (after an invalidation two refreshes can be in
+    /// flight); it is fresh only when asked after the last invalidation.
+    /// </summary>
     private Snapshot Keep(Snapshot snapshot, long askedAt)
     {
         lock (_lock)
         {
+            if (askedAt < _snapshotAskedAt)
+                return snapshot;
             _snapshot = snapshot;
-            _fresh = Task.FromResult(snapshot);
-            _refreshedAt = askedAt;
+            _snapshotAskedAt = askedAt;
+            _fresh = askedAt >= _invalidatedAt ? Task.FromResult(snapshot) : null;
         }
         return snapshot;
     }

@@ -12,7 +12,7 @@ namespace FleetTwin.Api.Services;
 /// <see cref="TwinIngestor"/> (LogParser -> per-host batches on the host streams -> host grains) that
 /// <c>fleettwin replay</c> uses; the answer comes once every event has been applied.
 /// </summary>
-internal sealed class IngestGrpcService(IClusterClient client) : IngestService.IngestServiceBase
+internal sealed class IngestGrpcService(IClusterClient client, HostDirectory directory) : IngestService.IngestServiceBase
 {
     /// <summary>Lines in one IngestRequest; bytes are bounded by the server's 4 MiB message limit.</summary>
     public const int MaxLinesPerMessage = 10_000;
@@ -93,6 +93,10 @@ internal sealed class IngestGrpcService(IClusterClient client) : IngestService.I
         {
             applied = false;
         }
+        // Read your writes: a client told "applied" lists and gets the hosts as they now are, not this silo's index
+        // copy of up to 25 ms ago (whose older revisions would also serve the hosts' previous GetHost answers).
+        if (stats.Events > 0)
+            directory.Invalidate();
 
         var response = new IngestResponse
         {
