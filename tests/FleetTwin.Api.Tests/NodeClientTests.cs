@@ -4,14 +4,15 @@ namespace FleetTwin.Api.Tests;
 
 /// <summary>
 /// A real, independent client: tests/node-client/client.js (Node.js, @grpc/grpc-js + @grpc/proto-loader) loads the
-/// repository's .proto files, ingests the KB incident through IngestService and reads the host back. npm packages are
+/// repository's .proto files, ingests the KB incident through IngestService, reads the host back, and runs a what-if of
+/// the KB pool through PlanService.RunScenario's server stream. npm packages are
 /// installed by <c>npm ci</c> from the committed package-lock.json (kept in tests/node-client/node_modules). Without
 /// node/npm the test is skipped locally, and fails when FLEETTWIN_REQUIRE_TOOLS=1 (CI).
 /// </summary>
 public class NodeClientTests
 {
     [SkippableFact]
-    public async Task The_Node_client_ingests_the_KB_incident_and_reads_back_18_exhaustions_and_critical_risk()
+    public async Task The_Node_client_ingests_the_KB_incident_reads_back_18_exhaustions_and_critical_risk_and_streams_a_what_if()
     {
         var required = Environment.GetEnvironmentVariable("FLEETTWIN_REQUIRE_TOOLS") == "1";
         var node = OnPath("node");
@@ -34,6 +35,7 @@ public class NodeClientTests
 
         Assert.True(run.Exit == 0, $"node client.js exited {run.Exit}: {run.Output}");
         Assert.Contains("bn2-3c16-ix-4104: 18 exhaustion events, risk RISK_LEVEL_CRITICAL", run.Output, StringComparison.Ordinal);
+        Assert.Contains("node client: RunScenario bn2-3c16: ", run.Output, StringComparison.Ordinal);
         Assert.Contains("node client: ok", run.Output, StringComparison.Ordinal);
     }
 

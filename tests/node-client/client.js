@@ -5,6 +5,8 @@
 //
 // It ingests the KB incident (kern.log, then the crash console dom0.log) through IngestService.Ingest, reads the
 // host back with TwinService.GetHost and checks what the KB says: 18 SWIOTLB exhaustion records and a critical host.
+// Then it ingests the pool's xe/ethtool transcript and runs a what-if of the pool with PlanService.RunScenario (a
+// server stream): progress until done, the baseline panicking and GRO on for every host not.
 // Exit 0 and "node client: ok" when all holds; exit 1 with one line naming what did not.
 'use strict';
 
@@ -14,9 +16,10 @@ const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
 const HOST = 'bn2-3c16-ix-4104';
+const POOL = 'bn2-3c16';
 const repo = path.resolve(__dirname, '..', '..');
 const protoRoot = path.join(repo, 'src', 'FleetTwin.Api', 'Protos');
-const golden = path.join(repo, 'tests', 'FleetTwin.Ingest.Tests', 'Golden', 'kb-incident');
+const golden = path.join(repo, 'tests', 'FleetTwin.Ingest.Tests', 'Golden');
 
 function fail(message) {
   console.error(`node client: ${message}`);
@@ -28,12 +31,13 @@ if (!endpoint) fail('usage: node client.js http://HOST:PORT');
 const target = endpoint.replace(/^https?:\/\//, '');
 
 const definition = protoLoader.loadSync(
-  ['fleettwin/v1/twin.proto', 'fleettwin/v1/ingest.proto'],
+  ['fleettwin/v1/twin.proto', 'fleettwin/v1/ingest.proto', 'fleettwin/v1/plan.proto'],
   { includeDirs: [protoRoot], keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
 const v1 = grpc.loadPackageDefinition(definition).fleettwin.v1;
 const credentials = grpc.credentials.createInsecure();
 const twin = new v1.TwinService(target, credentials);
 const ingest = new v1.IngestService(target, credentials);
+const plans = new v1.PlanService(target, credentials);
 
 function deadline(seconds) {
   return new Date(Date.now() + seconds * 1000);
@@ -54,6 +58,17 @@ function ingestFile(file, hostHint) {
   });
 }
 
+// RunScenario: collects the stream's messages until it ends.
+function runScenario(request) {
+  return new Promise((resolve, reject) => {
+    const messages = [];
+    const call = plans.RunScenario(request, { deadline: deadline(120) });
+    call.on('data', (message) => messages.push(message));
+    call.on('error', reject);
+    call.on('end', () => resolve(messages));
+  });
+}
+
 function getHost(name) {
   return new Promise((resolve, reject) =>
     twin.GetHost({ name }, { deadline: deadline(30) }, (error, host) => (error ? reject(error) : resolve(host))));
@@ -61,7 +76,7 @@ function getHost(name) {
 
 (async () => {
   try {
-    for (const file of ['kern.log', 'dom0.log']) {
+    for (const file of ['kb-incident/kern.log', 'kb-incident/dom0.log']) {
       const answer = await ingestFile(file, HOST);
       console.log(`node client: ${file}: ${answer.linesAccepted} lines accepted, ${answer.linesRecognised} recognised, ` +
         `${answer.linesRejected} rejected, ${answer.events} events, applied=${answer.applied}`);
@@ -83,6 +98,22 @@ function getHost(name) {
       if (error.code !== grpc.status.NOT_FOUND) fail(`unknown host: expected NOT_FOUND, got ${error.code} ${error.details}`);
       if (!String(error.details).startsWith('name:')) fail(`unknown host: message does not name the field: ${error.details}`);
     }
+    // The what-if: the KB pool for one simulated hour at 60 VMs a host (hot enough to exhaust within the hour),
+    // as the twin knows it (baseline) and with GRO on for every host.
+    const transcript = await ingestFile('kb-pool/kb-pool-transcript.txt', HOST);
+    if (!transcript.applied) fail('kb-pool-transcript.txt: the twin had not applied the events when it answered');
+    const messages = await runScenario({
+      pool: POOL, hours: 1, seed: 1, traffic: { vmsPerHost: 60 }, changes: [{ host: '', setting: 'gro', value: 'on' }],
+    });
+    const last = messages[messages.length - 1];
+    if (!last || !last.done) fail(`RunScenario: the stream ended without a done message (${messages.length} messages)`);
+    if (messages.length < 3) fail(`RunScenario: expected progress before the result, got ${messages.length} messages`);
+    const result = JSON.parse(last.resultJson);
+    console.log(`node client: RunScenario ${POOL}: ${messages.length} messages; baseline ${result.baseline.panics} panics, ` +
+      `what-if ${result.what_if.panics} panics`);
+    if (!(result.baseline.panics > 0)) fail(`RunScenario: expected the baseline to panic, got ${result.baseline.panics}`);
+    if (result.what_if.panics !== 0) fail(`RunScenario: expected no panic with GRO on, got ${result.what_if.panics}`);
+
     console.log('node client: ok');
     process.exit(0);
   } catch (error) {
