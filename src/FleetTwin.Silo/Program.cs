@@ -14,7 +14,7 @@ var demo = args.Contains("--demo");
 // Content root = the silo's own directory, so its appsettings.json (log levels among them) applies from whatever
 // directory it is started: started as `dotnet path/to/fleettwin-silo.dll` from elsewhere, ASP.NET Core's default
 // (the working directory) found no appsettings.json and logged every gRPC request and grain placement at Information
-// (measured: four log lines per request, a third of the silo's CPU under API load).
+// (four console lines per request: 680,000 lines in one API load run).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args.Where(a => a != "--demo").ToArray(),
