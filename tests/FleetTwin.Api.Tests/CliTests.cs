@@ -125,7 +125,7 @@ public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
     [Fact]
     public async Task Simulate_pool_json_prints_the_twins_results_with_a_host_change_for_that_host()
     {
-        var (exit, stdout, _) = await Cli("simulate", "--pool", KbSiloFixture.KbPool, "--change", "swiotlb=128", "--host", KbSiloFixture.KbHost, "--hours", "0.25", "--json", "--quiet");
+        var (exit, stdout, _) = await Cli("simulate", "--pool", KbSiloFixture.KbPool, "--change", $"{KbSiloFixture.KbHost}:swiotlb=128", "--hours", "0.25", "--json", "--quiet");
 
         Assert.Equal(0, exit);
         using var json = JsonDocument.Parse(stdout);
@@ -135,8 +135,9 @@ public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
 
     [Theory]
     [InlineData(2, "fleettwin simulate: give a SCENARIO file or --pool, not both ('kb.yaml' and --pool bn2-3c16)", "simulate", "kb.yaml", "--pool", "bn2-3c16")]
-    [InlineData(2, "fleettwin simulate: --host bn2-3c16-ix-4104: names the host of the --change before it, and there is none", "simulate", "--pool", "bn2-3c16", "--host", "bn2-3c16-ix-4104")]
-    [InlineData(2, "fleettwin simulate: --change 'gro': expected SETTING=VALUE (gro=on, mtu=1500, swiotlb=128)", "simulate", "--pool", "bn2-3c16", "--change", "gro")]
+    [InlineData(2, "fleettwin simulate: --change 'gro': expected [HOST:]SETTING=VALUE (gro=on, bn2-3c16-ix-4104:swiotlb=128)", "simulate", "--pool", "bn2-3c16", "--change", "gro")]
+    [InlineData(2, "fleettwin simulate: --change ':gro=on': expected [HOST:]SETTING=VALUE (gro=on, bn2-3c16-ix-4104:swiotlb=128)", "simulate", "--pool", "bn2-3c16", "--change", ":gro=on")]
+    [InlineData(2, "fleettwin simulate: changes[0].host: no host 'no-such-host' in pool 'bn2-3c16' (its hosts: bn2-3c16-ix-4101, bn2-3c16-ix-4102, bn2-3c16-ix-4104; empty means every host) (InvalidArgument)", "simulate", "--pool", "bn2-3c16", "--change", "no-such-host:gro=on")]
     [InlineData(2, "fleettwin simulate: changes[0].value: 'maybe' is not on or off (gro) (InvalidArgument)", "simulate", "--pool", "bn2-3c16", "--change", "gro=maybe")]
     [InlineData(3, "fleettwin simulate: pool: unknown pool 'prod-9' (pools the twin knows: bn2-3c16) (NotFound)", "simulate", "--pool", "prod-9")]
     [InlineData(2, "fleettwin simulate: --out is for SCENARIO files; with --pool the twin runs the what-if (see --json)", "simulate", "--pool", "bn2-3c16", "--out", "x")]

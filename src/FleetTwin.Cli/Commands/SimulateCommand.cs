@@ -17,7 +17,7 @@ namespace FleetTwin.Cli.Commands;
 /// <c>fleettwin simulate SCENARIO [--seed N] [--out DIR]</c>: a what-if run of a scenario file, once without and once
 /// with its interventions (same seeds), printing a progress line and a summary table, and writing JSON/CSV results,
 /// SVG charts, kern.log files and an HTML report to DIR.
-/// <c>fleettwin simulate --pool P [--change gro=on] [--change swiotlb=128 --host H] [--hours N] [--json]</c>: the same
+/// <c>fleettwin simulate --pool P [--change gro=on] [--change HOST:swiotlb=128] [--hours N] [--json]</c>: the same
 /// what-if of a pool the running twin knows, run by the twin (PlanService.RunScenario), with its progress on stderr.
 /// </summary>
 public static class SimulateCommand
@@ -32,8 +32,10 @@ public static class SimulateCommand
         var quiet = new Option<bool>("--quiet") { Description = "no progress line" };
         var twin = new Option<bool>("--twin") { Description = "run the hosts through an in-process twin's grains (exact allocator grain, host streams); small scenarios" };
         var pool = new Option<string?>("--pool") { Description = "what-if of this pool as the running twin knows it (instead of SCENARIO; see --endpoint)" };
-        var change = new Option<string[]>("--change") { Description = "with --pool: SETTING=VALUE, gro=on|off, mtu=N (the storage bond), swiotlb=MiB; every host, or the --host after it" };
-        var changeHost = new Option<string[]>("--host") { Description = "with --pool: the host the --change before it is for (repeat for several hosts)" };
+        var change = new Option<string[]>("--change")
+        {
+            Description = "with --pool: [HOST:]SETTING=VALUE, gro=on|off, mtu=N (the storage bond), swiotlb=MiB; every host of the pool, or HOST only (repeatable)",
+        };
         var hours = new Option<double?>("--hours") { Description = "with --pool: simulated hours (default 24, at most 168)" };
         var vmsPerHost = new Option<int?>("--vms-per-host") { Description = "with --pool: VMs on every host (default: each host's resident VMs, else 24)" };
         var storageTx = new Option<double?>("--storage-tx-per-vm") { Description = "with --pool: storage transmit packets/s per VM at the peak (default 20000)" };
@@ -42,7 +44,7 @@ public static class SimulateCommand
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("simulate", "Run a what-if fleet simulation from a scenario file (no servers needed), or of a pool the running twin knows (--pool)")
         {
-            scenario, seed, outDir, engine, quiet, twin, pool, change, changeHost, hours, vmsPerHost, storageTx, vmTx, json, endpoint,
+            scenario, seed, outDir, engine, quiet, twin, pool, change, hours, vmsPerHost, storageTx, vmTx, json, endpoint,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -65,7 +67,7 @@ public static class SimulateCommand
                     }
                 }
                 var remote = new RemoteWhatIf(poolName, parse.GetValue(hours), parse.GetValue(seed), parse.GetValue(vmsPerHost), parse.GetValue(storageTx), parse.GetValue(vmTx));
-                if (!remote.TakeChanges(parse.Tokens, out var problem))
+                if (!remote.TakeChanges(parse.GetValue(change) ?? [], out var problem))
                 {
                     errors.WriteLine($"fleettwin simulate: {problem}");
                     return 2;
@@ -77,7 +79,7 @@ public static class SimulateCommand
                 errors.WriteLine("fleettwin simulate: give a SCENARIO file, or --pool P for a what-if of a pool the running twin knows");
                 return 2;
             }
-            foreach (var (option, given) in new (string, bool)[] { ("--change", parse.GetValue(change) is { Length: > 0 }), ("--host", parse.GetValue(changeHost) is { Length: > 0 }), ("--hours", parse.GetValue(hours) is not null), ("--json", parse.GetValue(json)) })
+            foreach (var (option, given) in new (string, bool)[] { ("--change", parse.GetValue(change) is { Length: > 0 }), ("--hours", parse.GetValue(hours) is not null), ("--json", parse.GetValue(json)) })
             {
                 if (given)
                 {
@@ -266,49 +268,29 @@ public static class SimulateCommand
 }
 
 /// <summary>
-/// What <c>simulate --pool</c> asks the twin: the pool, the changes in command-line order (a <c>--host</c> names the host
-/// of the <c>--change</c> before it; several <c>--host</c> repeat that change for each), hours, seed and traffic.
+/// What <c>simulate --pool</c> asks the twin: the pool, the changes in command-line order (<c>--change
+/// [HOST:]SETTING=VALUE</c>; without a host, every host of the pool), hours, seed and traffic. (<c>--host</c> is not
+/// used for this: across the CLI it means what it means for <c>parse</c>, the host of records that carry none.)
 /// </summary>
 internal sealed class RemoteWhatIf(string pool, double? hours, int? seed, int? vmsPerHost, double? storageTx, double? vmTx)
 {
     private readonly List<(string? Host, string Setting, string Value)> _changes = [];
 
-    /// <summary>Reads --change/--host pairs from the command line's tokens (their order matters, so not from the options' values).</summary>
-    public bool TakeChanges(IReadOnlyList<System.CommandLine.Parsing.Token> tokens, out string problem)
+    /// <summary>Reads the --change values; the twin checks the settings and values, this only their shape.</summary>
+    public bool TakeChanges(IEnumerable<string> changes, out string problem)
     {
         problem = "";
-        (string Setting, string Value)? current = null;
-        var currentHasHost = false;
-        for (var i = 0; i < tokens.Count - 1; i++)
+        foreach (var change in changes)
         {
-            if (tokens[i].Type != System.CommandLine.Parsing.TokenType.Option)
-                continue;
-            var value = tokens[i + 1].Value;
-            if (tokens[i].Value == "--change")
+            var equals = change.IndexOf('=', StringComparison.Ordinal);
+            var colon = equals < 0 ? -1 : change.LastIndexOf(':', equals);
+            var setting = change[(colon + 1)..Math.Max(colon + 1, equals)];
+            if (equals < 0 || setting.Length == 0 || colon == 0)
             {
-                var equals = value.IndexOf('=', StringComparison.Ordinal);
-                if (equals <= 0)
-                {
-                    problem = $"--change '{value}': expected SETTING=VALUE (gro=on, mtu=1500, swiotlb=128)";
-                    return false;
-                }
-                current = (value[..equals], value[(equals + 1)..]);
-                currentHasHost = false;
-                _changes.Add((null, current.Value.Setting, current.Value.Value));
+                problem = $"--change '{change}': expected [HOST:]SETTING=VALUE (gro=on, bn2-3c16-ix-4104:swiotlb=128)";
+                return false;
             }
-            else if (tokens[i].Value == "--host")
-            {
-                if (current is not { } c)
-                {
-                    problem = $"--host {value}: names the host of the --change before it, and there is none";
-                    return false;
-                }
-                if (!currentHasHost)
-                    _changes[^1] = (value, c.Setting, c.Value);
-                else
-                    _changes.Add((value, c.Setting, c.Value));
-                currentHasHost = true;
-            }
+            _changes.Add((colon > 0 ? change[..colon] : null, setting, change[(equals + 1)..]));
         }
         return true;
     }
