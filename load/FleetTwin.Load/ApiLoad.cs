@@ -144,12 +144,18 @@ internal static class ApiLoad
             var perWindow = rate / 10;
             var line = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture,
                 $"  run started {DateTime.UtcNow - clock.Elapsed:HH:mm:ss.fff} UTC; per 100 ms window: requests over 5 ms / sent over 3 ms late:"));
-            for (var w = 0; w * perWindow < total; w++)
+            var windows = (total + perWindow - 1) / perWindow;
+            var slow = new int[windows];
+            var sentLate = new int[windows];
+            for (var i = 0; i < total; i++)
             {
-                var slow = latencies.Skip(w * perWindow).Take(perWindow).Count(l => l > 5);
-                var sentLate = Enumerable.Range(w * perWindow, Math.Min(perWindow, total - w * perWindow)).Count(i => latencies[i] - service[i] > 3);
-                if (slow > 0)
-                    line.Append(CultureInfo.InvariantCulture, $" [{w / 10.0:0.0}s]{slow}/{sentLate}");
+                slow[i / perWindow] += latencies[i] > 5 ? 1 : 0;
+                sentLate[i / perWindow] += latencies[i] - service[i] > 3 ? 1 : 0;
+            }
+            for (var w = 0; w < windows; w++)
+            {
+                if (slow[w] > 0)
+                    line.Append(CultureInfo.InvariantCulture, $" [{w / 10.0:0.0}s]{slow[w]}/{sentLate[w]}");
             }
             Console.WriteLine(line);
         }

@@ -141,6 +141,7 @@ public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
     [InlineData(2, "fleettwin simulate: changes[0].value: 'maybe' is not on or off (gro) (InvalidArgument)", "simulate", "--pool", "bn2-3c16", "--change", "gro=maybe")]
     [InlineData(3, "fleettwin simulate: pool: unknown pool 'prod-9' (pools the twin knows: bn2-3c16) (NotFound)", "simulate", "--pool", "prod-9")]
     [InlineData(2, "fleettwin simulate: --out is for SCENARIO files; with --pool the twin runs the what-if (see --json)", "simulate", "--pool", "bn2-3c16", "--out", "x")]
+    [InlineData(2, "fleettwin simulate: --vms-per-host is for --pool (a SCENARIO file says it in the file)", "simulate", "kb.yaml", "--vms-per-host", "3")]
     public async Task Simulate_pool_errors_are_one_line_with_the_exit_code(int expectedExit, string expected, params string[] args)
     {
         var (exit, stdout, stderr) = await Cli(args);

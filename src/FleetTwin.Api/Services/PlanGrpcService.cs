@@ -30,11 +30,7 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
         var pool = ApiErrors.RequireName(request.Pool, "pool");
         if (request.MaxDown is < 0 or > MaxDownLimit)
             throw ApiErrors.InvalidArgument("max_down", $"{request.MaxDown}: hosts down at once is 1..{MaxDownLimit} (0 means 1)");
-        var ct = context.CancellationToken;
-        var inventory = await grains.GetGrain<IInventoryGrain>(InventoryGrain.Key).GetInventory().WaitAsync(ct);
-        var found = FindPool(inventory, pool);
-        var hosts = inventory.HostsOf(found);
-        var states = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostGrain>(h.Name).GetState())).WaitAsync(ct);
+        var (inventory, _, hosts, states) = await PoolAsync(pool, context.CancellationToken);
         var predictions = new Dictionary<string, PanicPrediction>(StringComparer.Ordinal);
         for (var i = 0; i < hosts.Count; i++)
             predictions[hosts[i].Name] = PanicPredictor.Assess(states[i], HostConfiguration.From(inventory, hosts[i]));
@@ -62,45 +58,23 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
         // starve the twin's ingest and queries on the same cores.
         var slot = runs.TryStart() ?? throw ApiErrors.ResourceExhausted("pool",
             $"{runs.Limit} what-if run(s) already running on this silo (each keeps a core busy); retry when one has ended");
-        var handedOver = false;
-        try
-        {
-            await RunInSlot(responseStream, pool, whatIf, slot, () => handedOver = true, ct);
-        }
-        finally
-        {
-            if (!handedOver)
-                slot.Dispose();
-        }
-    }
-
-    private async Task RunInSlot(IServerStreamWriter<ScenarioProgress> responseStream, string pool, PoolScenarioRequest whatIf,
-        IDisposable slot, Action handOver, CancellationToken ct)
-    {
-        var inventory = await grains.GetGrain<IInventoryGrain>(InventoryGrain.Key).GetInventory().WaitAsync(ct);
-        var found = FindPool(inventory, pool);
-        var hosts = inventory.HostsOf(found);
-        var states = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostGrain>(h.Name).GetState())).WaitAsync(ct);
         PoolScenario built;
         try
         {
-            built = PoolScenario.From(inventory, found, hosts.Select((h, i) => (h.Name, State: states[i])).ToDictionary(x => x.Name, x => x.State, StringComparer.Ordinal), whatIf);
+            built = await BuildAsync(pool, whatIf, ct);
+            var scenario = built.Scenario;
+            await responseStream.WriteAsync(new ScenarioProgress
+            {
+                Percent = 0,
+                Message = string.Create(CultureInfo.InvariantCulture,
+                    $"scenario built: pool {built.Pool.Name}, {scenario.HostCount} hosts ({string.Join(", ", built.Pool.HostNames)}), {scenario.Engine.ToString().ToLowerInvariant()} engine, {scenario.DurationSeconds / 3600:0.##} simulated hours, seed {scenario.Seed}; layout of {built.LayoutHost}, storage on {built.StorageBond}; {built.ChangesText}"),
+            }, ct);
         }
-        catch (PoolScenarioException error)
+        catch
         {
-            throw ApiErrors.InvalidArgument(error.Field, error.Problem);
+            slot.Dispose(); // no simulation started: the slot is free again
+            throw;
         }
-        catch (PoolFactsMissingException error)
-        {
-            throw ApiErrors.FailedPrecondition("pool", error.Message);
-        }
-        var scenario = built.Scenario;
-        await responseStream.WriteAsync(new ScenarioProgress
-        {
-            Percent = 0,
-            Message = string.Create(CultureInfo.InvariantCulture,
-                $"scenario built: pool {built.Pool.Name}, {scenario.HostCount} hosts ({string.Join(", ", built.Pool.HostNames)}), {scenario.Engine.ToString().ToLowerInvariant()} engine, {scenario.DurationSeconds / 3600:0.##} simulated hours, seed {scenario.Seed}; layout of {built.LayoutHost}, storage on {built.StorageBond}; {built.ChangesText}"),
-        }, ct);
 
         // The simulation is CPU work of seconds to minutes: it runs on a thread of its own, and its progress comes back
         // through a channel, because only this call's thread may write to the response stream.
@@ -121,7 +95,6 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
             using (slot)
                 return built.Run(Report, ct);
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        handOver();
         _ = simulation.ContinueWith(t =>
         {
             _ = t.Exception; // observed here when the call ended first (cancelled: the exception is the call's status)
@@ -137,6 +110,37 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
             Message = result.Summary(),
             ResultJson = SimulationResultJson.RenderWhatIf(result),
         }, ct);
+    }
+
+    /// <summary>
+    /// What the twin knows of a pool, as the planner and the simulation take it: the fleet inventory (inventory grain),
+    /// the pool (NOT_FOUND listing the known pools), its hosts and each host's state (host grains, all at once).
+    /// </summary>
+    private async Task<(FleetInventory Inventory, InventoryPool Pool, IReadOnlyList<InventoryHost> Hosts, HostState[] States)> PoolAsync(string pool, CancellationToken ct)
+    {
+        var inventory = await grains.GetGrain<IInventoryGrain>(InventoryGrain.Key).GetInventory().WaitAsync(ct);
+        var found = FindPool(inventory, pool);
+        var hosts = inventory.HostsOf(found);
+        var states = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostGrain>(h.Name).GetState())).WaitAsync(ct);
+        return (inventory, found, hosts, states);
+    }
+
+    /// <summary>The what-if scenario of the pool; bad requests and missing facts as gRPC errors.</summary>
+    private async Task<PoolScenario> BuildAsync(string pool, PoolScenarioRequest whatIf, CancellationToken ct)
+    {
+        var (inventory, found, hosts, states) = await PoolAsync(pool, ct);
+        try
+        {
+            return PoolScenario.From(inventory, found, hosts.Select((h, i) => (h.Name, State: states[i])).ToDictionary(x => x.Name, x => x.State, StringComparer.Ordinal), whatIf);
+        }
+        catch (PoolScenarioException error)
+        {
+            throw ApiErrors.InvalidArgument(error.Field, error.Problem);
+        }
+        catch (PoolFactsMissingException error)
+        {
+            throw ApiErrors.FailedPrecondition("pool", error.Message);
+        }
     }
 
     /// <summary>The request's what-if in domain terms; hours and seed are checked here, changes and traffic by the domain.</summary>

@@ -51,6 +51,8 @@ public static class SimulateCommand
             var output = stdout ?? Console.Out;
             var errors = stderr ?? Console.Error;
             var file = parse.GetValue(scenario);
+            // Options of the other form are refused, not ignored: a scenario file says its own hours and traffic.
+            string? FirstGiven(params Option[] options) => options.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
             if (parse.GetValue(pool) is { } poolName)
             {
                 if (file is not null)
@@ -58,13 +60,10 @@ public static class SimulateCommand
                     errors.WriteLine($"fleettwin simulate: give a SCENARIO file or --pool, not both ('{file}' and --pool {poolName})");
                     return 2;
                 }
-                foreach (var (option, given) in new (string, bool)[] { ("--out", parse.GetValue(outDir) is not null), ("--engine", parse.GetValue(engine) is not null), ("--twin", parse.GetValue(twin)) })
+                if (FirstGiven(outDir, engine, twin) is { } fileOption)
                 {
-                    if (given)
-                    {
-                        errors.WriteLine($"fleettwin simulate: {option} is for SCENARIO files; with --pool the twin runs the what-if (see --json)");
-                        return 2;
-                    }
+                    errors.WriteLine($"fleettwin simulate: {fileOption} is for SCENARIO files; with --pool the twin runs the what-if (see --json)");
+                    return 2;
                 }
                 var remote = new RemoteWhatIf(poolName, parse.GetValue(hours), parse.GetValue(seed), parse.GetValue(vmsPerHost), parse.GetValue(storageTx), parse.GetValue(vmTx));
                 if (!remote.TakeChanges(parse.GetValue(change) ?? [], out var problem))
@@ -79,13 +78,10 @@ public static class SimulateCommand
                 errors.WriteLine("fleettwin simulate: give a SCENARIO file, or --pool P for a what-if of a pool the running twin knows");
                 return 2;
             }
-            foreach (var (option, given) in new (string, bool)[] { ("--change", parse.GetValue(change) is { Length: > 0 }), ("--hours", parse.GetValue(hours) is not null), ("--json", parse.GetValue(json)) })
+            if (FirstGiven(change, hours, vmsPerHost, storageTx, vmTx, json) is { } poolOption)
             {
-                if (given)
-                {
-                    errors.WriteLine($"fleettwin simulate: {option} is for --pool (a SCENARIO file says it in the file)");
-                    return 2;
-                }
+                errors.WriteLine($"fleettwin simulate: {poolOption} is for --pool (a SCENARIO file says it in the file)");
+                return 2;
             }
             Scenario loaded;
             try

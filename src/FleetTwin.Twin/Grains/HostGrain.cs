@@ -90,9 +90,7 @@ public sealed class HostGrain(
         {
             state.State.RunsBouncePool = true;
             // Readers of the index learn that this host's details now move with its bounce pool.
-            var summary = Summarise(state.State.Host, HostRisk.Assess(state.State.Host));
-            await PushSummary(summary);
-            _pushedSummary = summary;
+            await PushSummary(Summarise(state.State.Host, HostRisk.Assess(state.State.Host)));
             await state.WriteStateAsync();
         }
     }
@@ -109,9 +107,7 @@ public sealed class HostGrain(
         state.State.Revision++;
         var name = this.GetPrimaryKeyString();
         await GrainFactory.GetGrain<IPoolGrain>(pool).AddHost(name);
-        var summary = Summarise(host, HostRisk.Assess(host));
-        await PushSummary(summary);
-        _pushedSummary = summary;
+        await PushSummary(Summarise(host, HostRisk.Assess(host)));
         await state.WriteStateAsync();
     }
 
@@ -121,9 +117,14 @@ public sealed class HostGrain(
 
     private HostSummary? _pushedSummary;
 
-    /// <summary>Sends the host index this host's summary when it differs from the last one sent (one call, or none).</summary>
-    private Task PushSummary(HostSummary summary) =>
-        summary.SameAs(_pushedSummary) ? Task.CompletedTask : GrainFactory.GetGrain<IHostIndexGrain>(FleetGrain.Key).Update(summary);
+    /// <summary>Sends the host index this host's summary when it differs from the last one it took (one call, or none).</summary>
+    private async Task PushSummary(HostSummary summary)
+    {
+        if (summary.SameAs(_pushedSummary))
+            return;
+        await GrainFactory.GetGrain<IHostIndexGrain>(FleetGrain.Key).Update(summary);
+        _pushedSummary = summary;
+    }
 
     private async Task OnBatch(HostEventBatch batch, StreamSequenceToken? token)
     {
@@ -180,10 +181,8 @@ public sealed class HostGrain(
         var alerts = AlertsOf(host, risk, panicsBefore);
         if (alerts is not null)
             forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(FleetGrain.Key).Append(alerts));
-        var summary = Summarise(host, risk);
-        forwards.Add(PushSummary(summary));
+        forwards.Add(PushSummary(Summarise(host, risk)));
         await Task.WhenAll(forwards);
-        _pushedSummary = summary;
         state.State.AnnouncedRisk = risk.Level;
         metrics.TrackHostRisk(name, risk.Level);
         // Persist before the stream delivery completes: a batch the stream handed over is not lost with the silo.
