@@ -43,6 +43,9 @@ internal static class ApiLoad
             await RunAsync(twin, names, 2000, 5, parse.GetValue(listShare), false, ct);
             Console.WriteLine("target/s  achieved/s     p50 ms   p99 ms  p99.9 ms    max ms   errors  cpu µs/req (generator, silo)  call p50/p99 ms");
             var rates = parse.GetValue(findMax) ? Enumerable.Range(1, 40).Select(i => i * 1000).ToArray() : parse.GetValue(rate)!;
+            // Every run's latencies by target rate: a rate run several times also gets one line over all its requests,
+            // the figure an SRE's dashboard would show for the whole period (a run's p99 is its own 10 s window's).
+            var runsByRate = new Dictionary<int, List<double[]>>();
             foreach (var target in rates)
             {
                 var (generatorBefore, siloBefore) = (Process.GetCurrentProcess().TotalProcessorTime, SiloCpu(parse.GetValue(siloPid)));
@@ -54,8 +57,17 @@ internal static class ApiLoad
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{target,8} {r.Achieved,11:0} {r.P50,10:0.000} {r.P99,8:0.000} {r.P999,9:0.000} {r.Max,9:0.0} {r.Errors,8}  {generatorCpu,6:0} {(parse.GetValue(siloPid) is null ? "-" : (siloCpu * 1e6 / requests).ToString("0", CultureInfo.InvariantCulture)),6}  {r.ServiceP50,8:0.000} {r.ServiceP99,7:0.000}"));
                 Console.WriteLine("          generator " + GcFigures.Now().Since(gc, TimeSpan.FromSeconds(parse.GetValue(seconds))));
+                (runsByRate.TryGetValue(target, out var runs) ? runs : runsByRate[target] = []).Add(r.SortedLatencies);
                 if (parse.GetValue(findMax) && (r.P99 > 5 || r.Achieved < target * 0.97 || r.Errors > 0))
                     break;
+            }
+            foreach (var (target, runs) in runsByRate.Where(pair => pair.Value.Count > 1))
+            {
+                var all = runs.SelectMany(run => run).ToArray();
+                Array.Sort(all);
+                var slowRuns = runs.Count(run => At(run, 0.99) >= 5);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"all {runs.Count} runs at {target}/s ({all.Length} requests): p50 {At(all, 0.50):0.000} ms, p99 {At(all, 0.99):0.000} ms, p99.9 {At(all, 0.999):0.000} ms, max {all[^1]:0.0} ms; runs with p99 >= 5 ms: {slowRuns}"));
             }
         });
         return command;
@@ -74,7 +86,10 @@ internal static class ApiLoad
 
     /// <param name="ServiceP50">Latency from the moment the call was made (not its scheduled time): what the silo and the
     /// client stack cost, without the generator's own scheduling delay.</param>
-    private sealed record Result(double Achieved, double P50, double P99, double P999, double Max, long Errors, double ServiceP50, double ServiceP99);
+    private sealed record Result(double Achieved, double P50, double P99, double P999, double Max, long Errors, double ServiceP50, double ServiceP99,
+        double[] SortedLatencies);
+
+    private static double At(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 
     private static async Task<Result> RunAsync(TwinService.TwinServiceClient twin, string[] names, int rate, int seconds, double listShare, bool timeline, CancellationToken ct)
     {
@@ -161,9 +176,8 @@ internal static class ApiLoad
         }
         Array.Sort(latencies);
         Array.Sort(service);
-        static double At(double[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
         return new Result(completed / elapsed, At(latencies, 0.50), At(latencies, 0.99), At(latencies, 0.999), latencies[^1], errors,
-            At(service, 0.50), At(service, 0.99));
+            At(service, 0.50), At(service, 0.99), latencies);
     }
 
     /// <summary>
