@@ -45,7 +45,7 @@ internal static class ApiLoad
             var rates = parse.GetValue(findMax) ? Enumerable.Range(1, 40).Select(i => i * 1000).ToArray() : parse.GetValue(rate)!;
             // Every run's latencies by target rate: a rate run several times also gets one line over all its requests,
             // the figure an SRE's dashboard would show for the whole period (a run's p99 is its own 10 s window's).
-            var runsByRate = new Dictionary<int, List<double[]>>();
+            var runsByRate = new Dictionary<int, List<Result>>();
             foreach (var target in rates)
             {
                 var (generatorBefore, siloBefore) = (Process.GetCurrentProcess().TotalProcessorTime, SiloCpu(parse.GetValue(siloPid)));
@@ -57,15 +57,15 @@ internal static class ApiLoad
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{target,8} {r.Achieved,11:0} {r.P50,10:0.000} {r.P99,8:0.000} {r.P999,9:0.000} {r.Max,9:0.0} {r.Errors,8}  {generatorCpu,6:0} {(parse.GetValue(siloPid) is null ? "-" : (siloCpu * 1e6 / requests).ToString("0", CultureInfo.InvariantCulture)),6}  {r.ServiceP50,8:0.000} {r.ServiceP99,7:0.000}"));
                 Console.WriteLine("          generator " + GcFigures.Now().Since(gc, TimeSpan.FromSeconds(parse.GetValue(seconds))));
-                (runsByRate.TryGetValue(target, out var runs) ? runs : runsByRate[target] = []).Add(r.SortedLatencies);
+                (runsByRate.TryGetValue(target, out var runs) ? runs : runsByRate[target] = []).Add(r);
                 if (parse.GetValue(findMax) && (r.P99 > 5 || r.Achieved < target * 0.97 || r.Errors > 0))
                     break;
             }
             foreach (var (target, runs) in runsByRate.Where(pair => pair.Value.Count > 1))
             {
-                var all = runs.SelectMany(run => run).ToArray();
+                var all = runs.SelectMany(run => run.SortedLatencies).ToArray();
                 Array.Sort(all);
-                var slowRuns = runs.Count(run => At(run, 0.99) >= 5);
+                var slowRuns = runs.Count(run => run.P99 >= 5);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"all {runs.Count} runs at {target}/s ({all.Length} requests): p50 {At(all, 0.50):0.000} ms, p99 {At(all, 0.99):0.000} ms, p99.9 {At(all, 0.999):0.000} ms, max {all[^1]:0.0} ms; runs with p99 >= 5 ms: {slowRuns}"));
             }
