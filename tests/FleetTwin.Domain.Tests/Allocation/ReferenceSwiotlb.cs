@@ -1,9 +1,12 @@
 namespace FleetTwin.Domain.Tests.Allocation;
 
 /// <summary>
-/// A deliberately naive bounce-pool allocator written from the prose rules in shared/docs/swiotlb.md, with none of
-/// the kernel's bookkeeping: a used/free flag per slab, a cursor, and a candidate walk that checks every rule directly.
-/// The real <c>SwiotlbRegion</c> must agree with it on every success, failure and slab position.
+/// A deliberately naive bounce-pool allocator written from the prose rules of 2.6.32 <c>lib/swiotlb.c</c>, with none
+/// of the kernel's bookkeeping: a used/free flag per slab, a cursor, and a candidate walk that checks every rule
+/// directly; and what a failure does: a single mapping (<c>swiotlb_map_page</c>) falls back to the 32 KiB overflow
+/// buffer or panics (<c>swiotlb_full(..., do_panic = 1)</c>), a scatter-gather list (<c>swiotlb_map_sg_attrs</c>)
+/// unmaps the entries it had mapped and fails without panicking (<c>do_panic = 0</c>).
+/// The real <c>SwiotlbRegion</c> must agree with it on every success, failure, slab position and counter.
 /// Also compiled into the benchmarks as the baseline.
 /// </summary>
 public sealed class ReferenceSwiotlb
@@ -11,6 +14,7 @@ public sealed class ReferenceSwiotlb
     private const int SlabBytes = 2048;
     private const int SegmentSlabs = 128;
     private const int PageBytes = 4096;
+    private const int OverflowBytes = 32 * 1024;
 
     private readonly bool[] _used;
     private readonly Dictionary<int, int> _outstanding = [];
@@ -26,6 +30,76 @@ public sealed class ReferenceSwiotlb
     public int Slabs => _used.Length;
 
     public int SlabsInUse { get; private set; }
+
+    /// <summary>Where the next search starts (<c>io_tlb_index</c>).</summary>
+    public int Cursor => _cursor;
+
+    /// <summary>Failed mappings, single or scatter-gather: each prints one out-of-space record.</summary>
+    public long Exhaustions { get; private set; }
+
+    /// <summary>Failed single mappings of at most 32 KiB, which got the overflow buffer.</summary>
+    public long OverflowFallbacks { get; private set; }
+
+    /// <summary>A single mapping over 32 KiB found no room: the host is down until <see cref="Reboot"/>.</summary>
+    public bool Panicked { get; private set; }
+
+    /// <summary>Free runs long enough for a mapping that were skipped only because they cross the device's DMA boundary.</summary>
+    public long BoundaryRejections { get; private set; }
+
+    /// <summary>What a single mapping did: the first slab it took, or which way it failed.</summary>
+    public enum SingleOutcome { Mapped, OverflowBuffer, Panic }
+
+    /// <summary>A single streaming mapping: mapped at a slab, else the overflow buffer up to 32 KiB, else a panic.</summary>
+    public (SingleOutcome Outcome, int FirstSlab) MapSingle(int bytes, ulong segmentBoundaryMask = 0xFFFF_FFFFUL)
+    {
+        if (Panicked)
+            throw new InvalidOperationException("reference: the host panicked; reboot first");
+        var slab = Map(bytes, segmentBoundaryMask);
+        if (slab >= 0)
+            return (SingleOutcome.Mapped, slab);
+        Exhaustions++;
+        if (bytes <= OverflowBytes)
+        {
+            OverflowFallbacks++;
+            return (SingleOutcome.OverflowBuffer, -1);
+        }
+        Panicked = true;
+        return (SingleOutcome.Panic, -1);
+    }
+
+    /// <summary>
+    /// A scatter-gather list, entry by entry; the first entry without room counts one exhaustion and every entry
+    /// mapped before it is unmapped (the cursor stays where the last success left it). Returns the first slab of each
+    /// entry, or the index of the entry that failed.
+    /// </summary>
+    public (int[]? FirstSlabs, int FailedEntry) MapScatterGather(IReadOnlyList<int> entryBytes, ulong segmentBoundaryMask = 0xFFFF_FFFFUL)
+    {
+        var slabs = new int[entryBytes.Count];
+        for (var i = 0; i < slabs.Length; i++)
+        {
+            slabs[i] = Map(entryBytes[i], segmentBoundaryMask);
+            if (slabs[i] < 0)
+            {
+                Exhaustions++;
+                for (var j = 0; j < i; j++)
+                    Unmap(slabs[j]);
+                return (null, i);
+            }
+        }
+        return (slabs, -1);
+    }
+
+    /// <summary>A reboot: every slab free, the cursor at 0, the counters and the panic cleared.</summary>
+    public void Reboot()
+    {
+        Array.Clear(_used);
+        _outstanding.Clear();
+        _cursor = 0;
+        SlabsInUse = 0;
+        Exhaustions = 0;
+        OverflowFallbacks = 0;
+        Panicked = false;
+    }
 
     /// <summary>Maps <paramref name="bytes"/> for a device with the given DMA boundary; returns the first slab or -1.</summary>
     public int Map(int bytes, ulong segmentBoundaryMask = 0xFFFF_FFFFUL)
@@ -82,12 +156,15 @@ public sealed class ReferenceSwiotlb
             return false;
         if (first / SegmentSlabs != last / SegmentSlabs)
             return false; // a mapping never crosses a 128-slab segment
-        if (InDifferentBoundaryWindows(first, last, mask))
-            return false;
         for (var i = first; i <= last; i++)
         {
             if (_used[i])
                 return false;
+        }
+        if (InDifferentBoundaryWindows(first, last, mask))
+        {
+            BoundaryRejections++;
+            return false;
         }
         return true;
     }

@@ -59,9 +59,12 @@ public class PanicPredictorTests
     {
         var prediction = PanicPredictor.Assess(HostWith((5000, 25158)), KbConfig(), atUptime: 5000);
 
+        // One failure is read as one an hour (the 1 h rate floor); bnx2x's calibrated share of failures over 32 KiB is
+        // 0.056, so hazard 0.056/h: P(24 h) = 1 - e^(-0.056 * 24), expected in 1 / 0.056 h.
         Assert.Equal(RiskLevel.Critical, prediction.Level);
-        Assert.InRange(prediction.ProbabilityWithinHorizon!.Value, 0.5, 0.99);
-        Assert.NotNull(prediction.ExpectedSecondsToPanic);
+        Assert.Equal(1.0, prediction.Evidence!.RatePerHour, precision: 9);
+        Assert.Equal(0.739200, prediction.ProbabilityWithinHorizon!.Value, precision: 6);
+        Assert.Equal(64_285.714, prediction.ExpectedSecondsToPanic!.Value, precision: 3);
         Assert.Contains("largest failed mapping 25158 B, 7610 B under the 32768 B overflow limit", prediction.Reason, StringComparison.Ordinal);
     }
 
@@ -74,6 +77,12 @@ public class PanicPredictorTests
         var steady = PanicPredictor.Assess(HostWith([.. early]), KbConfig(), atUptime: 13_600);
         var rising = PanicPredictor.Assess(HostWith([.. early, .. late]), KbConfig(), atUptime: 17_000);
 
+        // Steady: 2 failures over the 1 h floor = 2/h. Rising: 8 of the 10 in the window's recent hour, so the
+        // recent half's 8/h is the rate, not the 10 over 7000 s.
+        Assert.Equal(2.0, steady.Evidence!.RatePerHour, precision: 9);
+        Assert.Equal("steady", steady.Evidence.Trend);
+        Assert.Equal(8.0, rising.Evidence!.RatePerHour, precision: 9);
+        Assert.Equal("rising", rising.Evidence.Trend);
         Assert.Contains("rising", rising.Reason, StringComparison.Ordinal);
         Assert.True(rising.ExpectedSecondsToPanic < steady.ExpectedSecondsToPanic);
         Assert.True(rising.ProbabilityWithinHorizon > steady.ProbabilityWithinHorizon);
@@ -84,7 +93,11 @@ public class PanicPredictorTests
     {
         var prediction = PanicPredictor.Assess(HostWith((1000, 17000)), KbConfig(), atUptime: 1000 + 6 * 3600);
 
-        Assert.True(prediction.Level < RiskLevel.Critical);
+        // No failure in the 2 h window: the boot's one failure over the 6 h since it is 1/6 per hour, P(24 h) =
+        // 1 - e^(-0.056 / 6 * 24) = 20 %: still over the 5 % warning line, no longer critical.
+        Assert.Equal(RiskLevel.Warning, prediction.Level);
+        Assert.Equal(0, prediction.Evidence!.EventsInWindow);
+        Assert.Equal(0.200685, prediction.ProbabilityWithinHorizon!.Value, precision: 6);
         Assert.Contains("none in the last 2 h", prediction.Reason, StringComparison.Ordinal);
     }
 
@@ -105,7 +118,8 @@ public class PanicPredictorTests
     {
         var share = PanicPredictor.OverflowShareOf(DriverProfiles.Embedded.Get("bnx2x"));
 
-        Assert.InRange(share, 0.04, 0.07);
+        // The profile's calibrated figure (the KB's 1 panic in 18 failed mappings) wins over the mix-derived one.
+        Assert.Equal(0.056, share);
     }
 
     [Fact]
