@@ -3,7 +3,7 @@ using FleetTwin.Ingest.Tests.Support;
 
 namespace FleetTwin.Ingest.Tests;
 
-/// <summary>The real incident from the KB article (shared/samples/kb-incident, copied to Golden/kb-incident).</summary>
+/// <summary>The real incident from the KB article: its kern.log and console log, in Golden/kb-incident.</summary>
 public class KbIncidentGoldenTests
 {
     private const string Host = "bn2-3c16-ix-4104";

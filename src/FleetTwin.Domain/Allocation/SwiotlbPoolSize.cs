@@ -50,7 +50,7 @@ public readonly record struct SwiotlbPoolSize
 
     /// <summary>
     /// The pool a classic-Xen dom0 sets up without a <c>swiotlb=</c> option: 64 MiB, but only 2/4/8 MiB when dom0 has
-    /// under 512 MiB / 1 GiB / 2 GiB of RAM (the forward port's default sizing; see shared/docs/swiotlb.md).
+    /// under 512 MiB / 1 GiB / 2 GiB of RAM (the forward port's default sizing; see docs/swiotlb.md).
     /// </summary>
     public static SwiotlbPoolSize XenDom0DefaultFor(long dom0MemoryBytes)
     {

@@ -6,7 +6,7 @@ namespace FleetTwin.Domain.Allocation;
 
 /// <summary>
 /// One dom0's software IOMMU bounce pool: an exact model of the 2.6.32 <c>lib/swiotlb.c</c> slab allocator as
-/// XenServer 6.x's classic-Xen dom0 kernel runs it (shared/docs/swiotlb.md has the facts and sources).
+/// XenServer 6.x's classic-Xen dom0 kernel runs it (docs/swiotlb.md has the facts and sources).
 /// </summary>
 /// <remarks>
 /// <para>

@@ -39,7 +39,7 @@ public sealed record LogDaemonRestart : TwinEvent
 /// <summary>
 /// dom0's kernel command line, from the boot log (<c>Kernel command line: …</c>), <c>cat /proc/cmdline</c> or
 /// <c>xen-cmdline --get-dom0</c>. <c>swiotlb=</c> sizes the bounce pool: MiB on XenServer's classic-Xen kernel,
-/// slabs in mainline (shared/docs/swiotlb.md); absent means the 64 MiB default.
+/// slabs in mainline (docs/swiotlb.md); absent means the 64 MiB default.
 /// </summary>
 public sealed record Dom0CommandLine : TwinEvent
 {

@@ -28,7 +28,7 @@ public sealed record SwiotlbExhausted : TwinEvent
     public string Variant { get; init; } = SwiotlbMessageVariant.PciDmaOutOfSwIommu;
 }
 
-/// <summary>The message texts that mean "the SWIOTLB pool is full" (shared/docs/swiotlb.md lists them).</summary>
+/// <summary>The message texts that mean "the SWIOTLB pool is full" (docs/swiotlb.md lists them).</summary>
 public static class SwiotlbMessageVariant
 {
     /// <summary><c>PCI-DMA: Out of SW-IOMMU space for N bytes at device BDF</c> (XenServer 6.2, some 2.6.3x trees).</summary>

@@ -10,7 +10,7 @@ public sealed record ConfigEntry
 /// <summary>
 /// One PIF from <c>xe pif-list</c> / <c>xe pif-param-list</c> (params=all for the full set). GRO is configured per
 /// PIF through other-config:ethtool-gro; for a bond it belongs on the member PIFs (bond-slave-of), not the bond's own
-/// PIF (bond-master-of) — shared/docs/swiotlb.md.
+/// PIF (bond-master-of) — docs/swiotlb.md.
 /// </summary>
 public sealed record PifFact : TwinEvent
 {

@@ -17,7 +17,7 @@ public sealed record RollingPlanOptions
 
 /// <summary>
 /// Builds the <see cref="RollingPlan"/> of a pool from the <see cref="FleetInventory"/> and each host's
-/// <see cref="PanicPrediction"/>, following shared/docs/swiotlb.md: GRO per member PIF via other-config:ethtool-gro
+/// <see cref="PanicPrediction"/>, following docs/swiotlb.md: GRO per member PIF via other-config:ethtool-gro
 /// (read at PIF plug, so it needs the reboot), 6.2 SP1 + XS62ESP1004 for bonded bnx2x, no override on 6.5+, and the
 /// rolling-reboot habit of XenCenter and Xen Orchestra (master first; disable, evacuate, reboot, check, enable).
 /// </summary>
@@ -93,7 +93,7 @@ public static partial class RollingPlanner
             notes.Add($"the pool is too full to evacuate any host: no host needing the change can move all its VMs elsewhere ({string.Join("; ", needing.Select(s => $"{s.Host}: {s.Unmovable.Count} VM(s) cannot move"))}); free memory or shut VMs down first");
         if (master is not null && steps.FirstOrDefault(s => s.IsMaster) is { Action: HostAction.Blocked } m)
             notes.Add($"the pool master {m.Host} is blocked and goes first: nothing else starts until it can");
-        notes.Add("GRO via other-config:ethtool-gro is read when the PIF is plugged: the reboot is what applies it (shared/docs/swiotlb.md)");
+        notes.Add("GRO via other-config:ethtool-gro is read when the PIF is plugged: the reboot is what applies it (docs/swiotlb.md)");
         if (!options.IncludeSwiotlbDelay)
             notes.Add("optional: swiotlb=128 (/opt/xensource/libexec/xen-cmdline --set-dom0 swiotlb=128, then reboot) only delays exhaustion; not included");
         return new RollingPlan(found.Name ?? found.Uuid, found.Uuid, master?.Name, options.MaxDown, steps, undecided, notes);

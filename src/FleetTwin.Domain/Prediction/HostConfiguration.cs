@@ -48,7 +48,7 @@ public sealed record HostConfiguration(
     }
 
     /// <summary>
-    /// GRO when ethtool did not say: XenServer 6.5 and later turn it on by default (shared/docs/swiotlb.md); before
+    /// GRO when ethtool did not say: XenServer 6.5 and later turn it on by default (docs/swiotlb.md); before
     /// that the default is unknown to us, so null.
     /// </summary>
     public static bool? DefaultGro(string? release) => ReleaseAtLeast(release, 6, 5) ? true : null;
