@@ -41,6 +41,9 @@ public sealed class HostState
     public long? MemoryTotalBytes { get; set; }
     public long? MemoryFreeBytes { get; set; }
     public double? LastUptime { get; set; }
+
+    /// <summary>The earliest uptime the host's records reach: where its log coverage starts (the predictor's exposure).</summary>
+    public double? FirstUptime { get; set; }
     public DateTimeOffset? LastTime { get; set; }
     public long AppliedEvents { get; set; }
     public long DuplicateRecords { get; set; }
@@ -87,8 +90,13 @@ public sealed class HostState
             return false;
         }
         AppliedEvents++;
-        if (e.Uptime is { } uptime && (LastUptime is null || uptime > LastUptime))
-            LastUptime = uptime;
+        if (e.Uptime is { } uptime)
+        {
+            if (LastUptime is null || uptime > LastUptime)
+                LastUptime = uptime;
+            if (FirstUptime is null || uptime < FirstUptime)
+                FirstUptime = uptime;
+        }
         if (e.Time is { } time && (LastTime is null || time > LastTime))
             LastTime = time;
 
@@ -140,7 +148,7 @@ public sealed class HostState
         ExhaustionEventsByDevice[device] = ExhaustionEventsByDevice.GetValueOrDefault(device) + 1;
         LargestFailedMappingBytes = Math.Max(LargestFailedMappingBytes, x.Bytes);
         // Keep them ordered by uptime: kern.log and dom0.log of the same boot may arrive in either order.
-        var record = new ExhaustionRecord(x.Uptime, x.Time, x.Bytes, device, x.Variant);
+        var record = new ExhaustionRecord(x.Uptime, x.Time, x.Bytes, device, x.Variant, x.Driver);
         var at = Exhaustions.Count;
         while (at > 0 && Compare(Exhaustions[at - 1].Uptime, record.Uptime) > 0)
             at--;
@@ -317,7 +325,8 @@ public sealed class HostState
 /// from kernels whose swiotlb never panics, so the predictor gives it no panic hazard. Null for records kept before
 /// the variant was recorded.
 /// </param>
-public sealed record ExhaustionRecord(double? Uptime, DateTimeOffset? Time, long Bytes, string Device, string? Variant = null);
+/// <param name="Driver">The driver that printed it (dev_err form <c>bnx2x 0000:04:00.0: …</c>), or null: tells NIC from storage.</param>
+public sealed record ExhaustionRecord(double? Uptime, DateTimeOffset? Time, long Bytes, string Device, string? Variant = null, string? Driver = null);
 
 /// <summary>One panic, with the failed mapping that caused it when the log shows one.</summary>
 public sealed record PanicRecord(

@@ -12,13 +12,30 @@ public sealed record PredictorOptions
     /// <summary>How far ahead the panic probability looks.</summary>
     public TimeSpan Horizon { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>Exhaustions older than this (in host uptime) no longer count toward the current rate.</summary>
-    public double EvidenceWindowSeconds { get; init; } = 2 * 3600;
+    /// <summary>
+    /// Pairs of windows (short, long) ending now over which failure rates are estimated, as in multi-window burn-rate
+    /// alerting: a pair's rate is the lower of its two windows' (the long one says the rate is real, the short one
+    /// that it still holds), and the host's rate is the highest pair's. Short pairs react to a KB-like burst within
+    /// minutes; long ones see a steady stream.
+    /// </summary>
+    public IReadOnlyList<(double ShortSeconds, double LongSeconds)> RateWindows { get; init; } =
+        [(600, 3600), (3600, 6 * 3600), (6 * 3600, 24 * 3600)];
 
     /// <summary>
-    /// Shortest span a rate is measured over: one failure right now is "one an hour", not "infinitely many an hour".
+    /// Prior exposure: a host counts as quiet for this long before its log starts. Calibration: with it one failure
+    /// is never more than a warning, while three within ten minutes on a bnx2x host are critical (the KB's first three
+    /// came in 143 s).
     /// </summary>
-    public double MinRateSpanSeconds { get; init; } = 3600;
+    public double PriorExposureHours { get; init; } = 1;
+
+    /// <summary>Credibility of the rate interval; its lower end is the rate the evidence supports.</summary>
+    public double RateCredibility { get; init; } = 0.8;
+
+    /// <summary>Failures within this long (in host uptime) keep a host at least at warning ("plan the GRO change").</summary>
+    public double RecentFailureSeconds { get; init; } = 24 * 3600;
+
+    /// <summary>A host that was critical stays critical this long after the last failure that made it so (hysteresis: one alert per change).</summary>
+    public double CriticalHoldSeconds { get; init; } = 6 * 3600;
 
     /// <summary>Probability of a panic within the horizon from which a host is critical.</summary>
     public double CriticalProbability { get; init; } = 0.5;
@@ -54,21 +71,33 @@ public sealed record PanicPrediction(
     LatentAssessment? Latent);
 
 /// <summary>What the host's exhaustion records say at the moment of assessment.</summary>
+/// <param name="EventsInWindow">Failures within <see cref="PredictorOptions.RecentFailureSeconds"/>.</param>
+/// <param name="EventsThisBoot">Failures seen this boot (of the kept records).</param>
+/// <param name="CoveredSeconds">How much of this boot the host's log covers up to now (its exposure, quiet time included).</param>
+/// <param name="Rate">The rate estimate of the window that decided (the highest pair's lower window).</param>
+/// <param name="RateWindowSeconds">Length of that window.</param>
+/// <param name="HazardPerHour">Panics per hour the evidence supports: Σ over failing devices of their share of the rate x their overflow share.</param>
+/// <param name="PathKnown">True when every failing device's mapping path is known; else the probability is what it would be if the unknown ones map singly.</param>
 public sealed record ExhaustionEvidence(
     int EventsInWindow,
     int EventsThisBoot,
-    double SpanSeconds,
-    double ElapsedSeconds,
-    double RatePerHour,
+    double CoveredSeconds,
+    FailureRate Rate,
+    double RateWindowSeconds,
     string Trend,
     long SmallestBytes,
     long MedianBytes,
     long LargestBytes,
-    IReadOnlyList<string> Devices,
-    double OverflowShare,
+    IReadOnlyList<DeviceMappingEvidence> Devices,
+    double HazardPerHour,
+    bool PathKnown,
     bool KernelPanicsOnOverflow,
     double? FirstUptime,
-    VmRunRecord? PrecedingVmStart);
+    VmRunRecord? PrecedingVmStart)
+{
+    /// <summary>The conservative failure rate per hour (the lower end of the interval).</summary>
+    public double RatePerHour => Rate.Lower;
+}
 
 /// <summary>
 /// Predicts swiotlb panics from a host's evidence (<see cref="HostState"/>) and, when known, its configuration. Pure:
@@ -98,7 +127,7 @@ public static class PanicPredictor
                 at, null, latent);
         }
 
-        var evidence = Evidence(host, config, at, options);
+        var evidence = at is { } now ? Evidence(host, config, now, options) : null;
         if (evidence is null)
         {
             if (latent is not null)
@@ -108,23 +137,72 @@ public static class PanicPredictor
                 : new PanicPrediction(host.Name, RiskLevel.Unknown, null, options.Horizon, null, "nothing known yet", at, null, null);
         }
 
-        var hazardPerHour = evidence.RatePerHour * evidence.OverflowShare;
-        var probability = 1 - Math.Exp(-hazardPerHour * options.Horizon.TotalHours);
-        double? expected = hazardPerHour > 0 ? 3600 / hazardPerHour : null;
-        RiskLevel level;
-        if (evidence.EventsInWindow == 0)
+        var (level, probability) = RawLevel(evidence, options);
+        var reason = prefix + Describe(evidence, probability, options);
+        if (level < RiskLevel.Critical && CriticalSince(host, config, at!.Value, options) is { } since)
         {
-            // Failures earlier in this boot, none lately: the pool can fill again, but nothing says it is now.
-            level = probability >= options.WarningProbability ? RiskLevel.Warning : RiskLevel.Latent;
-        }
-        else
-        {
-            level = probability >= options.CriticalProbability ? RiskLevel.Critical : RiskLevel.Warning;
+            // Hysteresis: a host that was critical stays so until it has been quiet for the hold, so a burst that
+            // pauses does not page twice and a host that stopped failing comes down after a quiet spell.
+            level = RiskLevel.Critical;
+            reason = prefix + Invariant($"critical since uptime {since:0.##} (held {Duration(options.CriticalHoldSeconds)} after the last failure that made it so); now: ")
+                + Describe(evidence, probability, options);
         }
         if (latent is not null && latent.Level > level)
             level = latent.Level;
-        return new PanicPrediction(host.Name, level, probability, options.Horizon, expected,
-            prefix + Describe(evidence, probability, expected, options), at, evidence, latent);
+        double? expected = evidence.HazardPerHour > 0 ? 3600 / evidence.HazardPerHour : null;
+        return new PanicPrediction(host.Name, level, probability, options.Horizon, expected, reason, at, evidence, latent);
+    }
+
+    /// <summary>
+    /// The level the evidence alone gives: critical when the devices known to map singly make a panic within the
+    /// horizon at least <see cref="PredictorOptions.CriticalProbability"/> likely; warning for any recent failure (or a
+    /// probability over <see cref="PredictorOptions.WarningProbability"/>); latent for failures that stopped.
+    /// </summary>
+    private static (RiskLevel Level, double Probability) RawLevel(ExhaustionEvidence evidence, PredictorOptions options)
+    {
+        var probability = ProbabilityWithin(evidence.HazardPerHour, options);
+        var known = ProbabilityWithin(KnownHazard(evidence), options);
+        if (evidence.EventsInWindow == 0)
+            return (probability >= options.WarningProbability ? RiskLevel.Warning : RiskLevel.Latent, probability);
+        return (known >= options.CriticalProbability ? RiskLevel.Critical : RiskLevel.Warning, probability);
+    }
+
+    private static double ProbabilityWithin(double hazardPerHour, PredictorOptions options) =>
+        1 - Math.Exp(-hazardPerHour * options.Horizon.TotalHours);
+
+    /// <summary>The hazard of the devices whose path is known to be single mappings (unknown devices count only as "up to").</summary>
+    private static double KnownHazard(ExhaustionEvidence evidence)
+    {
+        if (evidence.PathKnown)
+            return evidence.HazardPerHour;
+        double known = 0, all = 0;
+        foreach (var d in evidence.Devices)
+        {
+            all += d.Path == MappingPath.NoPanic ? 0 : d.OverflowShare * d.Failures;
+            known += d.Path == MappingPath.Single ? d.OverflowShare * d.Failures : 0;
+        }
+        return all > 0 ? evidence.HazardPerHour * known / all : 0;
+    }
+
+    /// <summary>
+    /// The uptime of the latest failure within the hold at which the evidence alone was critical, or null. The raw
+    /// level can only rise at a failure (between failures its windows only age), so asking at those moments is exact.
+    /// </summary>
+    private static double? CriticalSince(HostState host, HostConfiguration? config, double at, PredictorOptions options)
+    {
+        var records = host.Exhaustions;
+        for (var i = records.Count - 1; i >= 0; i--)
+        {
+            if (records[i].Uptime is not { } u || u > at)
+                continue;
+            if (at - u > options.CriticalHoldSeconds)
+                break;
+            if (i + 1 < records.Count && records[i + 1].Uptime == u)
+                continue; // the same moment: ask once, with all its records
+            if (Evidence(host, config, u, options) is { } then && RawLevel(then, options).Level == RiskLevel.Critical)
+                return u;
+        }
+        return null;
     }
 
     /// <summary>True for the panic swiotlb_full() raises (its message, or a cause found in the records before it).</summary>
@@ -155,84 +233,146 @@ public static class PanicPredictor
         return all > 0 ? over / all : 0;
     }
 
-    private static ExhaustionEvidence? Evidence(HostState host, HostConfiguration? config, double? at, PredictorOptions options)
+    private static ExhaustionEvidence? Evidence(HostState host, HostConfiguration? config, double now, PredictorOptions options)
     {
-        var seen = host.Exhaustions.Where(x => at is null || x.Uptime is null || x.Uptime <= at).ToList();
-        if (seen.Count == 0)
+        var records = host.Exhaustions;
+        var seen = 0;
+        while (seen < records.Count && (records[seen].Uptime is null || records[seen].Uptime <= now))
+            seen++;
+        if (seen == 0)
             return null;
-        var now = at ?? seen[^1].Uptime ?? 0;
-        var windowStart = now - options.EvidenceWindowSeconds;
-        var inWindow = seen.Where(x => x.Uptime is null || x.Uptime > windowStart).ToList();
-        var basis = inWindow.Count > 0 ? inWindow : seen;
+        var visible = seen == records.Count ? (IReadOnlyList<ExhaustionRecord>)records : records.GetRange(0, seen);
 
-        var first = basis[0].Uptime ?? now;
-        var span = Math.Clamp(now - first, options.MinRateSpanSeconds, inWindow.Count > 0 ? options.EvidenceWindowSeconds : double.MaxValue);
-        var rate = basis.Count * 3600 / span;
-        var trend = "steady";
-        if (inWindow.Count >= 3)
+        // Exposure: the log seen from its first line this boot to now, quiet time included.
+        var coverStart = Math.Min(host.FirstUptime ?? double.MaxValue, visible[0].Uptime ?? now);
+        var covered = Math.Max(0, now - coverStart);
+
+        FailureRate best = default;
+        double bestWindow = 0;
+        var first = true;
+        foreach (var (shortSeconds, longSeconds) in options.RateWindows)
         {
-            var half = windowStart + options.EvidenceWindowSeconds / 2;
-            var recent = inWindow.Count(x => x.Uptime is null || x.Uptime >= half);
-            var older = inWindow.Count - recent;
-            trend = recent > older * 1.5 ? "rising" : older > recent * 1.5 ? "falling" : "steady";
-            // A rising stream is judged by its recent half: that is the rate the host runs at now.
-            var recentRate = recent * 3600 / (options.EvidenceWindowSeconds / 2);
-            if (trend == "rising" && recentRate > rate)
-                rate = recentRate;
+            var shortRate = RateOver(visible, now, shortSeconds, covered, options);
+            var longRate = RateOver(visible, now, longSeconds, covered, options);
+            var (rate, window) = shortRate.Lower <= longRate.Lower ? (shortRate, shortSeconds) : (longRate, longSeconds);
+            if (first || rate.Lower > best.Lower)
+                (best, bestWindow, first) = (rate, window, false);
         }
 
-        var sizes = basis.Select(x => x.Bytes).Order().ToArray();
-        var devices = basis.Select(x => x.Device).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        // The 4.x+ "swiotlb buffer is full" and the coherent-allocation failures come from paths that never panic.
-        var panics = basis.Any(x => x.Variant is not (SwiotlbMessageVariant.BufferIsFull or SwiotlbMessageVariant.CoherentAllocationFailed));
-        var share = panics ? OverflowShare(devices, config, options) : 0;
-        var firstThisBoot = seen[0].Uptime;
+        var recentFrom = now - options.RecentFailureSeconds;
+        var inWindow = 0;
+        foreach (var x in visible)
+            inWindow += x.Uptime is null || x.Uptime > recentFrom ? 1 : 0;
+
+        // Devices, with their share of the failures of the deciding window (of all seen when it holds none).
+        var from = best.Failures > 0 ? now - bestWindow : double.MinValue;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var x in visible)
+        {
+            if (x.Uptime is null || x.Uptime > from)
+                counts[x.Device] = counts.GetValueOrDefault(x.Device) + 1;
+        }
+        var total = 0;
+        foreach (var c in counts.Values)
+            total += c;
+        var devices = new List<DeviceMappingEvidence>(counts.Count);
+        double hazard = 0;
+        var pathKnown = true;
+        var anyPanicPath = false;
+        foreach (var (device, count) in counts.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            var path = DeviceMappingPath.Of(device, visible, host.Panics, config, now, options) with { Failures = count };
+            devices.Add(path);
+            if (path.Path == MappingPath.NoPanic)
+                continue;
+            anyPanicPath = true;
+            pathKnown &= path.Path == MappingPath.Single;
+            hazard += best.Lower * count / total * path.OverflowShare;
+        }
+
+        var sizes = new long[visible.Count];
+        for (var i = 0; i < sizes.Length; i++)
+            sizes[i] = visible[i].Bytes;
+        Array.Sort(sizes);
+        var firstThisBoot = visible[0].Uptime;
         var vmStart = firstThisBoot is { } f
             ? host.VmStarts.LastOrDefault(v => v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
             : null;
-        return new ExhaustionEvidence(inWindow.Count, seen.Count, span, now - first, rate, trend, sizes[0], sizes[sizes.Length / 2], sizes[^1],
-            devices, share, panics, firstThisBoot, vmStart);
+        return new ExhaustionEvidence(inWindow, visible.Count, covered, best, bestWindow, Trend(visible, now), sizes[0],
+            sizes[sizes.Length / 2], sizes[^1], devices, hazard, pathKnown, anyPanicPath, firstThisBoot, vmStart);
     }
 
-    private static double OverflowShare(IReadOnlyList<string> devices, HostConfiguration? config, PredictorOptions options)
+    /// <summary>The rate over the <paramref name="windowSeconds"/> before now, exposed for as much of it as the log covers.</summary>
+    private static FailureRate RateOver(IReadOnlyList<ExhaustionRecord> visible, double now, double windowSeconds, double covered, PredictorOptions options)
     {
-        var shares = devices
-            .Select(d => config?.NicAt(d)?.Profile)
-            .Where(p => p is not null)
-            .Select(p => OverflowShareOf(p!))
-            .ToList();
-        return shares.Count > 0 ? shares.Max() : options.DefaultOverflowShare;
+        var from = now - windowSeconds;
+        var failures = 0;
+        for (var i = visible.Count - 1; i >= 0; i--)
+        {
+            if (visible[i].Uptime is { } u && u <= from)
+                break;
+            failures++;
+        }
+        return FailureRate.Estimate(failures, Math.Min(windowSeconds, covered) / 3600, options.PriorExposureHours, options.RateCredibility);
     }
 
-    private static string Describe(ExhaustionEvidence e, double probability, double? expected, PredictorOptions options)
+    /// <summary>"rising" when the last hour has at least three failures and 1.5x the hour before; "falling" the other way round.</summary>
+    private static string Trend(IReadOnlyList<ExhaustionRecord> visible, double now)
+    {
+        int recent = 0, older = 0;
+        foreach (var x in visible)
+        {
+            if (x.Uptime is not { } u)
+                continue;
+            if (u > now - 3600)
+                recent++;
+            else if (u > now - 7200)
+                older++;
+        }
+        if (recent + older < 3)
+            return "steady";
+        return recent > older * 1.5 ? "rising" : older > recent * 1.5 ? "falling" : "steady";
+    }
+
+    private static string Describe(ExhaustionEvidence e, double probability, PredictorOptions options)
     {
         var text = new System.Text.StringBuilder();
-        if (e.EventsInWindow > 0)
-            text.Append(e.EventsInWindow == 1
-                ? "1 exhaustion event"
-                : Invariant($"{e.EventsInWindow} exhaustion events in {Duration(e.ElapsedSeconds)}, {e.Trend}"));
+        text.Append(Invariant($"{Count(e.EventsThisBoot)} in {Duration(e.CoveredSeconds)} of log"));
+        if (e.EventsInWindow == 0)
+            text.Append(Invariant($", none in the last {Duration(options.RecentFailureSeconds)}"));
         else
-            text.Append(Invariant($"{e.EventsThisBoot} exhaustion events this boot, none in the last {Duration(options.EvidenceWindowSeconds)}"));
-        text.Append(Invariant($" ({e.RatePerHour:0.#}/h)"));
+            text.Append(Invariant($", {e.Trend}"));
+        text.Append(Invariant($" (rate {e.Rate.Lower:0.##}-{e.Rate.Upper:0.##}/h from {e.Rate.Failures} in the last {Duration(e.RateWindowSeconds)})"));
         if (e.KernelPanicsOnOverflow)
         {
             var margin = SwiotlbGeometry.OverflowBufferBytes - e.LargestBytes;
             text.Append(margin > 0
                 ? Invariant($"; largest failed mapping {e.LargestBytes} B, {margin} B under the {SwiotlbGeometry.OverflowBufferBytes} B overflow limit: a failed one over it panics")
-                : Invariant($"; a failed mapping of {e.LargestBytes} B is over the {SwiotlbGeometry.OverflowBufferBytes} B overflow limit"));
+                : Invariant($"; failed mappings up to {e.LargestBytes} B, over the {SwiotlbGeometry.OverflowBufferBytes} B overflow limit"));
         }
         else
         {
-            text.Append(Invariant($"; largest failed mapping {e.LargestBytes} B; this kernel's swiotlb drops the packet instead of panicking"));
+            text.Append(Invariant($"; largest failed mapping {e.LargestBytes} B; no failing device can panic"));
         }
-        text.Append(Invariant($"; sizes {e.SmallestBytes}-{e.LargestBytes} B (median {e.MedianBytes}) at {string.Join(",", e.Devices)}"));
-        if (e.PrecedingVmStart is { } vm && e.FirstUptime is { } first && vm.Uptime is { } started)
-            text.Append(Invariant($"; first failure {Duration(first - started)} after domain {vm.Domid} started"));
-        text.Append(Invariant($"; P(panic in {Duration(options.Horizon.TotalSeconds)}) {probability:P0}"));
-        if (expected is { } seconds)
-            text.Append(Invariant($", expected in ~{Duration(seconds)}"));
+        text.Append(Invariant($"; sizes {e.SmallestBytes}-{e.LargestBytes} B (median {e.MedianBytes})"));
+        foreach (var d in e.Devices)
+        {
+            var path = d.Path switch { MappingPath.Single => "", MappingPath.NoPanic => "no panic: ", _ => "path unknown: " };
+            text.Append(Invariant($"; {d.Device}: {path}{d.Why}"));
+        }
+        if (e.PrecedingVmStart is { } vm && e.FirstUptime is { } firstUptime && vm.Uptime is { } started)
+            text.Append(Invariant($"; first failure {Duration(firstUptime - started)} after domain {vm.Domid} started"));
+        if (!e.KernelPanicsOnOverflow)
+            return text.ToString();
+        text.Append(e.PathKnown
+            ? Invariant($"; P(panic in {Duration(options.Horizon.TotalSeconds)}) {probability:P0}")
+            : Invariant($"; P(panic in {Duration(options.Horizon.TotalSeconds)}) up to {probability:P0} if the devices of unknown path map singly"));
+        if (e.HazardPerHour > 0)
+            text.Append(Invariant($", expected in ~{Duration(3600 / e.HazardPerHour)}"));
         return text.ToString();
     }
+
+    private static string Count(int failures) => failures == 1 ? "1 exhaustion event" : Invariant($"{failures} exhaustion events");
 
     /// <summary>"85 min", "4 min", "1.5 h", "24 h", "3 d".</summary>
     public static string Duration(double seconds) => seconds switch

@@ -15,7 +15,8 @@ namespace FleetTwin.Twin.Streams;
 /// </summary>
 public static class HostStateBinary
 {
-    private const byte Format = 1;
+    /// <summary>2 adds the log's first uptime and each exhaustion record's driver; states written as 1 still read.</summary>
+    private const byte Format = 2;
 
     public static byte[] Encode(HostState host)
     {
@@ -41,6 +42,7 @@ public static class HostStateBinary
             w.Long(host.MemoryTotalBytes);
             w.Long(host.MemoryFreeBytes);
             w.Double(host.LastUptime);
+            w.Double(host.FirstUptime);
             w.Time(host.LastTime);
             w.VarInt(host.AppliedEvents);
             w.VarInt(host.DuplicateRecords);
@@ -55,6 +57,7 @@ public static class HostStateBinary
                 w.VarInt(x.Bytes);
                 w.String(x.Device);
                 w.String(x.Variant);
+                w.String(x.Driver);
             }
             w.VarUInt((ulong)host.Panics.Count);
             foreach (var p in host.Panics)
@@ -104,8 +107,8 @@ public static class HostStateBinary
     {
         var r = new CompactReader(data, "host state");
         var format = r.Byte();
-        if (format != Format)
-            throw new InvalidDataException($"host state: format {format} is not {Format} (written by another FleetTwin version?)");
+        if (format is not (1 or Format))
+            throw new InvalidDataException($"host state: format {format} is not 1 or {Format} (written by another FleetTwin version?)");
         var host = new HostState
         {
             Name = r.Required(),
@@ -123,6 +126,7 @@ public static class HostStateBinary
             MemoryTotalBytes = r.Long(),
             MemoryFreeBytes = r.Long(),
             LastUptime = r.Double(),
+            FirstUptime = format >= 2 ? r.Double() : null,
             LastTime = r.Time(),
             AppliedEvents = r.VarInt(),
             DuplicateRecords = r.VarInt(),
@@ -135,7 +139,7 @@ public static class HostStateBinary
         for (var i = 0; i < exhaustions; i++)
         {
             r.At("exhaustion record", i);
-            host.Exhaustions.Add(new ExhaustionRecord(r.Double(), r.Time(), r.VarInt(), r.Required(), r.String()));
+            host.Exhaustions.Add(new ExhaustionRecord(r.Double(), r.Time(), r.VarInt(), r.Required(), r.String(), format >= 2 ? r.String() : null));
         }
         var panics = r.Count();
         for (var i = 0; i < panics; i++)
