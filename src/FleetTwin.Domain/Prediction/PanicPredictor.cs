@@ -74,6 +74,7 @@ public sealed record PanicPrediction(
 /// <param name="EventsInWindow">Failures within <see cref="PredictorOptions.RecentFailureSeconds"/>.</param>
 /// <param name="EventsThisBoot">Failures seen this boot (of the kept records).</param>
 /// <param name="CoveredSeconds">How much of this boot the host's log covers up to now (its exposure, quiet time included).</param>
+/// <param name="CoverStart">The uptime the log's coverage starts at.</param>
 /// <param name="Rate">The rate estimate of the window that decided (the highest pair's lower window).</param>
 /// <param name="RateWindowSeconds">Length of that window.</param>
 /// <param name="HazardPerHour">Panics per hour the evidence supports: Σ over failing devices of their share of the rate x their overflow share.</param>
@@ -82,6 +83,7 @@ public sealed record ExhaustionEvidence(
     int EventsInWindow,
     int EventsThisBoot,
     double CoveredSeconds,
+    double CoverStart,
     FailureRate Rate,
     double RateWindowSeconds,
     string Trend,
@@ -139,7 +141,7 @@ public static class PanicPredictor
 
         var (level, probability) = RawLevel(evidence, options);
         var reason = prefix + Describe(evidence, probability, options);
-        if (level < RiskLevel.Critical && CriticalSince(host, config, at!.Value, options) is { } since)
+        if (level < RiskLevel.Critical && CriticalSince(host, evidence, at!.Value, options) is { } since)
         {
             // Hysteresis: a host that was critical stays so until it has been quiet for the hold, so a burst that
             // pauses does not page twice and a host that stopped failing comes down after a quiet spell.
@@ -161,7 +163,7 @@ public static class PanicPredictor
     private static (RiskLevel Level, double Probability) RawLevel(ExhaustionEvidence evidence, PredictorOptions options)
     {
         var probability = ProbabilityWithin(evidence.HazardPerHour, options);
-        var known = ProbabilityWithin(KnownHazard(evidence), options);
+        var known = ProbabilityWithin(evidence.Rate.Lower * KnownShare(evidence), options);
         if (evidence.EventsInWindow == 0)
             return (probability >= options.WarningProbability ? RiskLevel.Warning : RiskLevel.Latent, probability);
         return (known >= options.CriticalProbability ? RiskLevel.Critical : RiskLevel.Warning, probability);
@@ -170,39 +172,45 @@ public static class PanicPredictor
     private static double ProbabilityWithin(double hazardPerHour, PredictorOptions options) =>
         1 - Math.Exp(-hazardPerHour * options.Horizon.TotalHours);
 
-    /// <summary>The hazard of the devices whose path is known to be single mappings (unknown devices count only as "up to").</summary>
-    private static double KnownHazard(ExhaustionEvidence evidence)
-    {
-        if (evidence.PathKnown)
-            return evidence.HazardPerHour;
-        double known = 0, all = 0;
-        foreach (var d in evidence.Devices)
-        {
-            all += d.Path == MappingPath.NoPanic ? 0 : d.OverflowShare * d.Failures;
-            known += d.Path == MappingPath.Single ? d.OverflowShare * d.Failures : 0;
-        }
-        return all > 0 ? evidence.HazardPerHour * known / all : 0;
-    }
-
     /// <summary>
-    /// The uptime of the latest failure within the hold at which the evidence alone was critical, or null. The raw
-    /// level can only rise at a failure (between failures its windows only age), so asking at those moments is exact.
+    /// The uptime of the latest failure within the hold at which the evidence was critical, or null. The rate can only
+    /// rise at a failure (between failures its windows only age), so asking at those moments is exact; each is asked
+    /// with the devices' paths and shares as known now (a device since shown to map scatter-gather no longer holds a
+    /// host critical), in O(log n) per window.
     /// </summary>
-    private static double? CriticalSince(HostState host, HostConfiguration? config, double at, PredictorOptions options)
+    private static double? CriticalSince(HostState host, ExhaustionEvidence now, double at, PredictorOptions options)
     {
+        var knownShare = KnownShare(now);
+        if (knownShare <= 0)
+            return null;
         var records = host.Exhaustions;
-        for (var i = records.Count - 1; i >= 0; i--)
+        var visible = CountVisible(records, at);
+        for (var i = visible - 1; i >= 0; i--)
         {
-            if (records[i].Uptime is not { } u || u > at)
-                continue;
+            if (records[i].Uptime is not { } u)
+                break;
             if (at - u > options.CriticalHoldSeconds)
                 break;
-            if (i + 1 < records.Count && records[i + 1].Uptime == u)
+            if (i + 1 < visible && records[i + 1].Uptime == u)
                 continue; // the same moment: ask once, with all its records
-            if (Evidence(host, config, u, options) is { } then && RawLevel(then, options).Level == RiskLevel.Critical)
+            var (rate, _) = BestRate(records, i + 1, u, u - now.CoverStart, options);
+            if (ProbabilityWithin(rate.Lower * knownShare, options) >= options.CriticalProbability)
                 return u;
         }
         return null;
+    }
+
+    /// <summary>Failure-weighted overflow share of the devices known to map singly (the others add nothing certain).</summary>
+    private static double KnownShare(ExhaustionEvidence evidence)
+    {
+        double known = 0;
+        var all = 0;
+        foreach (var d in evidence.Devices)
+        {
+            all += d.Failures;
+            known += d.Path == MappingPath.Single ? d.OverflowShare * d.Failures : 0;
+        }
+        return all > 0 ? known / all : 0;
     }
 
     /// <summary>True for the panic swiotlb_full() raises (its message, or a cause found in the records before it).</summary>
@@ -236,50 +244,27 @@ public static class PanicPredictor
     private static ExhaustionEvidence? Evidence(HostState host, HostConfiguration? config, double now, PredictorOptions options)
     {
         var records = host.Exhaustions;
-        var seen = 0;
-        while (seen < records.Count && (records[seen].Uptime is null || records[seen].Uptime <= now))
-            seen++;
+        var seen = CountVisible(records, now);
         if (seen == 0)
             return null;
         var visible = seen == records.Count ? (IReadOnlyList<ExhaustionRecord>)records : records.GetRange(0, seen);
 
         // Exposure: the log seen from its first line this boot to now, quiet time included.
         var coverStart = Math.Min(host.FirstUptime ?? double.MaxValue, visible[0].Uptime ?? now);
-        var covered = Math.Max(0, now - coverStart);
-
-        FailureRate best = default;
-        double bestWindow = 0;
-        var first = true;
-        foreach (var (shortSeconds, longSeconds) in options.RateWindows)
-        {
-            var shortRate = RateOver(visible, now, shortSeconds, covered, options);
-            var longRate = RateOver(visible, now, longSeconds, covered, options);
-            var (rate, window) = shortRate.Lower <= longRate.Lower ? (shortRate, shortSeconds) : (longRate, longSeconds);
-            if (first || rate.Lower > best.Lower)
-                (best, bestWindow, first) = (rate, window, false);
-        }
-
-        var recentFrom = now - options.RecentFailureSeconds;
-        var inWindow = 0;
-        foreach (var x in visible)
-            inWindow += x.Uptime is null || x.Uptime > recentFrom ? 1 : 0;
+        var (best, bestWindow) = BestRate(records, seen, now, Math.Max(0, now - coverStart), options);
+        var inWindow = seen - FirstAfter(records, seen, now - options.RecentFailureSeconds);
 
         // Devices, with their share of the failures of the deciding window (of all seen when it holds none).
-        var from = best.Failures > 0 ? now - bestWindow : double.MinValue;
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var x in visible)
-        {
-            if (x.Uptime is null || x.Uptime > from)
-                counts[x.Device] = counts.GetValueOrDefault(x.Device) + 1;
-        }
-        var total = 0;
-        foreach (var c in counts.Values)
-            total += c;
+        var from = best.Failures > 0 ? FirstAfter(records, seen, now - bestWindow) : 0;
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        for (var i = from; i < seen; i++)
+            counts[records[i].Device] = counts.GetValueOrDefault(records[i].Device) + 1;
+        var total = seen - from;
         var devices = new List<DeviceMappingEvidence>(counts.Count);
         double hazard = 0;
         var pathKnown = true;
         var anyPanicPath = false;
-        foreach (var (device, count) in counts.OrderBy(c => c.Key, StringComparer.Ordinal))
+        foreach (var (device, count) in counts)
         {
             var path = DeviceMappingPath.Of(device, visible, host.Panics, config, now, options) with { Failures = count };
             devices.Add(path);
@@ -290,30 +275,64 @@ public static class PanicPredictor
             hazard += best.Lower * count / total * path.OverflowShare;
         }
 
-        var sizes = new long[visible.Count];
+        var sizes = new long[seen];
         for (var i = 0; i < sizes.Length; i++)
-            sizes[i] = visible[i].Bytes;
+            sizes[i] = records[i].Bytes;
         Array.Sort(sizes);
         var firstThisBoot = visible[0].Uptime;
         var vmStart = firstThisBoot is { } f
             ? host.VmStarts.LastOrDefault(v => v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
             : null;
-        return new ExhaustionEvidence(inWindow, visible.Count, covered, best, bestWindow, Trend(visible, now), sizes[0],
-            sizes[sizes.Length / 2], sizes[^1], devices, hazard, pathKnown, anyPanicPath, firstThisBoot, vmStart);
+        return new ExhaustionEvidence(inWindow, seen, now - coverStart, coverStart, best, bestWindow, Trend(visible, now),
+            sizes[0], sizes[sizes.Length / 2], sizes[^1], devices, hazard, pathKnown, anyPanicPath, firstThisBoot, vmStart);
+    }
+
+    /// <summary>
+    /// The host's rate at <paramref name="now"/> from the first <paramref name="count"/> records: per window pair the
+    /// lower of its two windows' conservative rates, and of the pairs the highest; with the window that gave it.
+    /// </summary>
+    private static (FailureRate Rate, double WindowSeconds) BestRate(List<ExhaustionRecord> records, int count, double now, double covered,
+        PredictorOptions options)
+    {
+        FailureRate best = default;
+        double bestWindow = 0;
+        var first = true;
+        foreach (var (shortSeconds, longSeconds) in options.RateWindows)
+        {
+            var shortRate = RateOver(records, count, now, shortSeconds, covered, options);
+            var longRate = RateOver(records, count, now, longSeconds, covered, options);
+            var (rate, window) = shortRate.Lower <= longRate.Lower ? (shortRate, shortSeconds) : (longRate, longSeconds);
+            if (first || rate.Lower > best.Lower)
+                (best, bestWindow, first) = (rate, window, false);
+        }
+        return (best, bestWindow);
     }
 
     /// <summary>The rate over the <paramref name="windowSeconds"/> before now, exposed for as much of it as the log covers.</summary>
-    private static FailureRate RateOver(IReadOnlyList<ExhaustionRecord> visible, double now, double windowSeconds, double covered, PredictorOptions options)
+    private static FailureRate RateOver(List<ExhaustionRecord> records, int count, double now, double windowSeconds, double covered,
+        PredictorOptions options) =>
+        FailureRate.Estimate(count - FirstAfter(records, count, now - windowSeconds), Math.Min(windowSeconds, covered) / 3600,
+            options.PriorExposureHours, options.RateCredibility);
+
+    /// <summary>How many records (kept in uptime order, those without an uptime first) are at or before <paramref name="now"/>.</summary>
+    private static int CountVisible(List<ExhaustionRecord> records, double now) => FirstAfter(records, records.Count, now);
+
+    /// <summary>
+    /// Index of the first of the first <paramref name="count"/> records whose uptime is after <paramref name="uptime"/>.
+    /// Binary search: the records are in uptime order, those without an uptime first (before any moment).
+    /// </summary>
+    private static int FirstAfter(List<ExhaustionRecord> records, int count, double uptime)
     {
-        var from = now - windowSeconds;
-        var failures = 0;
-        for (var i = visible.Count - 1; i >= 0; i--)
+        int low = 0, high = count;
+        while (low < high)
         {
-            if (visible[i].Uptime is { } u && u <= from)
-                break;
-            failures++;
+            var mid = (low + high) >>> 1;
+            if ((records[mid].Uptime ?? double.MinValue) <= uptime)
+                low = mid + 1;
+            else
+                high = mid;
         }
-        return FailureRate.Estimate(failures, Math.Min(windowSeconds, covered) / 3600, options.PriorExposureHours, options.RateCredibility);
+        return low;
     }
 
     /// <summary>"rising" when the last hour has at least three failures and 1.5x the hour before; "falling" the other way round.</summary>

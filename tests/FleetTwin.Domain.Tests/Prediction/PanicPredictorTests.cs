@@ -55,50 +55,115 @@ public class PanicPredictorTests
     }
 
     [Fact]
-    public void One_failed_mapping_on_a_6_2_host_is_critical_within_24_hours_with_an_expected_time()
+    public void One_failed_mapping_on_a_6_2_host_is_a_warning_with_the_rate_its_exposure_supports_not_a_panic_page()
     {
+        // Boot at 0, one failure at 5000 s: 1 failure in the last hour of log. With a prior hour of quiet, the rate the
+        // evidence supports (80 % interval's lower end) is q10 of Gamma(1.5, 2 h) = chi2(3; 0.1) / 4 = 0.146/h; bnx2x's share of failures
+        // over 32 KiB is 0.056, so P(24 h) = 1 - e^(-0.146 * 0.056 * 24) = 18 %.
         var prediction = PanicPredictor.Assess(HostWith((5000, 25158)), KbConfig(), atUptime: 5000);
 
-        // One failure is read as one an hour (the 1 h rate floor); bnx2x's calibrated share of failures over 32 KiB is
-        // 0.056, so hazard 0.056/h: P(24 h) = 1 - e^(-0.056 * 24), expected in 1 / 0.056 h.
-        Assert.Equal(RiskLevel.Critical, prediction.Level);
-        Assert.Equal(1.0, prediction.Evidence!.RatePerHour, precision: 9);
-        Assert.Equal(0.739200, prediction.ProbabilityWithinHorizon!.Value, precision: 6);
-        Assert.Equal(64_285.714, prediction.ExpectedSecondsToPanic!.Value, precision: 3);
+        Assert.Equal(RiskLevel.Warning, prediction.Level);
+        Assert.Equal((1, 1.0), (prediction.Evidence!.Rate.Failures, prediction.Evidence.Rate.ExposureHours));
+        Assert.Equal(0.146094, prediction.Evidence.RatePerHour, precision: 6);
+        Assert.Equal(0.178275, prediction.ProbabilityWithinHorizon!.Value, precision: 6);
+        Assert.StartsWith("bnx2x bond eth4+eth5, MTU 9000, GRO off; 64 MiB swiotlb", prediction.Reason, StringComparison.Ordinal);
+        Assert.Contains("1 exhaustion event in 83 min of log", prediction.Reason, StringComparison.Ordinal);
         Assert.Contains("largest failed mapping 25158 B, 7610 B under the 32768 B overflow limit", prediction.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_rising_stream_of_failures_is_called_rising_and_shortens_the_expected_time()
+    public void A_sporadic_failure_after_31_quiet_hours_stays_a_warning_and_says_two_failures_in_32_hours_of_log()
     {
-        // 2 failures in the first hour, 8 in the second.
-        var early = Enumerable.Range(0, 2).Select(i => (10_000.0 + i * 1500, 17000L));
-        var late = Enumerable.Range(0, 8).Select(i => (13_700.0 + i * 400, 19000L));
-        var steady = PanicPredictor.Assess(HostWith([.. early]), KbConfig(), atUptime: 13_600);
-        var rising = PanicPredictor.Assess(HostWith([.. early, .. late]), KbConfig(), atUptime: 17_000);
+        var host = HostWith((3600, 4542), (3600 + 31 * 3600, 9018));
 
-        // Steady: 2 failures over the 1 h floor = 2/h. Rising: 8 of the 10 in the window's recent hour, so the
-        // recent half's 8/h is the rate, not the 10 over 7000 s.
-        Assert.Equal(2.0, steady.Evidence!.RatePerHour, precision: 9);
-        Assert.Equal("steady", steady.Evidence.Trend);
-        Assert.Equal(8.0, rising.Evidence!.RatePerHour, precision: 9);
-        Assert.Equal("rising", rising.Evidence.Trend);
-        Assert.Contains("rising", rising.Reason, StringComparison.Ordinal);
-        Assert.True(rising.ExpectedSecondsToPanic < steady.ExpectedSecondsToPanic);
-        Assert.True(rising.ProbabilityWithinHorizon > steady.ProbabilityWithinHorizon);
+        var first = PanicPredictor.Assess(host, KbConfig(), atUptime: 3600);
+        var second = PanicPredictor.Assess(host, KbConfig(), atUptime: 3600 + 31 * 3600);
+
+        Assert.Equal((RiskLevel.Warning, RiskLevel.Warning), (first.Level, second.Level));
+        Assert.Contains("2 exhaustion events in 32 h of log", second.Reason, StringComparison.Ordinal);
+        Assert.Equal(0.178275, second.ProbabilityWithinHorizon!.Value, precision: 6);
     }
 
     [Fact]
-    public void Failures_that_stopped_hours_ago_no_longer_make_the_host_critical()
+    public void Three_failures_within_three_minutes_on_a_bnx2x_host_are_critical_at_the_third()
     {
-        var prediction = PanicPredictor.Assess(HostWith((1000, 17000)), KbConfig(), atUptime: 1000 + 6 * 3600);
+        // The KB's first three failures came within 143 s. 3 in the last 10 min and in the last hour: q10 of
+        // Gamma(3.5, 2 h) = 0.708/h, P(24 h) = 1 - e^(-0.708 * 0.056 * 24) = 61 %.
+        var host = HostWith((10_000, 25158), (10_008, 16918), (10_143, 17574));
 
-        // No failure in the 2 h window: the boot's one failure over the 6 h since it is 1/6 per hour, P(24 h) =
-        // 1 - e^(-0.056 / 6 * 24) = 20 %: still over the 5 % warning line, no longer critical.
+        var second = PanicPredictor.Assess(host, KbConfig(), atUptime: 10_008);
+        var third = PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143);
+
+        Assert.Equal(RiskLevel.Warning, second.Level);
+        Assert.Equal(RiskLevel.Critical, third.Level);
+        Assert.Equal(0.708277, third.Evidence!.RatePerHour, precision: 6);
+        Assert.Equal(0.614, third.ProbabilityWithinHorizon!.Value, precision: 3);
+        Assert.Contains("3 exhaustion events in 2.8 h of log, rising", third.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_critical_host_stays_critical_through_a_quiet_spell_and_comes_down_after_the_hold()
+    {
+        var host = HostWith((10_000, 25158), (10_008, 16918), (10_143, 17574));
+
+        Assert.Equal(RiskLevel.Critical, PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143 + 5.9 * 3600).Level);
+        var afterHold = PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143 + 6.1 * 3600);
+        var nextDay = PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143 + 25 * 3600);
+
+        Assert.Equal(RiskLevel.Warning, afterHold.Level);
+        Assert.Equal(RiskLevel.Latent, nextDay.Level);
+        Assert.Contains("none in the last 24 h", nextDay.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_storage_controller_whose_64_KiB_failures_survived_is_never_above_warning_even_in_a_burst()
+    {
+        // swiotlb_map_sg_attrs() calls swiotlb_full(..., do_panic = 0): a failure over 32 KiB that did not panic
+        // proves the device maps scatter-gather lists, and its failures carry no panic hazard of their own.
+        var burst = Enumerable.Range(0, 30).Select(i => (100.0 + i * 10, 65536L)).ToArray();
+        var host = HostWith(burst);
+
+        var prediction = PanicPredictor.Assess(host, null, atUptime: 400);
+
         Assert.Equal(RiskLevel.Warning, prediction.Level);
-        Assert.Equal(0, prediction.Evidence!.EventsInWindow);
-        Assert.Equal(0.200685, prediction.ProbabilityWithinHorizon!.Value, precision: 6);
-        Assert.Contains("none in the last 2 h", prediction.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, prediction.ProbabilityWithinHorizon);
+        Assert.Null(prediction.ExpectedSecondsToPanic);
+        var device = Assert.Single(prediction.Evidence!.Devices);
+        Assert.Equal(MappingPath.NoPanic, device.Path);
+        Assert.Contains("its 65536-byte failure at uptime 100 did not panic", prediction.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_SATA_controller_named_by_its_driver_is_never_above_warning()
+    {
+        var host = new HostState { Name = "host-1" };
+        host.Apply(new KernelBoot { Host = "host-1", Uptime = 0, KernelVersion = "2.6.32.43-0.4.1.xs1.8.0.853.170791xen", XenServerRelease = "6.2" });
+        for (var i = 0; i < 10; i++)
+        {
+            host.Apply(new SwiotlbExhausted { Host = "host-1", Uptime = 500 + i, Bytes = 4224, Device = "0000:00:1f.2", Driver = "ata_piix",
+                Variant = SwiotlbMessageVariant.DeviceOutOfSwIommu });
+        }
+
+        var prediction = PanicPredictor.Assess(host, null, atUptime: 510);
+
+        Assert.Equal(RiskLevel.Warning, prediction.Level);
+        Assert.Equal(0, prediction.ProbabilityWithinHorizon);
+        Assert.Contains("0000:00:1f.2: no panic: ata_piix maps scatter-gather lists", prediction.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_burst_at_a_device_nothing_names_is_a_warning_that_says_what_it_would_be_if_the_device_maps_singly()
+    {
+        // No configuration, no driver in the message: the device could be a NIC or a storage controller.
+        var host = HostWith((10_000, 25158), (10_008, 16918), (10_143, 17574), (10_200, 20000));
+
+        var prediction = PanicPredictor.Assess(host, null, atUptime: 10_200);
+
+        Assert.Equal(RiskLevel.Warning, prediction.Level);
+        Assert.False(prediction.Evidence!.PathKnown);
+        Assert.True(prediction.ProbabilityWithinHorizon >= 0.5, prediction.Reason);
+        Assert.Contains("0000:04:00.1: path unknown: no ethtool -i and no driver in the message", prediction.Reason, StringComparison.Ordinal);
+        Assert.Contains("up to", prediction.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
