@@ -24,6 +24,13 @@ public interface IHostGrain : IGrainWithStringKey
     [Orleans.Concurrency.OneWay]
     Task JoinPool(string pool);
 
+    /// <summary>
+    /// The fleet inventory's view of this host's configuration changed (NIC drivers, MTU, GRO, bonds, swiotlb=): the
+    /// host re-assesses its risk with it, as the planner and the backtest do.
+    /// </summary>
+    [Orleans.Concurrency.OneWay]
+    Task SetConfiguration(Grains.HostConfigurationFacts configuration);
+
     /// <summary>The host's bounce-pool grain ran demand: the next <see cref="GetDetails"/> asks it again.</summary>
     [Orleans.Concurrency.OneWay]
     Task SwiotlbChanged();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using FleetTwin.Domain.Events;
 using FleetTwin.Domain.Fleet;
+using FleetTwin.Domain.Prediction;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Streams;
 
@@ -237,20 +238,61 @@ public sealed class InventoryGrain([PersistentState("inventory", TwinStorage.Nam
     /// <summary>Pool each host was last told it belongs to (rebuilt after activation by telling them again).</summary>
     private readonly Dictionary<string, string> _toldPool = new(StringComparer.Ordinal);
 
+    /// <summary>Configuration each host was last told (after activation every affected host is told again: it ignores the same facts).</summary>
+    private readonly Dictionary<string, HostConfigurationFacts> _toldConfiguration = new(StringComparer.Ordinal);
+
     public Task Apply(TwinEvent[] facts)
     {
         ArgumentNullException.ThrowIfNull(facts);
         HashSet<string>? reporters = null;
+        var affected = new HashSet<string>(StringComparer.Ordinal);
+        var poolWide = new HashSet<string>(StringComparer.Ordinal);
         foreach (var fact in facts)
         {
             State.Inventory.Apply(fact);
             if (fact is PoolFact or XenHostFact && fact.Host is { } reporter)
                 (reporters ??= new HashSet<string>(StringComparer.Ordinal)).Add(reporter);
+            if (fact.Host is { } host)
+                affected.Add(host);
+            switch (fact)
+            {
+                case PifFact { HostName: { } pifHost }: affected.Add(pifHost); break;
+                case XenHostFact { NameLabel: { } listed }: affected.Add(listed); break;
+            }
+            // A master's PIF, bond and host lists speak for every host of its pool.
+            if (fact is PifFact or BondFact or XenHostFact && fact.Host is { } master)
+                poolWide.Add(master);
         }
         MarkDirty();
         if (reporters is not null)
             TellMembersTheirPool(reporters);
+        TellHostsTheirConfiguration(affected, poolWide);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Sends each affected host its configuration when it changed, so the host grain's own risk (and with it the index,
+    /// ListHosts, the alert watch and the metrics) uses the same configuration the planner does. One-way, like
+    /// <see cref="TellMembersTheirPool"/>: the host may be the grain whose batch is being forwarded here.
+    /// </summary>
+    private void TellHostsTheirConfiguration(HashSet<string> affected, HashSet<string> poolWide)
+    {
+        var inventory = State.Inventory;
+        if (poolWide.Count > 0)
+        {
+            foreach (var pool in inventory.Pools.Values.Where(p => p.ReportedBy.Overlaps(poolWide)))
+                affected.UnionWith(inventory.HostsOf(pool).Select(h => h.Name));
+        }
+        foreach (var name in affected)
+        {
+            if (name.Length == 0 || !inventory.Hosts.TryGetValue(name, out var host))
+                continue;
+            var facts = HostConfigurationFacts.From(HostConfiguration.From(inventory, host));
+            if (facts.SameAs(_toldConfiguration.GetValueOrDefault(name)))
+                continue;
+            _toldConfiguration[name] = facts;
+            GrainFactory.GetGrain<IHostGrain>(name).SetConfiguration(facts).Ignore();
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using FleetTwin.Domain.Events;
 using FleetTwin.Domain.Fleet;
+using FleetTwin.Domain.Prediction;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Streams;
 using FleetTwin.Twin.Telemetry;
@@ -27,6 +28,9 @@ public sealed class HostGrainState
 
     /// <summary>Revision of the host's details (<see cref="HostSummary.Revision"/>): +1 per batch and pool change.</summary>
     [Id(4)] public long Revision { get; set; }
+
+    /// <summary>The host's configuration as the fleet inventory last told it (null until xe/ethtool facts name it).</summary>
+    [Id(5)] public HostConfigurationFacts? Configuration { get; set; }
 }
 
 /// <summary>What the host list filters on, per NIC.</summary>
@@ -54,14 +58,44 @@ public sealed class HostGrain(
         state.State.Host.Name = this.GetPrimaryKeyString();
         var stream = this.GetStreamProvider(TwinStreams.Provider).GetStream<HostEventBatch>(TwinStreams.ForHost(this.GetPrimaryKeyString()));
         await stream.SubscribeAsync(OnBatch);
-        metrics.TrackHostRisk(this.GetPrimaryKeyString(), HostRisk.Assess(state.State.Host).Level);
+        metrics.TrackHostRisk(this.GetPrimaryKeyString(), Assess().Level);
         await base.OnActivateAsync(cancellationToken);
     }
 
     /// <summary>The view until the next batch changes the host (queries outnumber batches; the risk assessment is not free).</summary>
     private HostView? _view;
 
-    public Task<HostView> GetView() => Task.FromResult(_view ??= HostViews.From(state.State.Host));
+    public Task<HostView> GetView() => Task.FromResult(_view ??= HostViews.From(state.State.Host, Assess()));
+
+    private HostConfiguration? _configuration;
+
+    /// <summary>
+    /// The host's risk now: the one assessment every view uses (<see cref="PanicPredictor.Assess"/>), with the
+    /// evidence of its logs and the configuration the inventory told it.
+    /// </summary>
+    private PanicPrediction Assess() =>
+        PanicPredictor.Assess(state.State.Host, _configuration ??= state.State.Configuration?.ToDomain());
+
+    public async Task SetConfiguration(HostConfigurationFacts configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (configuration.SameAs(state.State.Configuration))
+            return;
+        state.State.Configuration = configuration;
+        _configuration = null;
+        _view = null;
+        _details = null;
+        state.State.Revision++;
+        var risk = Assess();
+        var alerts = AlertsOf(state.State.Host, risk, state.State.Host.Panics.Count);
+        var forwards = new List<Task> { PushSummary(Summarise(state.State.Host, risk)) };
+        if (alerts is not null)
+            forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(FleetGrain.Key).Append(alerts));
+        await Task.WhenAll(forwards);
+        state.State.AnnouncedRisk = risk.Level;
+        metrics.TrackHostRisk(this.GetPrimaryKeyString(), risk.Level);
+        await state.WriteStateAsync();
+    }
 
     /// <summary>The assembled details until a batch or the bounce pool changes them (queries outnumber both).</summary>
     private HostDetails? _details;
@@ -70,7 +104,7 @@ public sealed class HostGrain(
     {
         if (_details is { } known)
             return known;
-        var view = _view ??= HostViews.From(state.State.Host);
+        var view = _view ??= HostViews.From(state.State.Host, Assess());
         var name = this.GetPrimaryKeyString();
         // NICs, bonds and the bounce pool live in their own grains: ask them all at once.
         var nics = Task.WhenAll(view.Nics.Select(n => GrainFactory.GetGrain<INicGrain>(NicKey.Of(name, n.Device)).GetView()));
@@ -90,7 +124,7 @@ public sealed class HostGrain(
         {
             state.State.RunsBouncePool = true;
             // Readers of the index learn that this host's details now move with its bounce pool.
-            await PushSummary(Summarise(state.State.Host, HostRisk.Assess(state.State.Host)));
+            await PushSummary(Summarise(state.State.Host, Assess()));
             await state.WriteStateAsync();
         }
     }
@@ -107,7 +141,7 @@ public sealed class HostGrain(
         state.State.Revision++;
         var name = this.GetPrimaryKeyString();
         await GrainFactory.GetGrain<IPoolGrain>(pool).AddHost(name);
-        await PushSummary(Summarise(host, HostRisk.Assess(host)));
+        await PushSummary(Summarise(host, Assess()));
         await state.WriteStateAsync();
     }
 
@@ -177,7 +211,7 @@ public sealed class HostGrain(
         }
         if (inventoryFacts is not null)
             forwards.Add(GrainFactory.GetGrain<IInventoryGrain>(InventoryGrain.Key).Apply([.. inventoryFacts]));
-        var risk = HostRisk.Assess(host);
+        var risk = Assess();
         var alerts = AlertsOf(host, risk, panicsBefore);
         if (alerts is not null)
             forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(FleetGrain.Key).Append(alerts));
@@ -194,7 +228,7 @@ public sealed class HostGrain(
     /// Alerts of this batch: a change of risk level (not a new host's first "unknown -> ok", which every host of a
     /// healthy fleet would raise) and each panic applied.
     /// </summary>
-    private TwinAlert[]? AlertsOf(HostState host, RiskAssessment risk, int panicsBefore)
+    private TwinAlert[]? AlertsOf(HostState host, PanicPrediction risk, int panicsBefore)
     {
         List<TwinAlert>? alerts = null;
         var previous = state.State.AnnouncedRisk ?? RiskLevel.Unknown;
@@ -241,7 +275,7 @@ public sealed class HostGrain(
         return nic;
     }
 
-    private HostSummary Summarise(HostState host, RiskAssessment risk)
+    private HostSummary Summarise(HostState host, PanicPrediction risk)
     {
         var nics = state.State.Nics.Values;
         return new HostSummary

@@ -6,9 +6,8 @@ namespace FleetTwin.Twin.Grains;
 /// <summary>Translates the domain's host state into the view the API and CLI show.</summary>
 internal static class HostViews
 {
-    public static HostView From(HostState host)
+    public static HostView From(HostState host, Domain.Prediction.PanicPrediction risk)
     {
-        var risk = HostRisk.Assess(host);
         var devices = host.ExhaustionEventsByDevice
             .OrderBy(d => d.Key, StringComparer.Ordinal)
             .Select(d => new DeviceExhaustionView(d.Key, host.DeviceOf(d.Key), d.Value))

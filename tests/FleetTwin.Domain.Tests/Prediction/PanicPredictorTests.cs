@@ -188,12 +188,12 @@ public class PanicPredictorTests
     }
 
     [Fact]
-    public void A_host_that_panicked_is_critical_and_the_twins_entry_point_still_says_so()
+    public void A_host_that_panicked_is_critical_with_the_panic_as_its_reason()
     {
         var host = HostWith((100, 30000), (200, 33302));
         host.Apply(new KernelPanic { Host = "host-1", Uptime = 200.00001, Message = "DMA: Random memory could be DMA read" });
 
-        var risk = HostRisk.Assess(host);
+        var risk = PanicPredictor.Assess(host);
 
         Assert.Equal(RiskLevel.Critical, risk.Level);
         Assert.StartsWith("panicked: DMA: Random memory could be DMA read after a 33302-byte mapping", risk.Reason, StringComparison.Ordinal);
