@@ -20,7 +20,7 @@ public sealed class HostStateBinaryTests
     private static readonly string[] CodedProperties =
     [
         "Name", "Uuid", "Pool", "Address", "XenServerRelease", "XenServerReleaseConfirmed", "Kernel", "Boots", "LastBootTime",
-        "LogDaemonRestarts", "SwiotlbMiB", "SwiotlbDisabled", "MemoryTotalBytes", "MemoryFreeBytes", "LastUptime", "LastTime",
+        "LogDaemonRestarts", "SwiotlbMiB", "SwiotlbDisabled", "MemoryTotalBytes", "MemoryFreeBytes", "LastUptime", "FirstUptime", "LastTime",
         "AppliedEvents", "DuplicateRecords", "ExhaustionEvents", "LargestFailedMappingBytes", "ExhaustionEventsByDevice",
         "Exhaustions", "Panics", "VmStarts", "VmStartEvents", "VmStops", "BusIdByDevice", "Nics", "Bonds", "Hotfixes",
         "ResidentVmMemory", "RecentRecordFingerprints",
@@ -41,6 +41,21 @@ public sealed class HostStateBinaryTests
         var copy = HostStateBinary.Decode(HostStateBinary.Encode(state));
 
         Assert.Equal(Json(state), Json(copy));
+    }
+
+    [Fact]
+    public void A_state_persisted_by_the_previous_format_still_reads_with_no_log_start_and_no_drivers()
+    {
+        // Golden/kb-host-state-format-1.bin: the KB incident's kern.log applied to a host state and encoded by the
+        // format-1 codec (before the log's first uptime and each record's driver were kept).
+        var state = HostStateBinary.Decode(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Golden", "kb-host-state-format-1.bin")));
+
+        Assert.Equal(("bn2-3c16-ix-4104", 17L, 2782669.639121), (state.Name, state.ExhaustionEvents, state.LastUptime!.Value));
+        Assert.Null(state.FirstUptime);
+        Assert.Equal(17, state.Exhaustions.Count);
+        Assert.All(state.Exhaustions, x => Assert.Null(x.Driver));
+        // Written again, it is format 2 and round-trips.
+        Assert.Equal(Json(state), Json(HostStateBinary.Decode(HostStateBinary.Encode(state))));
     }
 
     [Fact]
@@ -105,14 +120,14 @@ public sealed class HostStateBinaryTests
             Name = "bn2-3c16-ix-4104", Uuid = "7f0c", Pool = "pool-a", Address = "10.0.0.4", XenServerRelease = "6.2",
             XenServerReleaseConfirmed = true, Kernel = "2.6.32.43-0.4.1.xs1.8.0.853.170791xen", Boots = 3, LastBootTime = time,
             LogDaemonRestarts = 2, SwiotlbMiB = 128, SwiotlbDisabled = true, MemoryTotalBytes = 137_438_953_472,
-            MemoryFreeBytes = -1, LastUptime = 2777546.972710, LastTime = time.AddSeconds(5), AppliedEvents = 40,
+            MemoryFreeBytes = -1, LastUptime = 2777546.972710, FirstUptime = 2777292.770268, LastTime = time.AddSeconds(5), AppliedEvents = 40,
             DuplicateRecords = 17, ExhaustionEvents = 18, LargestFailedMappingBytes = 33302, VmStartEvents = 300, VmStops = 4,
             ExhaustionEventsByDevice = new() { ["0000:04:00.0"] = 3, ["0000:04:00.1"] = 15 },
             BusIdByDevice = new() { ["eth4"] = "0000:04:00.0", ["eth5"] = "0000:04:00.1" },
             ResidentVmMemory = new() { ["vm-1"] = 4_294_967_296, ["vm-2"] = 0 },
             RecentRecordFingerprints = [1, 2, 3, 4, 5, 6, 7, 8],
         };
-        state.Exhaustions.Add(new ExhaustionRecord(2777545.972710, time, 30714, "0000:04:00.1", SwiotlbMessageVariant.PciDmaOutOfSwIommu));
+        state.Exhaustions.Add(new ExhaustionRecord(2777545.972710, time, 30714, "0000:04:00.1", SwiotlbMessageVariant.PciDmaOutOfSwIommu, "bnx2x"));
         state.Exhaustions.Add(new ExhaustionRecord(null, null, 33302, "0000:04:00.0"));
         state.Panics.Add(new PanicRecord(2777546.0, time, "DMA: Random memory could be DMA read", "netback/2", 1196,
             ["panic", "swiotlb_full", "bnx2x_start_xmit"], 33302, "0000:04:00.1", "to-device", "bnx2x_start_xmit", "2.6.32.43"));
