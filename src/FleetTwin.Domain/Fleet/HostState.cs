@@ -42,7 +42,10 @@ public sealed class HostState
     public long? MemoryFreeBytes { get; set; }
     public double? LastUptime { get; set; }
 
-    /// <summary>The earliest uptime the host's records reach: where its log coverage starts (the predictor's exposure).</summary>
+    /// <summary>
+    /// The earliest uptime the host's records reach: where its log coverage starts (the predictor's exposure). Like
+    /// <see cref="LastUptime"/> it does not tell boots apart (the backtest replays each boot in a state of its own).
+    /// </summary>
     public double? FirstUptime { get; set; }
     public DateTimeOffset? LastTime { get; set; }
     public long AppliedEvents { get; set; }
@@ -92,10 +95,12 @@ public sealed class HostState
         AppliedEvents++;
         if (e.Uptime is { } uptime)
         {
+            // A boot line below the uptime already seen starts a later boot (a log ending in the reboot after its
+            // panic): it does not stretch the coverage of the boot the host's latest uptime is in.
+            if ((FirstUptime is null || uptime < FirstUptime) && !(e is KernelBoot && uptime < LastUptime))
+                FirstUptime = uptime;
             if (LastUptime is null || uptime > LastUptime)
                 LastUptime = uptime;
-            if (FirstUptime is null || uptime < FirstUptime)
-                FirstUptime = uptime;
         }
         if (e.Time is { } time && (LastTime is null || time > LastTime))
             LastTime = time;

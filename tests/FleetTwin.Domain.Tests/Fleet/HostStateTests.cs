@@ -26,6 +26,30 @@ public class HostStateTests
         Assert.Equal(1, host.DuplicateRecords);
     }
 
+    [Fact]
+    public void The_log_coverage_starts_at_the_earliest_record_and_a_later_boot_line_does_not_stretch_it()
+    {
+        var host = new HostState { Name = "bn2-3c16-ix-4104" };
+
+        host.Apply(Exhaustion(2777545.972710));
+        host.Apply(new VmStarted { Host = "bn2-3c16-ix-4104", Uptime = 2777293.185673, Domid = 174, Evidence = "vif" });
+        // The KB kern.log ends with the reboot after the panic: "[0.000000] Linux version ...".
+        host.Apply(new KernelBoot { Host = "bn2-3c16-ix-4104", Uptime = 0, KernelVersion = "2.6.32.43-0.4.1.xs1.8.0.853.170791xen" });
+
+        Assert.Equal((2777293.185673, 2777545.972710), (host.FirstUptime!.Value, host.LastUptime!.Value));
+    }
+
+    [Fact]
+    public void A_log_that_starts_with_the_boot_covers_the_boot_from_zero()
+    {
+        var host = new HostState { Name = "h" };
+
+        host.Apply(new KernelBoot { Host = "h", Uptime = 0, KernelVersion = "k" });
+        host.Apply(Exhaustion(5000));
+
+        Assert.Equal(0, host.FirstUptime);
+    }
+
     [Theory]
     [InlineData(2777545.972711, 30714, "0000:04:00.1")] // a microsecond later
     [InlineData(2777545.972710, 30715, "0000:04:00.1")] // another size
