@@ -260,7 +260,7 @@ public class PlanScriptTests
     }
 
     /// <summary>The KB pool as if upgraded to 6.5, every member PIF still carrying the key from before.</summary>
-    private static OfflineFleet Upgraded(string key)
+    private static OfflineFleet Upgraded(string key, bool? groLive = null)
     {
         var fleet = KbFleet();
         foreach (var host in Hosts.Select(h => fleet.Inventory.Hosts[h]))
@@ -269,7 +269,7 @@ public class PlanScriptTests
             foreach (var pif in MemberPifs(fleet, host.Name))
                 fleet.Inventory.Pifs[pif].EthtoolGroOverride = key;
             foreach (var device in new[] { "eth4", "eth5" })
-                host.NicsByDevice[device].GroOn = key == "on";
+                host.NicsByDevice[device].GroOn = groLive ?? key == "on";
         }
         return fleet;
     }
@@ -316,6 +316,23 @@ public class PlanScriptTests
             Assert.Equal("- -", Keys(pool, fleet, host));
             Assert.Equal("on on", Gro(pool, host));
             Assert.Equal((2, true), (pool.Boots(host), pool.Enabled(host)));
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task On_6_5_a_leftover_key_forcing_GRO_off_is_removed_even_where_GRO_was_turned_on_by_hand_since_the_next_boot_would_read_it()
+    {
+        // ethtool -K ethN gro on at runtime: GRO is live, but the key turns it off again when the PIF is next plugged.
+        var fleet = Upgraded("off", groLive: true);
+        using var pool = PoolOf(fleet);
+
+        var runs = await pool.ApplyAsync();
+
+        Assert.True(runs[^1].Exit == 0, runs[^1].Output);
+        foreach (var host in Hosts)
+        {
+            Assert.Equal("- -", Keys(pool, fleet, host));
+            Assert.Equal("on on", Gro(pool, host));
         }
     }
 

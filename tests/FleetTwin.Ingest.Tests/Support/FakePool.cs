@@ -19,6 +19,13 @@ internal sealed class FakePool : IDisposable
     public const int HeartbeatSeconds = 60;
     public const int RebootSeconds = 300;
 
+    /// <summary>
+    /// A script that has slept this much fake time is taken as hung and killed by the fake sleep: twice the longest
+    /// legitimate wait of a run (a reboot, the 120 s settle and the default 1200 s back timeout), few enough polls to
+    /// end in seconds.
+    /// </summary>
+    public const int GiveUpSeconds = 3600;
+
     private readonly FleetInventory _inventory;
 
     public string Dir { get; } = Directory.CreateTempSubdirectory("fleettwin-pool-").FullName;
@@ -132,7 +139,7 @@ internal sealed class FakePool : IDisposable
     }
 
     /// <summary>
-    /// Runs the script as on the master. The fake sleep ends a script that waits more than a fake day (deterministic);
+    /// Runs the script as on the master. The fake sleep ends a script that waits past <see cref="GiveUpSeconds"/> (deterministic);
     /// a script that spins without sleeping is killed after a wall-clock bound far beyond the ~1 s a run takes.
     /// </summary>
     public async Task<ScriptRun> RunAsync(string args = "", IDictionary<string, string>? env = null)
@@ -142,6 +149,7 @@ internal sealed class FakePool : IDisposable
         var start = new ProcessStartInfo("bash", $"{Script} {args}") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["PATH"] = Path.Combine(Dir, "bin") + ":" + Environment.GetEnvironmentVariable("PATH");
         start.Environment["FAKE"] = Dir;
+        start.Environment["FAKE_GIVE_UP_SECONDS"] = GiveUpSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["FLEETTWIN_STATE_DIR"] = Path.Combine(Dir, "runs");
         start.Environment["FLEETTWIN_BOOT_ID_FILE"] = Path.Combine(Dir, "hosts", MasterUuid, "boot_id");
         foreach (var (key, value) in env ?? new Dictionary<string, string>())
@@ -382,8 +390,8 @@ internal sealed class FakePool : IDisposable
             . "$FAKE/bin/lib.sh"
             t=$(( $(now) + $1 ))
             put "$S/clock" "$t"
-            if [ "$t" -gt 86400 ]; then
-              echo "fake sleep: the script has waited more than a day of fake time: killed" >&2
+            if [ "$t" -gt "$FAKE_GIVE_UP_SECONDS" ]; then
+              echo "fake sleep: the script has slept past ${FAKE_GIVE_UP_SECONDS}s of fake time: killed as hung" >&2
               kill -TERM "$PPID"; exit 1
             fi
             """),
