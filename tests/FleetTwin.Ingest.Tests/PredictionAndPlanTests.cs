@@ -39,8 +39,9 @@ public class PredictionAndPlanTests
 
         var panic = Assert.Single(report.Panics);
         Assert.Equal((KbHost, 2783556.069986), (panic.Host, Math.Round(panic.PanicUptime, 6)));
-        Assert.Equal(2777545.97271, panic.FirstAlertUptime!.Value, 5);
-        Assert.Equal(6010.1, panic.LeadTimeSeconds, 1);
+        Assert.Equal(2777545.97271, Math.Round(panic.FirstAlertUptime!.Value, 6));
+        // The first failure to the panic, both printk stamps to the microsecond.
+        Assert.Equal(6010.097276, Math.Round(panic.LeadTimeSeconds, 6));
         Assert.StartsWith("bnx2x bond eth4+eth5, MTU 9000, GRO off; 64 MiB swiotlb; 1 exhaustion event", panic.AlertReason, StringComparison.Ordinal);
         Assert.Equal(0, report.FalseAlarms);
     }
@@ -56,7 +57,9 @@ public class PredictionAndPlanTests
         Assert.StartsWith("bnx2x bond eth4+eth5, MTU 9000, GRO off; 64 MiB swiotlb; 17 exhaustion events in 85 min, rising", prediction.Reason, StringComparison.Ordinal);
         Assert.Contains("largest failed mapping 30714 B, 2054 B under the 32768 B overflow limit", prediction.Reason, StringComparison.Ordinal);
         Assert.Contains("first failure 4 min after domain 174 started", prediction.Reason, StringComparison.Ordinal);
-        Assert.InRange(prediction.ExpectedSecondsToPanic!.Value, 30 * 60, 3 * 3600);
+        Assert.Contains("P(panic in 24 h) 100 %, expected in ~82 min", prediction.Reason, StringComparison.Ordinal);
+        // 1 / hazard: the rising recent rate (13/h) times bnx2x's calibrated overflow share (1 in 18 -> 0.056).
+        Assert.Equal(3600 / (13 * 0.056), prediction.ExpectedSecondsToPanic!.Value, 9);
     }
 
     [Fact]
@@ -93,25 +96,73 @@ public class PredictionAndPlanTests
             Assert.All(step.Prerequisites, p => Assert.True(p.Met));
             Assert.Contains(step.Prerequisites, p => p.Evidence == "XS62ESP1004 applied");
             Assert.Equal(["ethtool -k eth4 shows generic-receive-offload: on", "ethtool -k eth5 shows generic-receive-offload: on"], step.Verifications);
-            Assert.NotEmpty(step.Moves);
         }
+        // Evacuation, largest VM first, each onto the host with the most free memory that stays up; a rebooted host takes
+        // the next host's VMs.
+        Assert.Equal(
+            [
+                "bn2-3c16-ix-4101: backup-proxy-4101->bn2-3c16-ix-4102, iscsi-gw-4101->bn2-3c16-ix-4102, nfs-fe-4101->bn2-3c16-ix-4104, smb-fe-4101->bn2-3c16-ix-4102",
+                "bn2-3c16-ix-4104: iscsi-gw-4104->bn2-3c16-ix-4101, nfs-fe-4104->bn2-3c16-ix-4101, smb-fe-4104->bn2-3c16-ix-4101, backup-proxy-4104->bn2-3c16-ix-4101, ldap-4104->bn2-3c16-ix-4101, metrics-4104->bn2-3c16-ix-4101",
+                "bn2-3c16-ix-4102: iscsi-gw-4102->bn2-3c16-ix-4104, nfs-fe-4102->bn2-3c16-ix-4104, smb-fe-4102->bn2-3c16-ix-4104",
+            ],
+            plan.Steps.OrderBy(s => s.Order).Select(s => $"{s.Host}: {string.Join(", ", s.Moves.Select(m => $"{m.Vm}->{m.ToHost}"))}"));
     }
 
     [Fact]
-    public void Backtest_json_of_the_KB_and_synthetic_incidents_scores_every_panic()
+    public void Backtest_json_of_the_KB_and_synthetic_incidents_catches_all_4_panics_with_their_lead_times_in_4_74_host_days()
     {
         var synthetic = Directory.GetFiles(Golden.PathOf("synthetic"), "*.log").Order(StringComparer.Ordinal);
         var (exit, stdout, _) = Cli(["backtest", .. KbLogs, .. synthetic, "--host", KbHost, "--year", "2014", "--json"]);
 
         Assert.Equal(0, exit);
         using var json = JsonDocument.Parse(stdout);
-        var panics = json.RootElement.GetProperty("panics").EnumerateArray().ToList();
-        Assert.Equal(4, panics.Count);
-        var kb = panics.Single(p => p.GetProperty("host").GetString() == KbHost);
-        Assert.Equal(6010.1, kb.GetProperty("lead_time_seconds").GetDouble(), 1);
-        Assert.Equal(panics.Count(p => p.GetProperty("lead_time_seconds").GetDouble() == 0), json.RootElement.GetProperty("missed_panics").GetInt32());
+        // docs/prediction.md, Backtest: the KB panic 6010 s (100 min) ahead, the three 64 MiB GRO-off synthetic panics
+        // 56, 86 and 49 min ahead, each from its first survivable failure; 128 MiB, GRO on and the 4.19 kernel never alert.
+        Assert.Equal(
+            [
+                (KbHost, 2783556.069986, (double?)2777545.97271, 6010.1),
+                ("synth-ix-0101", 60903.00001, 57542, 3361),
+                ("synth-ix-0111", 59402.00001, 54242, 5160),
+                ("synth-ix-0112", 59162.00003, 56223, 2939),
+            ],
+            json.RootElement.GetProperty("panics").EnumerateArray().Select(p => (
+                p.GetProperty("host").GetString(),
+                p.GetProperty("panic_uptime").GetDouble(),
+                p.GetProperty("first_alert_uptime").ValueKind == JsonValueKind.Null ? (double?)null : p.GetProperty("first_alert_uptime").GetDouble(),
+                p.GetProperty("lead_time_seconds").GetDouble())));
+        Assert.Equal(0, json.RootElement.GetProperty("missed_panics").GetInt32());
         Assert.Equal(0, json.RootElement.GetProperty("false_alarms").GetInt32());
-        Assert.True(json.RootElement.GetProperty("host_days").GetDouble() > 3);
+        // Last minus first uptime, summed over every host and boot of the files (uptimes to 6 decimals; the JSON rounds host-days to 4).
+        Assert.Equal(4.7397, json.RootElement.GetProperty("host_days").GetDouble());
+    }
+
+    [Fact]
+    public void Backtest_json_of_the_held_out_synthetic_incidents_catches_its_4_panics_55_to_169_min_ahead_without_a_false_alarm()
+    {
+        // Golden/synthetic-holdout: written after issue 7's calibration by the same model, with seeds, hosts, a 96 MiB
+        // pool and a slower growth it never ran (SyntheticIncidents.HeldOut); scored as it came, nothing tuned to it.
+        var holdout = Directory.GetFiles(Golden.PathOf("synthetic-holdout"), "*.log").Order(StringComparer.Ordinal);
+        var (exit, stdout, _) = Cli(["backtest", .. holdout, "--year", "2014", "--json"]);
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(stdout);
+        // Each GRO-off 64 MiB host is critical from its first survivable failure; the 96 MiB host (36 h) and the GRO-on
+        // one (24 h) never fail, so no host here fails without panicking: its 0 false alarms tests little (docs/prediction.md).
+        Assert.Equal(
+            [
+                ("synth-ix-0301", 64203.00002, (double?)60722, 3481.0),
+                ("synth-ix-0302", 61743.00001, 58442, 3301),
+                ("synth-ix-0303", 66182.00006, 60062, 6120),
+                ("synth-ix-0305", 124502.00001, 114362, 10140),
+            ],
+            json.RootElement.GetProperty("panics").EnumerateArray().Select(p => (
+                p.GetProperty("host").GetString(),
+                p.GetProperty("panic_uptime").GetDouble(),
+                p.GetProperty("first_alert_uptime").ValueKind == JsonValueKind.Null ? (double?)null : p.GetProperty("first_alert_uptime").GetDouble(),
+                p.GetProperty("lead_time_seconds").GetDouble())));
+        Assert.Equal(0, json.RootElement.GetProperty("missed_panics").GetInt32());
+        Assert.Equal(0, json.RootElement.GetProperty("false_alarms").GetInt32());
+        Assert.Equal(6.0814, json.RootElement.GetProperty("host_days").GetDouble());
     }
 
     [Fact]
@@ -154,6 +205,6 @@ public class PredictionAndPlanTests
         var steps = json.RootElement.GetProperty("steps").EnumerateArray().ToList();
         Assert.Equal(3, steps.Count);
         Assert.All(steps, s => Assert.Equal("reboot_with_changes", s.GetProperty("action").GetString()));
-        Assert.True(steps.Single(s => s.GetProperty("is_master").GetBoolean()).GetProperty("order").GetInt32() == 1);
+        Assert.Equal(1, steps.Single(s => s.GetProperty("is_master").GetBoolean()).GetProperty("order").GetInt32());
     }
 }
