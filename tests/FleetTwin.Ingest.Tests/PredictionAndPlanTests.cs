@@ -11,7 +11,7 @@ namespace FleetTwin.Ingest.Tests;
 
 /// <summary>
 /// The KB incident end to end (its logs plus an xe/ethtool transcript of its pool, Golden/kb-pool), the synthetic
-/// incidents, the backtest and plan verbs in-process, and the generated script run against fake xe/ethtool/ssh.
+/// incidents, the backtest and plan verbs in-process (the generated script runs against a fake pool in PlanScriptTests).
 /// </summary>
 public class PredictionAndPlanTests
 {
