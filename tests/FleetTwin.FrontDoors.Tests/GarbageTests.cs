@@ -199,16 +199,24 @@ public class GarbageTests
         await ReadUntilClosed(stream);
     }
 
-    /// <summary>Reads until the door closes the connection; returns the bytes it sent (none: it never answers).</summary>
+    /// <summary>
+    /// Reads until the door closes the connection; returns the bytes it sent (none: it never answers). A door that
+    /// keeps the connection open fails the test after a minute (a hang guard: it closes in milliseconds).
+    /// </summary>
     private static async Task<int> ReadUntilClosed(NetworkStream stream)
     {
         var buffer = new byte[16];
         var total = 0;
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
             int read;
-            while ((read = await stream.ReadAsync(buffer)) > 0)
+            while ((read = await stream.ReadAsync(buffer, guard.Token)) > 0)
                 total += read;
+        }
+        catch (OperationCanceledException) when (guard.IsCancellationRequested)
+        {
+            Assert.Fail("the door did not close the connection within 60 s");
         }
         catch (IOException error) when (error.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
         {
