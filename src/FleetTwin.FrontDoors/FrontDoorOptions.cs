@@ -30,7 +30,7 @@ public sealed record FrontDoorOptions
     /// <summary>Open syslog TCP connections; one more is closed at once and counted.</summary>
     public int MaxConnections { get; init; } = 4096;
 
-    /// <summary>Records per second one source address may send (0: unlimited). TCP is slowed, UDP drops, HTTP answers 429.</summary>
+    /// <summary>Records per second one source address may send (0: unlimited). TCP is slowed, UDP drops, HTTP answers 429 (a full bucket takes one request of any size; the source then waits off the debt).</summary>
     public int MaxRecordsPerSecondPerSource { get; init; }
 
     /// <summary>Records accepted but not yet handed to the twin's streams; beyond it HTTP answers 429, TCP stops reading, UDP drops.</summary>
@@ -57,7 +57,10 @@ public sealed record FrontDoorOptions
     /// <summary>Events per host batch on the stream.</summary>
     public int BatchSize { get; init; } = 512;
 
-    /// <summary>HTTP: how long a request waits for its records to be handed to the twin before answering 503.</summary>
+    /// <summary>
+    /// HTTP: how long a request waits for its records to be handed to the twin before answering 503. The records stay
+    /// accepted; a retry is recognised for records with a printk uptime or time stamp, applied again for the others.
+    /// </summary>
     public double HandOverTimeoutSeconds { get; init; } = 30;
 
     /// <summary>Retry-After (seconds) on 429 and 503.</summary>

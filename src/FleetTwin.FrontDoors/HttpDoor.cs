@@ -288,6 +288,8 @@ internal static class HttpDoor
             {
                 foreach (var chunk in chunks)
                     chunk.Release();
+                // Counted per record, as every other turned-away record (the metric's unit is {record}).
+                metrics.Rejected(door, RejectReason.RateLimited, records - 1);
                 return Retry(context, door, RejectReason.RateLimited, 429, $"{peer} is over its {options.MaxRecordsPerSecondPerSource} records/s (FleetTwin:FrontDoors:MaxRecordsPerSecondPerSource)");
             }
             if (!ingest.TryAdmit(records))
@@ -313,7 +315,10 @@ internal static class HttpDoor
             }
             catch (TimeoutException)
             {
-                return Retry(context, door, RejectReason.HandOverTimeout, 503, $"the records were accepted but not handed to the twin within {options.HandOverTimeoutSeconds} s; a retry is safe (the twin recognises records it already has)");
+                // The records stay accepted and are applied when the twin catches up; a shipper retries a 503. The twin
+                // recognises a record it already has by its printk uptime or time stamp (HostState.RecordFingerprint):
+                // two unstamped lines with the same text may be two real events, so those are applied again.
+                return Retry(context, door, RejectReason.HandOverTimeout, 503, $"the records were accepted but not handed to the twin within {options.HandOverTimeoutSeconds} s; they will still be applied. A retry is counted once for records with a printk uptime or a time stamp (the twin recognises those it already has); records with neither are applied again");
             }
             return Results.Json(new { accepted = records });
         }

@@ -34,7 +34,11 @@ public sealed class SourceRateLimiter(IOptions<FrontDoorOptions> options)
         }
     }
 
-    /// <summary>Takes the tokens only if they are there now (UDP and HTTP, which cannot wait).</summary>
+    /// <summary>
+    /// Takes the tokens only if they are there now (UDP and HTTP, which cannot wait). A full bucket takes any one
+    /// request, even one larger than a second's worth, and the source then waits off the debt (as TCP's
+    /// <see cref="Take"/> does): otherwise a shipper whose batch exceeds the rate would be told to retry for ever.
+    /// </summary>
     public bool TryTake(IPAddress? source, int records)
     {
         if (_rate <= 0 || source is null)
@@ -45,7 +49,7 @@ public sealed class SourceRateLimiter(IOptions<FrontDoorOptions> options)
             var now = Stopwatch.GetTimestamp();
             bucket.Tokens = Math.Min(_rate, bucket.Tokens + Stopwatch.GetElapsedTime(bucket.Last, now).TotalSeconds * _rate);
             bucket.Last = now;
-            if (bucket.Tokens < records)
+            if (bucket.Tokens < Math.Min(records, _rate))
                 return false;
             bucket.Tokens -= records;
             return true;

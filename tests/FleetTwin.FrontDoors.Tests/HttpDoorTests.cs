@@ -74,8 +74,11 @@ public sealed class HttpDoorTests : IDisposable
     public async Task A_burst_larger_than_the_twin_accepts_gets_429s_and_after_curls_retries_nothing_is_lost()
     {
         var curl = Tools.Require("curl", "curl");
-        // The twin takes at most 300 unpublished records; 40 clients post 150 each at once.
-        await using var silo = await LiveSilo.StartAsync(new Dictionary<string, string?> { ["FleetTwin:FrontDoors:MaxUnpublishedRecords"] = "300" });
+        // The twin takes at most 1,500 unpublished records (ten requests); 40 clients post 150 each at once. It stays behind
+        // (the gate holds the first hand-over) until the burst has been answered 429 at least once, so the push-back
+        // is certain whatever the timing, then catches up while curl retries.
+        var gate = new TwinGate();
+        await using var silo = await LiveSilo.StartAsync(new Dictionary<string, string?> { ["FleetTwin:FrontDoors:MaxUnpublishedRecords"] = "1500" }, gate);
         const int Clients = 40, PerClient = 150;
         var arguments = new List<string> { "-sS", "-Z", "--parallel-immediate", "--parallel-max", "40" };
         for (var c = 0; c < Clients; c++)
@@ -91,9 +94,13 @@ public sealed class HttpDoorTests : IDisposable
             arguments.AddRange(["--retry", "100", "--retry-delay", "1", "--retry-all-errors", "--data-binary", "@" + file, $"{silo.Http}/ingest/ndjson"]);
         }
 
-        await Tools.RunAsync(curl, arguments, timeoutSeconds: 120);
+        var burst = Tools.RunAsync(curl, arguments, timeoutSeconds: 120);
+        await Await.Until("a 429 for the burst", () => silo.Metrics.RejectedCount(Door.HttpNdjson, RejectReason.TwinBusy) > 0);
+        gate.Open();
+        await burst;
 
-        Assert.True(silo.Metrics.RejectedCount(Door.HttpNdjson, RejectReason.TwinBusy) > 0, "the burst should have been pushed back with 429");
+        // Each 429 turns a whole request away: the count is a multiple of its 150 records.
+        Assert.Equal(0, silo.Metrics.RejectedCount(Door.HttpNdjson, RejectReason.TwinBusy) % PerClient);
         Assert.Equal(Clients * PerClient, silo.Metrics.AcceptedCount(Door.HttpNdjson));
         for (var c = 0; c < Clients; c++)
         {

@@ -21,14 +21,17 @@ namespace FleetTwin.FrontDoors.Tests;
 public sealed class LiveSilo : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TwinGate? _gate;
 
-    private LiveSilo(WebApplication app, string http)
+    private LiveSilo(WebApplication app, string http, TwinGate? gate)
     {
         _app = app;
+        _gate = gate;
         Http = http;
         Addresses = app.Services.GetRequiredService<FrontDoorAddresses>();
         Metrics = app.Services.GetRequiredService<FrontDoorMetrics>();
         Client = app.Services.GetRequiredService<IClusterClient>();
+        Ingest = app.Services.GetRequiredService<LiveIngest>();
     }
 
     /// <summary>Base address of the silo's HTTP server, e.g. <c>http://127.0.0.1:41234</c>.</summary>
@@ -40,11 +43,15 @@ public sealed class LiveSilo : IAsyncDisposable
 
     public IClusterClient Client { get; }
 
+    /// <summary>The ingest behind every door (its unpublished count; stopping it as a silo shutdown does).</summary>
+    public LiveIngest Ingest { get; }
+
     public int TcpPort => Addresses.SyslogTcp!.Port;
 
     public int UdpPort => Addresses.SyslogUdp!.Port;
 
-    public static async Task<LiveSilo> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <param name="gate">While closed, the twin does not take what the doors publish (see <see cref="TwinGate"/>).</param>
+    public static async Task<LiveSilo> StartAsync(IDictionary<string, string?>? settings = null, TwinGate? gate = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Error);
@@ -60,13 +67,18 @@ public sealed class LiveSilo : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var id = $"fleettwin-doors-{Guid.NewGuid():N}";
         var twin = new TwinClusterOptions { SiloPort = InProcessTwin.FreeLoopbackPort(), GatewayPort = InProcessTwin.FreeLoopbackPort(), ClusterId = id, ServiceId = id };
-        builder.UseOrleans(silo => silo.AddFleetTwin(twin));
+        builder.UseOrleans(silo =>
+        {
+            silo.AddFleetTwin(twin);
+            if (gate is not null)
+                silo.AddIncomingGrainCallFilter(gate);
+        });
         builder.AddFrontDoors();
         var app = builder.Build();
         app.MapFrontDoors();
         await app.StartAsync();
         var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new LiveSilo(app, http);
+        return new LiveSilo(app, http, gate);
     }
 
     /// <summary>The host's view once <paramref name="settled"/> holds, or the last view seen after the timeout (so the assertion shows what was there).</summary>
@@ -84,8 +96,38 @@ public sealed class LiveSilo : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _gate?.Open(); // what is held is handed over before the silo stops
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// A twin that is behind, on demand: while the gate is closed the fleet grain does not answer
+/// <see cref="IFleetGrain.RegisterHosts"/>, which every hand-over with a new host waits for, so what the doors accepted
+/// stays unpublished (HTTP requests wait, the unpublished bound stays full) until the test opens it. A hand-over that
+/// registers no new host is not held: each test sends to hosts the silo has not seen while the gate is closed.
+/// </summary>
+public sealed class TwinGate : IIncomingGrainCallFilter
+{
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _held;
+
+    /// <summary>Hand-overs that have reached the closed gate so far (the ingest's consumer is waiting in one).</summary>
+    public int Held => Volatile.Read(ref _held);
+
+    public void Open() => _open.TrySetResult();
+
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.InterfaceMethod?.DeclaringType == typeof(IFleetGrain) && context.InterfaceMethod.Name == nameof(IFleetGrain.RegisterHosts))
+        {
+            var open = _open.Task;
+            if (!open.IsCompleted)
+                Interlocked.Increment(ref _held);
+            await open;
+        }
+        await context.Invoke();
     }
 }
 

@@ -11,7 +11,7 @@ namespace FleetTwin.Ingest.Tests;
 
 /// <summary>
 /// The KB incident end to end (its logs plus an xe/ethtool transcript of its pool, Golden/kb-pool), the synthetic
-/// incidents, the backtest and plan verbs in-process, and the generated script run against fake xe/ethtool/ssh.
+/// incidents, the backtest and plan verbs in-process (the generated script runs against a fake pool in PlanScriptTests).
 /// </summary>
 public class PredictionAndPlanTests
 {
@@ -41,8 +41,9 @@ public class PredictionAndPlanTests
         Assert.Equal((KbHost, 2783556.069986), (panic.Host, Math.Round(panic.PanicUptime, 6)));
         // Critical at the second failure, 8 s after the first: the log covers only the 4 min before them, so two in a
         // few minutes on a bnx2x port already support a rate whose panic hazard passes 50 % in 24 h.
-        Assert.Equal(2777553.832648, panic.FirstAlertUptime!.Value, 6);
-        Assert.Equal(6002.2, panic.LeadTimeSeconds, 1);
+        Assert.Equal(2777553.832648, Math.Round(panic.FirstAlertUptime!.Value, 6));
+        // The second failure to the panic, both printk stamps to the microsecond.
+        Assert.Equal(6002.237338, Math.Round(panic.LeadTimeSeconds, 6));
         Assert.StartsWith("bnx2x bond eth4+eth5, MTU 9000, GRO off; 64 MiB swiotlb; 2 exhaustion events in 4 min of log", panic.AlertReason, StringComparison.Ordinal);
         Assert.Equal(0, report.FalseAlarms);
     }
@@ -60,6 +61,10 @@ public class PredictionAndPlanTests
         Assert.Contains("largest failed mapping 30714 B, 2054 B under the 32768 B overflow limit", prediction.Reason, StringComparison.Ordinal);
         Assert.Contains("first failure 4 min after domain 174 started", prediction.Reason, StringComparison.Ordinal);
         Assert.Contains("P(panic in 24 h) 100 %, expected in ~3.6 h", prediction.Reason, StringComparison.Ordinal);
+        // 1 / hazard: the 17 failures over the log's 1.49 h (VM 174's start at 2777293.185673 to the last failure at
+        // 2782669.639121) plus the prior hour, at the 80 % interval's lower end, times bnx2x's overflow share 0.056.
+        var coveredHours = (2782669.639121 - 2777293.185673) / 3600;
+        Assert.Equal(3600 / (Gamma.Quantile(17.5, 0.1) / (coveredHours + 1) * 0.056), prediction.ExpectedSecondsToPanic!.Value, 6);
     }
 
     [Fact]
@@ -96,25 +101,73 @@ public class PredictionAndPlanTests
             Assert.All(step.Prerequisites, p => Assert.True(p.Met));
             Assert.Contains(step.Prerequisites, p => p.Evidence == "XS62ESP1004 applied");
             Assert.Equal(["ethtool -k eth4 shows generic-receive-offload: on", "ethtool -k eth5 shows generic-receive-offload: on"], step.Verifications);
-            Assert.NotEmpty(step.Moves);
         }
+        // Evacuation, largest VM first, each onto the host with the most free memory that stays up; a rebooted host takes
+        // the next host's VMs.
+        Assert.Equal(
+            [
+                "bn2-3c16-ix-4101: backup-proxy-4101->bn2-3c16-ix-4102, iscsi-gw-4101->bn2-3c16-ix-4102, nfs-fe-4101->bn2-3c16-ix-4104, smb-fe-4101->bn2-3c16-ix-4102",
+                "bn2-3c16-ix-4104: iscsi-gw-4104->bn2-3c16-ix-4101, nfs-fe-4104->bn2-3c16-ix-4101, smb-fe-4104->bn2-3c16-ix-4101, backup-proxy-4104->bn2-3c16-ix-4101, ldap-4104->bn2-3c16-ix-4101, metrics-4104->bn2-3c16-ix-4101",
+                "bn2-3c16-ix-4102: iscsi-gw-4102->bn2-3c16-ix-4104, nfs-fe-4102->bn2-3c16-ix-4104, smb-fe-4102->bn2-3c16-ix-4104",
+            ],
+            plan.Steps.OrderBy(s => s.Order).Select(s => $"{s.Host}: {string.Join(", ", s.Moves.Select(m => $"{m.Vm}->{m.ToHost}"))}"));
     }
 
     [Fact]
-    public void Backtest_json_of_the_KB_and_synthetic_incidents_scores_every_panic()
+    public void Backtest_json_of_the_KB_and_synthetic_incidents_catches_all_4_panics_with_their_lead_times_in_4_74_host_days()
     {
         var synthetic = Directory.GetFiles(Golden.PathOf("synthetic"), "*.log").Order(StringComparer.Ordinal);
         var (exit, stdout, _) = Cli(["backtest", .. KbLogs, .. synthetic, "--host", KbHost, "--year", "2014", "--json"]);
 
         Assert.Equal(0, exit);
         using var json = JsonDocument.Parse(stdout);
-        var panics = json.RootElement.GetProperty("panics").EnumerateArray().ToList();
-        Assert.Equal(4, panics.Count);
-        var kb = panics.Single(p => p.GetProperty("host").GetString() == KbHost);
-        Assert.Equal(6010.1, kb.GetProperty("lead_time_seconds").GetDouble(), 1);
-        Assert.Equal(panics.Count(p => p.GetProperty("lead_time_seconds").GetDouble() == 0), json.RootElement.GetProperty("missed_panics").GetInt32());
+        // docs/prediction.md, Backtest: the KB panic 6010 s (100 min) ahead, the three 64 MiB GRO-off synthetic panics
+        // 56, 86 and 49 min ahead, each from its first survivable failure; 128 MiB, GRO on and the 4.19 kernel never alert.
+        Assert.Equal(
+            [
+                (KbHost, 2783556.069986, (double?)2777545.97271, 6010.1),
+                ("synth-ix-0101", 60903.00001, 57542, 3361),
+                ("synth-ix-0111", 59402.00001, 54242, 5160),
+                ("synth-ix-0112", 59162.00003, 56223, 2939),
+            ],
+            json.RootElement.GetProperty("panics").EnumerateArray().Select(p => (
+                p.GetProperty("host").GetString(),
+                p.GetProperty("panic_uptime").GetDouble(),
+                p.GetProperty("first_alert_uptime").ValueKind == JsonValueKind.Null ? (double?)null : p.GetProperty("first_alert_uptime").GetDouble(),
+                p.GetProperty("lead_time_seconds").GetDouble())));
+        Assert.Equal(0, json.RootElement.GetProperty("missed_panics").GetInt32());
         Assert.Equal(0, json.RootElement.GetProperty("false_alarms").GetInt32());
-        Assert.True(json.RootElement.GetProperty("host_days").GetDouble() > 3);
+        // Last minus first uptime, summed over every host and boot of the files (uptimes to 6 decimals; the JSON rounds host-days to 4).
+        Assert.Equal(4.7397, json.RootElement.GetProperty("host_days").GetDouble());
+    }
+
+    [Fact]
+    public void Backtest_json_of_the_held_out_synthetic_incidents_catches_its_4_panics_55_to_169_min_ahead_without_a_false_alarm()
+    {
+        // Golden/synthetic-holdout: written after issue 7's calibration by the same model, with seeds, hosts, a 96 MiB
+        // pool and a slower growth it never ran (SyntheticIncidents.HeldOut); scored as it came, nothing tuned to it.
+        var holdout = Directory.GetFiles(Golden.PathOf("synthetic-holdout"), "*.log").Order(StringComparer.Ordinal);
+        var (exit, stdout, _) = Cli(["backtest", .. holdout, "--year", "2014", "--json"]);
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(stdout);
+        // Each GRO-off 64 MiB host is critical from its first survivable failure; the 96 MiB host (36 h) and the GRO-on
+        // one (24 h) never fail, so no host here fails without panicking: its 0 false alarms tests little (docs/prediction.md).
+        Assert.Equal(
+            [
+                ("synth-ix-0301", 64203.00002, (double?)60722, 3481.0),
+                ("synth-ix-0302", 61743.00001, 58442, 3301),
+                ("synth-ix-0303", 66182.00006, 60062, 6120),
+                ("synth-ix-0305", 124502.00001, 114362, 10140),
+            ],
+            json.RootElement.GetProperty("panics").EnumerateArray().Select(p => (
+                p.GetProperty("host").GetString(),
+                p.GetProperty("panic_uptime").GetDouble(),
+                p.GetProperty("first_alert_uptime").ValueKind == JsonValueKind.Null ? (double?)null : p.GetProperty("first_alert_uptime").GetDouble(),
+                p.GetProperty("lead_time_seconds").GetDouble())));
+        Assert.Equal(0, json.RootElement.GetProperty("missed_panics").GetInt32());
+        Assert.Equal(0, json.RootElement.GetProperty("false_alarms").GetInt32());
+        Assert.Equal(6.0814, json.RootElement.GetProperty("host_days").GetDouble());
     }
 
     [Fact]
@@ -157,182 +210,6 @@ public class PredictionAndPlanTests
         var steps = json.RootElement.GetProperty("steps").EnumerateArray().ToList();
         Assert.Equal(3, steps.Count);
         Assert.All(steps, s => Assert.Equal("reboot_with_changes", s.GetProperty("action").GetString()));
-        Assert.True(steps.Single(s => s.GetProperty("is_master").GetBoolean()).GetProperty("order").GetInt32() == 1);
-    }
-
-    // ---- the generated script, against fakes that record their calls ----
-
-    private sealed class FakePool : IDisposable
-    {
-        public string Dir { get; } = Directory.CreateTempSubdirectory("fleettwin-plan-").FullName;
-        public string Calls => Path.Combine(Dir, "calls.log");
-        public string Script => Path.Combine(Dir, "plan.sh");
-
-        public FakePool(string script)
-        {
-            var bin = Directory.CreateDirectory(Path.Combine(Dir, "bin")).FullName;
-            Directory.CreateDirectory(Path.Combine(Dir, "state"));
-            File.WriteAllText(Path.Combine(Dir, "boot_id"), "boot-1\n");
-            // xe keeps PIF other-config in files; every call is recorded.
-            Write(bin, "xe", """
-                #!/bin/bash
-                echo "xe $*" >> "$FAKE/calls.log"
-                arg() { local k="$1"; shift; for a in "$@"; do case "$a" in "$k="*) echo "${a#*=}";; esac; done; }
-                case "$1" in
-                  pif-param-get) cat "$FAKE/state/gro-$(arg uuid "$@")" 2>/dev/null; exit 0;;
-                  pif-param-set) echo on > "$FAKE/state/gro-$(arg uuid "$@")";;
-                  pif-param-remove) rm -f "$FAKE/state/gro-$(arg uuid "$@")";;
-                  patch-list) echo "$FAKE_PATCH_HOSTS";;
-                  host-param-get) echo true;;
-                  vm-list) echo "";;
-                esac
-                exit 0
-                """);
-            // ethtool shows GRO on for a device once its host has rebooted with the key set (FAKE_GRO_LIVE lists host:device).
-            Write(bin, "ethtool", """
-                #!/bin/bash
-                echo "ethtool $* on ${FAKE_ON_HOST:-local}" >> "$FAKE/calls.log"
-                state=off
-                case " ${FAKE_GRO_LIVE:-} " in *" ${FAKE_ON_HOST:-local}:$2 "*) state=on;; esac
-                echo "Offload parameters for $2:"
-                echo "generic-receive-offload: $state"
-                """);
-            Write(bin, "ssh", """
-                #!/bin/bash
-                echo "ssh $*" >> "$FAKE/calls.log"
-                while [ "$1" = -o ]; do shift 2; done
-                export FAKE_ON_HOST="${1#root@}"; shift
-                exec "$@"
-                """);
-            Write(bin, "sleep", "#!/bin/bash\nexit 0\n");
-            File.WriteAllText(Script, script);
-        }
-
-        private static void Write(string dir, string name, string text)
-        {
-            var path = Path.Combine(dir, name);
-            File.WriteAllText(path, text.Replace("\r\n", "\n") + "\n");
-            if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        public (int Exit, string Output, string[] Calls) Run(string args, string groLive = "", string patchHosts = "")
-        {
-            var start = new ProcessStartInfo("bash", $"{Script} {args}") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.Environment["PATH"] = Path.Combine(Dir, "bin") + ":" + Environment.GetEnvironmentVariable("PATH");
-            start.Environment["FAKE"] = Dir;
-            start.Environment["FAKE_GRO_LIVE"] = groLive;
-            start.Environment["FAKE_PATCH_HOSTS"] = patchHosts;
-            start.Environment["FLEETTWIN_STATE_DIR"] = Path.Combine(Dir, "runs");
-            start.Environment["FLEETTWIN_BOOT_ID_FILE"] = Path.Combine(Dir, "boot_id");
-            File.Delete(Calls);
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, output, File.Exists(Calls) ? File.ReadAllLines(Calls) : []);
-        }
-
-        public void Dispose() => Directory.Delete(Dir, recursive: true);
-    }
-
-    private static (RollingPlan Plan, FleetInventory Inventory, string Script) KbScript()
-    {
-        var fleet = OfflineFleet.Read([Transcript], null, 2014);
-        var plan = RollingPlanner.Plan(fleet.Inventory, "bn2-3c16", fleet.Predict());
-        return (plan, fleet.Inventory, PlanScript.Render(plan));
-    }
-
-    private static string PatchHosts(FleetInventory inventory) => string.Join(",", inventory.Hosts.Values.Select(h => h.Uuid));
-
-    [Fact]
-    public void The_generated_script_is_valid_bash()
-    {
-        using var fake = new FakePool(KbScript().Script);
-        var check = Process.Start(new ProcessStartInfo("bash", $"-n {fake.Script}") { RedirectStandardError = true })!;
-        var errors = check.StandardError.ReadToEnd();
-        check.WaitForExit();
-        Assert.Equal((0, ""), (check.ExitCode, errors));
-    }
-
-    [Fact]
-    public void A_dry_run_reads_the_current_state_and_changes_nothing()
-    {
-        var (_, inventory, script) = KbScript();
-        using var fake = new FakePool(script);
-
-        var (exit, output, calls) = fake.Run("", patchHosts: PatchHosts(inventory));
-
-        Assert.True(exit == 0, output);
-        Assert.Contains(calls, c => c.StartsWith("xe pif-param-get", StringComparison.Ordinal));
-        Assert.DoesNotContain(calls, c => c.Contains("param-set", StringComparison.Ordinal) || c.Contains("host-reboot", StringComparison.Ordinal)
-            || c.Contains("host-disable", StringComparison.Ordinal) || c.Contains("host-evacuate", StringComparison.Ordinal));
-        Assert.Equal(6, output.Split('\n').Count(l => l.StartsWith("[dry-run] xe pif-param-set other-config:ethtool-gro=on uuid=", StringComparison.Ordinal)));
-    }
-
-    [Fact]
-    public void Applying_sets_both_member_PIFs_of_the_master_then_stops_for_its_reboot_and_a_rerun_carries_on()
-    {
-        var (plan, inventory, script) = KbScript();
-        using var fake = new FakePool(script);
-        var master = inventory.Hosts["bn2-3c16-ix-4101"];
-        var pifs = inventory.NicsOf(master).ToDictionary(n => n.Device, n => n.Pif!.Uuid);
-
-        var first = fake.Run("--apply", patchHosts: PatchHosts(inventory));
-
-        Assert.True(first.Exit == 3, first.Output);
-        Assert.Equal([$"xe pif-param-set other-config:ethtool-gro=on uuid={pifs["eth4"]}", $"xe pif-param-set other-config:ethtool-gro=on uuid={pifs["eth5"]}"],
-            first.Calls.Where(c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal)));
-        Assert.Contains($"xe host-evacuate uuid={master.Uuid}", first.Calls);
-        Assert.Equal($"xe host-reboot uuid={master.Uuid}", first.Calls.Last(c => c.StartsWith("xe host-", StringComparison.Ordinal) && !c.StartsWith("xe host-param-get", StringComparison.Ordinal)));
-
-        // The master is back with GRO live; the other hosts come back with it live too once rebooted.
-        File.WriteAllText(Path.Combine(fake.Dir, "boot_id"), "boot-2\n");
-        var others = inventory.Hosts.Values.Where(h => h != master).Select(h => h.Address).ToList();
-        var live = string.Join(" ", new[] { "local" }.Concat(others).SelectMany(h => new[] { $"{h}:eth4", $"{h}:eth5" }));
-        var second = fake.Run("--apply", groLive: live, patchHosts: PatchHosts(inventory));
-
-        Assert.True(second.Exit == 0, second.Output);
-        Assert.DoesNotContain(second.Calls, c => c.Contains($"uuid={pifs["eth4"]}", StringComparison.Ordinal) && c.StartsWith("xe pif-param-set", StringComparison.Ordinal));
-        Assert.Equal(4, second.Calls.Count(c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal)));
-        Assert.Equal(2, second.Calls.Count(c => c.StartsWith("xe host-reboot", StringComparison.Ordinal)));
-
-        // A third run finds everything done and changes nothing.
-        var third = fake.Run("--apply", groLive: live, patchHosts: PatchHosts(inventory));
-        Assert.True(third.Exit == 0, third.Output);
-        Assert.DoesNotContain(third.Calls, c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal) || c.StartsWith("xe host-reboot", StringComparison.Ordinal));
-        Assert.Equal(3, plan.Steps.Count);
-    }
-
-    [Fact]
-    public void A_failed_verification_stops_the_script_before_the_next_host()
-    {
-        var (_, inventory, script) = KbScript();
-        using var fake = new FakePool(script);
-        File.WriteAllText(Path.Combine(fake.Dir, "boot_id"), "boot-1\n");
-        var master = inventory.Hosts["bn2-3c16-ix-4101"];
-        fake.Run("--apply", patchHosts: PatchHosts(inventory));
-        File.WriteAllText(Path.Combine(fake.Dir, "boot_id"), "boot-2\n");
-
-        // The master rebooted but GRO did not come up: stop, touch nothing else.
-        var (exit, output, calls) = fake.Run("--apply", groLive: "", patchHosts: PatchHosts(inventory));
-
-        Assert.Equal(1, exit);
-        Assert.Contains("STOP: ethtool -k eth4 on local does not show generic-receive-offload: on", output, StringComparison.Ordinal);
-        Assert.DoesNotContain(calls, c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal));
-        Assert.DoesNotContain(calls, c => c.StartsWith("xe host-enable", StringComparison.Ordinal));
-        Assert.NotNull(master.Uuid);
-    }
-
-    [Fact]
-    public void A_missing_hotfix_on_the_live_pool_stops_the_script_before_any_change()
-    {
-        var (_, _, script) = KbScript();
-        using var fake = new FakePool(script);
-
-        var (exit, output, calls) = fake.Run("--apply", patchHosts: "");
-
-        Assert.Equal(1, exit);
-        Assert.Contains("prerequisite XenServer 6.2 SP1 (XS62ESP1) not applied", output, StringComparison.Ordinal);
-        Assert.DoesNotContain(calls, c => c.StartsWith("xe pif-param-set", StringComparison.Ordinal));
+        Assert.Equal(1, steps.Single(s => s.GetProperty("is_master").GetBoolean()).GetProperty("order").GetInt32());
     }
 }

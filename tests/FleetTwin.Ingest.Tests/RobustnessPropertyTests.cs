@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using FleetTwin.Domain.Events;
 using FleetTwin.Ingest.Reading;
 using FleetTwin.Ingest.Tests.Support;
@@ -25,16 +27,155 @@ public class RobustnessPropertyTests
         Assert.Equal(s.Records, s.EventRecords + s.Informational + s.Unrecognised + s.Malformed);
     }
 
-    [Property(MaxTest = 200)]
-    public void Random_text_built_from_log_alphabet_never_throws(char[] chars)
+    /// <summary>
+    /// Pieces of real records (prefixes, stamps, hosts, tags, message phrases, numbers, bus ids, frames, prompts, JSON,
+    /// CR, BOM): random lines of them form whole records, cut ones, pasted ones and near-misses. Never a newline.
+    /// </summary>
+    private static readonly string[] LogFragments =
+    [
+        "<3>", "<4>", "<", ">", "[", "]", " ", " ", "\t", "\r", "0", "7", "42", ".", ":", "-", "=", "(", ")", "\uFEFF", "é",
+        "154 ", "1 ", "Sep 17 05:05:06 ", "Sep", "17 ", "2019-09-17T05:05:06.972710+00:00 ", "[2777545.972710] ", "[    0.500000] ",
+        "bn2-3c16-ix-4104 ", "kernel: ", "kernel - - - ", "bnx2x ", "0000:04:00.1", "0000:04:00.0: ",
+        "PCI-DMA: ", "DMA: ", "Out of SW-IOMMU space for ", "25158", "33302", " bytes at device ", " bytes", "swiotlb buffer is full (sz: ", " bytes)", "swiotlb: coherent allocation failed", " for device ", ", size=",
+        "Kernel panic - not syncing: ", "DMA: Random memory could be DMA read", "Pid: 1196, comm: netback/2 ", "Call Trace:",
+        " [<ffffffff8123a4b5>] swiotlb_full+0x4a/0x80", "device vif12.0 entered promiscuous mode", "/local/domain/174/device/vif/0",
+        "Linux version 2.6.32.43-0.4.1.xs1.8.0.853.170791xen ", "-- Reboot --", "[root@bn2-3c16-ix-4101 ~]# ", "xe pif-list params=all",
+        "{", "}", "\"", "{\"MESSAGE\":\"", "\",\"_HOSTNAME\":\"", "\"__REALTIME_TIMESTAMP\":\"1568696706972710\"",
+    ];
+
+    private static readonly Regex ExhaustionPhrase =
+        new(@"(?:Out of SW-IOMMU space for |swiotlb buffer is full \(sz: )(\d{1,18}) bytes|coherent allocation failed.*?size=(\d{1,18})", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Real lines to start from: the KB incident's records in each shape it reached us in, command output and a
+    /// transcript. Not journal.json: its MESSAGE may be a byte array, so its text need not spell the record.
+    /// </summary>
+    private static readonly string[] RealLines =
+    [
+        .. KernLines, .. Dom0Lines,
+        .. new[] { "dmesg.txt", "dmesg-T.txt", "rfc3164.txt", "rfc5424.txt", "journal-short.txt", "journal-short-iso.txt", "command-output.txt", "transcript.txt" }
+            .SelectMany(f => Golden.Lines("formats/" + f)),
+    ];
+
+    /// <summary>
+    /// Lines a dom0 or a paste could produce: a third fragment soup, the rest real lines left whole or given up to three
+    /// edits (a fragment inserted, a span cut out, a span doubled), so whole records, near-misses and splices all occur.
+    /// </summary>
+    private static List<string> LogShapedLines(Random random, int count, Func<string, bool>? keep = null)
     {
-        // Bias towards the bytes that drive the framing: brackets, PRI, digits, colons, spaces, newlines.
-        const string alphabet = "<>[]0123456789.: \n\r\t-{}\"SepJanPCI-DMA:OutofSW-IOMMUspacebytesatdevice/local/domain/vif";
-        var text = new string((chars ?? []).Select(c => alphabet[c % alphabet.Length]).ToArray());
+        var lines = new List<string>();
+        while (lines.Count < count)
+        {
+            var line = new StringBuilder();
+            if (random.Next(3) == 0)
+            {
+                for (int n = random.Next(0, 14); n > 0; n--)
+                    line.Append(LogFragments[random.Next(LogFragments.Length)]);
+            }
+            else
+            {
+                line.Append(RealLines[random.Next(RealLines.Length)]);
+                for (int edits = random.Next(0, 4); edits > 0; edits--)
+                {
+                    int at = random.Next(line.Length + 1), length = random.Next(0, Math.Min(12, line.Length - at) + 1);
+                    switch (random.Next(3))
+                    {
+                        case 0: line.Insert(at, LogFragments[random.Next(LogFragments.Length)]); break;
+                        case 1: line.Remove(at, length); break;
+                        default: line.Insert(at, line.ToString(at, length)); break;
+                    }
+                }
+            }
+            if (keep is null || keep(line.ToString()))
+                lines.Add(line.ToString());
+        }
+        return lines;
+    }
 
-        var parsed = Golden.Text(text, new LogParserOptions { Year = 2014 });
+    /// <summary>The lines the reader must count: LF-terminated ones, plus a last one without LF if it has any bytes.</summary>
+    private static (string Text, List<string> Lines) Join(List<string> lines, bool lastTerminated)
+    {
+        var text = string.Join("\n", lines) + (lastTerminated && lines.Count > 0 ? "\n" : "");
+        return (text, !lastTerminated && lines.Count > 0 && lines[^1].Length == 0 ? lines[..^1] : lines);
+    }
 
-        Assert.True(parsed.Statistics.LinesRead >= 0);
+    private static bool IsBlankAsRead(string line, int index)
+    {
+        // LogParser.ParseLine: one trailing CR is dropped, a BOM is skipped on the first line, blank is spaces and tabs only.
+        var s = line.EndsWith('\r') ? line[..^1] : line;
+        if (index == 0 && s.StartsWith('\uFEFF'))
+            s = s[1..];
+        return s.All(c => c is ' ' or '\t');
+    }
+
+    [Property(MaxTest = 300)]
+    public void Log_shaped_text_counts_every_line_and_makes_an_exhaustion_event_only_where_a_line_reports_one(int seed)
+    {
+        var random = new Random(seed);
+        var (text, lines) = Join(LogShapedLines(random, random.Next(0, 25)), lastTerminated: random.Next(2) == 0);
+
+        var parsed = Golden.Bytes_(Encoding.UTF8.GetBytes(text), new LogParserOptions { DefaultHost = "h", Year = 2014 }, chunk: random.Next(0, 40));
+
+        var s = parsed.Statistics;
+        Assert.Equal(lines.Count, s.LinesRead);
+        Assert.Equal(lines.Where(IsBlankAsRead).Count(), s.BlankLines);
+        Assert.Equal(s.Records, s.EventRecords + s.Informational + s.Unrecognised + s.Malformed);
+        Assert.True(s.Records >= s.LinesRead - s.BlankLines, "every non-blank line is at least one record");
+        // Garbage never makes a failed mapping out of nothing: each exhaustion event comes from a line that prints the
+        // out-of-space, buffer-full or coherent-failure message with that byte count, and no line gives more events than it has messages.
+        foreach (var group in parsed.All<SwiotlbExhausted>().GroupBy(e => e.SourceLine))
+        {
+            Assert.InRange(group.Key, 1, lines.Count);
+            var said = ExhaustionPhrase.Matches(lines[(int)group.Key - 1]).Select(m => long.Parse(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, CultureInfo.InvariantCulture)).ToList();
+            Assert.True(group.Count() <= said.Count, $"line {group.Key} '{lines[(int)group.Key - 1]}' gave {group.Count()} exhaustion events");
+            Assert.All(group, e => Assert.Contains(e.Bytes, said));
+        }
+    }
+
+    [Property(MaxTest = 300)]
+    public void Exhaustion_records_between_log_shaped_garbage_lines_are_each_read_once_with_their_host_uptime_size_and_device(int seed)
+    {
+        var random = new Random(seed);
+        var garbage = LogShapedLines(random, 30, line => !line.Contains("SW-IOMMU", StringComparison.Ordinal) && !line.Contains("buffer is full", StringComparison.Ordinal)
+            && !line.Contains("coherent allocation failed", StringComparison.Ordinal));
+        var lines = new List<string>();
+        var expected = new List<(long Line, string? Host, double? Uptime, long Bytes, string? Device)>();
+        foreach (var line in garbage)
+        {
+            lines.Add(line);
+            if (random.Next(2) == 0)
+                continue;
+            var uptime = Math.Round(random.Next(0, 9_000_000) + random.NextDouble(), 6);
+            var bytes = random.Next(4097, 70_000);
+            var device = $"0000:{random.Next(256):x2}:00.{random.Next(8)}";
+            var host = $"synth-ix-{random.Next(10000):D4}";
+            var up = uptime.ToString("0.000000", CultureInfo.InvariantCulture);
+            // The four shapes a dom0 kernel's record reaches us in: kern.log, the crash console, dev_err, RFC 5424.
+            switch (random.Next(4))
+            {
+                case 0:
+                    lines.Add($"Sep 17 05:05:06 {host} kernel: [{up,12}] PCI-DMA: Out of SW-IOMMU space for {bytes} bytes at device {device}");
+                    break;
+                case 1:
+                    host = "h";
+                    lines.Add($"<3>[{up,12}] PCI-DMA: Out of SW-IOMMU space for {bytes} bytes at device {device}{(random.Next(2) == 0 ? "\r" : "")}");
+                    break;
+                case 2:
+                    host = "h";
+                    lines.Add($"[{up}] bnx2x {device}: DMA: Out of SW-IOMMU space for {bytes} bytes");
+                    break;
+                default:
+                    lines.Add($"<3>1 2019-09-17T05:05:06.972710+00:00 {host} kernel - - - [{up}] PCI-DMA: Out of SW-IOMMU space for {bytes} bytes at device {device}");
+                    break;
+            }
+            expected.Add((lines.Count, host, uptime, bytes, device));
+        }
+        var (text, counted) = Join(lines, lastTerminated: random.Next(2) == 0);
+
+        var parsed = Golden.Bytes_(Encoding.UTF8.GetBytes(text), new LogParserOptions { DefaultHost = "h", Year = 2014 }, chunk: random.Next(0, 64));
+
+        Assert.Equal(counted.Count, parsed.Statistics.LinesRead);
+        Assert.Equal(expected, parsed.All<SwiotlbExhausted>().Select(e => (e.SourceLine, e.Host, e.Uptime, e.Bytes, e.Device)));
     }
 
     [Property(MaxTest = 200)]

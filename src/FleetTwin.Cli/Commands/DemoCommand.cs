@@ -13,7 +13,9 @@ namespace FleetTwin.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public static Command Create()
+    public static Command Create() => Create(Console.Out, Console.Error);
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var gro = new Option<string>("--gro") { Description = "GRO on the bond members: on or off", DefaultValueFactory = _ => "off" };
         gro.AcceptOnlyFromAmong("on", "off");
@@ -33,21 +35,21 @@ public static class DemoCommand
             var profile = DriverProfiles.Embedded.Find(parse.GetValue(driver)!);
             if (profile is null)
             {
-                Console.Error.WriteLine($"fleettwin demo: --driver: no profile for '{parse.GetValue(driver)}' (known: {string.Join(", ", DriverProfiles.Embedded.Drivers)})");
+                stderr.WriteLine($"fleettwin demo: --driver: no profile for '{parse.GetValue(driver)}' (known: {string.Join(", ", DriverProfiles.Embedded.Drivers)})");
                 return 2;
             }
             int mtuValue = parse.GetValue(mtu), mib = parse.GetValue(swiotlb), hoursValue = parse.GetValue(hours);
             if (mtuValue is < 68 or > 65_535 || mib is < 1 or > 4096 || hoursValue is < 1 or > 24 * 365)
             {
-                Console.Error.WriteLine("fleettwin demo: --mtu must be 68..65535, --swiotlb 1..4096 MiB, --hours 1..8760");
+                stderr.WriteLine("fleettwin demo: --mtu must be 68..65535, --swiotlb 1..4096 MiB, --hours 1..8760");
                 return 2;
             }
-            return Run(profile, mtuValue, parse.GetValue(gro) == "on", SwiotlbPoolSize.FromMiB(mib), hoursValue, parse.GetValue(seed), parse.GetValue(quiet));
+            return Run(profile, mtuValue, parse.GetValue(gro) == "on", SwiotlbPoolSize.FromMiB(mib), hoursValue, parse.GetValue(seed), parse.GetValue(quiet), stdout);
         });
         return command;
     }
 
-    private static int Run(DriverProfile profile, int mtu, bool groOn, SwiotlbPoolSize pool, int hours, int seed, bool quiet)
+    private static int Run(DriverProfile profile, int mtu, bool groOn, SwiotlbPoolSize pool, int hours, int seed, bool quiet, TextWriter output)
     {
         var ports = new[]
         {
@@ -56,7 +58,6 @@ public static class DemoCommand
         };
         // Traffic doubles every simulated hour-ish (VMs starting on the host), as before the KB incident's first failure.
         var run = new SwiotlbWorkloadRun(new HostWorkload(pool, ports, TxGrowthPerHour: 1.0), seed);
-        var output = Console.Out;
         output.WriteLine($"host demo-xs62: {profile.Driver} bond eth4+eth5, MTU {mtu}, GRO {(groOn ? "on" : "off")}, dom0 swiotlb {pool}");
         output.WriteLine($"RX buffers {ports[0].RxBufferBytes} B x {ports[0].RxBuffers} per port, {(ports[0].RxBounces ? "bounced through the SWIOTLB" : "not bounced")}");
 

@@ -71,13 +71,15 @@ public static class PlanScript
                 else echo "[dry-run] verify: ethtool -k $device shows generic-receive-offload: on"; fi
               done
             }
-            # True when every listed device already has the key on and GRO live: the host is done.
+            # True when the host is done: key-on=PIF has the key on, no-key=PIF has none left, live=DEV shows GRO on.
             host_done() {
-              local addr="$1"; shift
-              while [ $# -gt 0 ]; do
-                [ "$(gro_key "$1")" = on ] || return 1
-                gro_live "$addr" "$2" || return 1
-                shift 2
+              local addr="$1" check; shift
+              for check in "$@"; do
+                case "$check" in
+                  key-on=*) [ "$(gro_key "${check#*=}")" = on ] || return 1;;
+                  no-key=*) [ -z "$(gro_key "${check#*=}")" ] || return 1;;
+                  live=*) gro_live "$addr" "${check#*=}" || return 1;;
+                esac
               done
             }
             evacuate() {
@@ -120,10 +122,13 @@ public static class PlanScript
                 s.Append(Invariant($"remove_gro_key {c.PifUuid} {c.Device}")).Append('\n');
             return;
         }
-        var groPairs = string.Join(" ", step.Changes.Where(c => c.Kind != PifChangeKind.RemoveGroOverride).Select(c => $"{c.PifUuid} {c.Device}"));
         var devices = string.Join(" ", step.Verifications.Select(v => v.Split(' ')[2]));
+        // Every change and every verification is checked: a step whose changes only remove a key (6.5+, a leftover
+        // ethtool-gro=off) is not done until the key is gone and GRO is live.
+        var checks = string.Join(" ", step.Changes.Select(c => c.Kind == PifChangeKind.RemoveGroOverride ? $"no-key={c.PifUuid}" : $"key-on={c.PifUuid}")
+            .Concat(step.Verifications.Select(v => "live=" + v.Split(' ')[2])));
         var marker = Invariant($"\"$STATE_DIR/rebooted-{step.HostUuid}\"");
-        s.Append(Invariant($"if host_done {Quote(addr)} {groPairs}; then")).Append('\n');
+        s.Append(Invariant($"if host_done {Quote(addr)} {checks}; then")).Append('\n');
         s.Append(Invariant($"  echo {Quote($"  {step.Host}: GRO on and live on {devices}: done")}")).Append('\n');
         if (step.IsMaster)
         {

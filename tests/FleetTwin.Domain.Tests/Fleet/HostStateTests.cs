@@ -73,6 +73,11 @@ public class HostStateTests
         Assert.False(host.Apply(new KernelPanic { Uptime = 2777546.0, Message = "DMA: Random memory could be DMA read", SourceFile = "dom0.log" }));
     }
 
+    /// <summary>
+    /// Two unstamped lines with the same text may be two real events (a console without printk times, a shipper that
+    /// sends no time): nothing tells them from one record read twice, so both count. The HTTP door's 503 says so: a
+    /// retry applies such records again (HttpDoorPushBackTests pins that end to end).
+    /// </summary>
     [Fact]
     public void Records_without_uptime_or_time_are_never_taken_for_duplicates()
     {

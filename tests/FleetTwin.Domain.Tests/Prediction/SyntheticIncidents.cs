@@ -7,15 +7,30 @@ using FleetTwin.Domain.Drivers;
 namespace FleetTwin.Domain.Tests.Prediction;
 
 /// <summary>
-/// The synthetic incidents the backtest is scored on (tests/FleetTwin.Ingest.Tests/Golden/synthetic/): kern.log files
-/// written by the allocator model itself, so the predictor meets records it was not tuned on. Set
-/// FLEETTWIN_WRITE_SYNTHETIC=1 to rewrite them; otherwise the test proves the files are what the model writes.
+/// The synthetic incidents the backtest is scored on: kern.log files written by the allocator model itself
+/// (<see cref="SwiotlbWorkloadRun"/>), in two sets under tests/FleetTwin.Ingest.Tests/Golden/.
+/// <para>
+/// <c>synthetic/</c> is not held out. The predictor's thresholds and its bnx2x overflow share (the KB's 1 in 18) were
+/// set from the KB incident, not fitted to these files; but issue 7 recalibrated the model that writes them (the bnx2x
+/// TX mix in driver-profiles.json, docs/simulation.md "Calibration") because the backtest missed all three of their
+/// 64 MiB panics, regenerated them with the new mix, and docs/prediction.md reports the after-figures on them
+/// (3 missed before, 0 after). They shaped the calibration.
+/// </para>
+/// <para>
+/// <c>synthetic-holdout/</c> was written after that calibration, by the same model with seeds, hosts, pool sizes and
+/// growth rates no calibration step ran, and chosen before it was scored; nothing was tuned to it. Its backtest figures
+/// (pinned in FleetTwin.Ingest.Tests, reported in docs/prediction.md) are the honest ones.
+/// </para>
+/// <para>
+/// The test compares each file with what the model writes now. With FLEETTWIN_WRITE_SYNTHETIC=1 it rewrites them
+/// instead and fails, saying so: a rewrite is never compared with itself, and the next run without the variable checks it.
+/// </para>
 /// </summary>
 public class SyntheticIncidents
 {
     private static readonly DateTimeOffset BootTime = new(2014, 9, 20, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>The files: name -> content.</summary>
+    /// <summary>The calibration-era set (Golden/synthetic/): name -> content.</summary>
     public static IEnumerable<(string File, string Text)> All()
     {
         yield return ("synth-gro-off-64.log", Simulated("synth-ix-0101", mib: 64, gro: false, hours: 24, seed: 1));
@@ -26,29 +41,47 @@ public class SyntheticIncidents
         yield return ("synth-modern-kernel.log", ModernKernel("synth-ix-0201", hours: 12));
     }
 
-    [Fact]
-    public void The_synthetic_incident_files_are_what_the_allocator_model_writes()
+    /// <summary>The held-out set (Golden/synthetic-holdout/): seeds 21-26, hosts synth-ix-030x, never seen by a calibration.</summary>
+    public static IEnumerable<(string File, string Text)> HeldOut()
     {
-        var dir = Path.Combine(RepositoryRoot(), "tests", "FleetTwin.Ingest.Tests", "Golden", "synthetic");
-        foreach (var (file, text) in All())
-        {
-            var path = Path.Combine(dir, file);
-            if (Environment.GetEnvironmentVariable("FLEETTWIN_WRITE_SYNTHETIC") == "1")
-            {
-                Directory.CreateDirectory(dir);
-                File.WriteAllText(path, text);
-            }
-            Assert.Equal(text, File.ReadAllText(path));
-        }
+        yield return ("holdout-gro-off-64-s21.log", Simulated("synth-ix-0301", mib: 64, gro: false, hours: 24, seed: 21));
+        yield return ("holdout-gro-off-64-s22.log", Simulated("synth-ix-0302", mib: 64, gro: false, hours: 24, seed: 22));
+        yield return ("holdout-gro-off-64-s23.log", Simulated("synth-ix-0303", mib: 64, gro: false, hours: 24, seed: 23));
+        yield return ("holdout-gro-off-96-s24.log", Simulated("synth-ix-0304", mib: 96, gro: false, hours: 36, seed: 24));
+        yield return ("holdout-gro-off-64-slow-s25.log", Simulated("synth-ix-0305", mib: 64, gro: false, hours: 36, seed: 25, growthPerHour: 0.5));
+        yield return ("holdout-gro-on-64-s26.log", Simulated("synth-ix-0306", mib: 64, gro: true, hours: 24, seed: 26));
     }
 
-    /// <summary>A 6.2 host with a bnx2x bond at MTU 9000, traffic growing 100 %/h from an hour after boot.</summary>
-    private static string Simulated(string host, int mib, bool gro, int hours, int seed)
+    [Fact]
+    public void The_synthetic_incident_files_are_what_the_allocator_model_writes() => Check("synthetic", All());
+
+    internal static void Check(string set, IEnumerable<(string File, string Text)> files)
+    {
+        var dir = Path.Combine(RepositoryRoot(), "tests", "FleetTwin.Ingest.Tests", "Golden", set);
+        var rewrite = Environment.GetEnvironmentVariable("FLEETTWIN_WRITE_SYNTHETIC") == "1";
+        var expected = files.ToList();
+        if (rewrite)
+        {
+            Directory.CreateDirectory(dir);
+            foreach (var stale in Directory.GetFiles(dir, "*.log"))
+                File.Delete(stale);
+            foreach (var (file, text) in expected)
+                File.WriteAllText(Path.Combine(dir, file), text);
+            Assert.Fail($"FLEETTWIN_WRITE_SYNTHETIC=1: rewrote {expected.Count} files in {dir}; rerun without the variable to check them");
+        }
+        // Every file the backtest reads is one the model writes: a stale or hand-edited file would be scored too.
+        Assert.Equal(expected.Select(f => f.File).Order(StringComparer.Ordinal), Directory.GetFiles(dir, "*.log").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (var (file, text) in expected)
+            Assert.Equal(text, File.ReadAllText(Path.Combine(dir, file)));
+    }
+
+    /// <summary>A 6.2 host with a bnx2x bond at MTU 9000, traffic growing <paramref name="growthPerHour"/> (100 %/h) of its start rate each hour.</summary>
+    private static string Simulated(string host, int mib, bool gro, int hours, int seed, double growthPerHour = 1.0)
     {
         var bnx2x = DriverProfiles.Embedded.Get("bnx2x");
         var workload = new HostWorkload(SwiotlbPoolSize.FromMiB(mib),
             [new NicPort("eth4", "0000:04:00.0", bnx2x, 9000, gro), new NicPort("eth5", "0000:04:00.1", bnx2x, 9000, gro)],
-            TxGrowthPerHour: 1.0, SampledMappingsPerSecondPerPort: 400);
+            TxGrowthPerHour: growthPerHour, SampledMappingsPerSecondPerPort: 400);
         var log = new StringBuilder();
         Line(log, host, 0, "Linux version 2.6.32.43-0.4.1.xs1.8.0.853.170791xen (geeko@buildhost) (gcc version 4.1.2 20080704 (Red Hat 4.1.2-51)) #1 SMP Mon Mar 3 06:36:39 EST 2014");
         var run = new SwiotlbWorkloadRun(workload, seed);
@@ -103,4 +136,11 @@ public class SyntheticIncidents
         }
         throw new InvalidOperationException($"FleetTwin.sln not found above {AppContext.BaseDirectory}");
     }
+}
+
+/// <summary>The held-out set's check, a class of its own so xunit runs its six simulations beside the other set's.</summary>
+public class HeldOutSyntheticIncidents
+{
+    [Fact]
+    public void The_held_out_synthetic_incident_files_are_what_the_allocator_model_writes() => SyntheticIncidents.Check("synthetic-holdout", SyntheticIncidents.HeldOut());
 }
