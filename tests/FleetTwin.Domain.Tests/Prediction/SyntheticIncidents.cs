@@ -39,6 +39,8 @@ public class SyntheticIncidents
         yield return ("synth-gro-off-128.log", Simulated("synth-ix-0102", mib: 128, gro: false, hours: 24, seed: 2));
         yield return ("synth-gro-on.log", Simulated("synth-ix-0103", mib: 64, gro: true, hours: 24, seed: 3));
         yield return ("synth-modern-kernel.log", ModernKernel("synth-ix-0201", hours: 12));
+        yield return ("hosts-transcript.txt", Transcript(("synth-ix-0101", 64, false), ("synth-ix-0111", 64, false), ("synth-ix-0112", 64, false),
+            ("synth-ix-0102", 128, false), ("synth-ix-0103", 64, true)));
     }
 
     /// <summary>The held-out set (Golden/synthetic-holdout/): seeds 21-26, hosts synth-ix-030x, never seen by a calibration.</summary>
@@ -50,6 +52,31 @@ public class SyntheticIncidents
         yield return ("holdout-gro-off-96-s24.log", Simulated("synth-ix-0304", mib: 96, gro: false, hours: 36, seed: 24));
         yield return ("holdout-gro-off-64-slow-s25.log", Simulated("synth-ix-0305", mib: 64, gro: false, hours: 36, seed: 25, growthPerHour: 0.5));
         yield return ("holdout-gro-on-64-s26.log", Simulated("synth-ix-0306", mib: 64, gro: true, hours: 24, seed: 26));
+        yield return ("hosts-transcript.txt", Transcript(("synth-ix-0301", 64, false), ("synth-ix-0302", 64, false), ("synth-ix-0303", 64, false),
+            ("synth-ix-0304", 96, false), ("synth-ix-0305", 64, false), ("synth-ix-0306", 64, true)));
+    }
+
+    /// <summary>
+    /// What an operator would have collected on each simulated host (ethtool -i / -k of the bond members, ip link,
+    /// /proc/cmdline), in the transcript form the readers take: the configuration the model ran, so the predictor
+    /// knows eth4/eth5 are bnx2x ports as it would for a real host.
+    /// </summary>
+    private static string Transcript(params (string Host, int MiB, bool Gro)[] hosts)
+    {
+        var text = new StringBuilder();
+        foreach (var (host, mib, gro) in hosts)
+        {
+            foreach (var (device, bus) in new[] { ("eth4", "0000:04:00.0"), ("eth5", "0000:04:00.1") })
+            {
+                text.Append(CultureInfo.InvariantCulture, $"[root@{host} ~]# ethtool -i {device}\ndriver: bnx2x\nversion: 1.78.17-0\nbus-info: {bus}\n");
+                text.Append(CultureInfo.InvariantCulture, $"[root@{host} ~]# ethtool -k {device}\nOffload parameters for {device}:\ngeneric-receive-offload: {(gro ? "on" : "off")}\n");
+            }
+            text.Append(CultureInfo.InvariantCulture, $"[root@{host} ~]# ip -o link show\n");
+            text.Append(CultureInfo.InvariantCulture, $"4: eth4: <BROADCAST,MULTICAST,SLAVE,UP,LOWER_UP> mtu 9000 qdisc mq master bond0 state UP qlen 1000\n");
+            text.Append(CultureInfo.InvariantCulture, $"5: eth5: <BROADCAST,MULTICAST,SLAVE,UP,LOWER_UP> mtu 9000 qdisc mq master bond0 state UP qlen 1000\n");
+            text.Append(CultureInfo.InvariantCulture, $"[root@{host} ~]# cat /proc/cmdline\nroot=LABEL=root-synth ro console=hvc0{(mib == 64 ? "" : $" swiotlb={mib}")}\n");
+        }
+        return text.ToString();
     }
 
     [Fact]
@@ -63,14 +90,14 @@ public class SyntheticIncidents
         if (rewrite)
         {
             Directory.CreateDirectory(dir);
-            foreach (var stale in Directory.GetFiles(dir, "*.log"))
+            foreach (var stale in Directory.GetFiles(dir, "*.*"))
                 File.Delete(stale);
             foreach (var (file, text) in expected)
                 File.WriteAllText(Path.Combine(dir, file), text);
             Assert.Fail($"FLEETTWIN_WRITE_SYNTHETIC=1: rewrote {expected.Count} files in {dir}; rerun without the variable to check them");
         }
         // Every file the backtest reads is one the model writes: a stale or hand-edited file would be scored too.
-        Assert.Equal(expected.Select(f => f.File).Order(StringComparer.Ordinal), Directory.GetFiles(dir, "*.log").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(expected.Select(f => f.File).Order(StringComparer.Ordinal), Directory.GetFiles(dir, "*.*").Select(Path.GetFileName).Order(StringComparer.Ordinal));
         foreach (var (file, text) in expected)
             Assert.Equal(text, File.ReadAllText(Path.Combine(dir, file)));
     }
