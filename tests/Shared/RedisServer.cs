@@ -20,6 +20,9 @@ public sealed class RedisServer : IAsyncLifetime
 
     public static bool Required => Environment.GetEnvironmentVariable("FLEETTWIN_REQUIRE_REDIS") == "1";
 
+    /// <summary>Where each attempt's port comes from (a test can hand it a taken one first).</summary>
+    internal Func<int> ChoosePort { get; init; } = FreePort;
+
     /// <summary>Attempts at a free port before giving up (each ends early when redis-server says the port is taken).</summary>
     private const int PortAttempts = 5;
 
@@ -39,7 +42,7 @@ public sealed class RedisServer : IAsyncLifetime
         // redis may hold the port we lost).
         for (var attempt = 1; attempt <= PortAttempts; attempt++)
         {
-            var (started, portTaken) = await TryStartAsync(executable, FreePort());
+            var (started, portTaken) = await TryStartAsync(executable, ChoosePort());
             if (started)
                 return;
             if (!portTaken)
