@@ -31,27 +31,38 @@ public sealed class ApiSilo : IAsyncDisposable
     public AlertService.AlertServiceClient Alerts => new(Channel);
     public PlanService.PlanServiceClient Plans => new(Channel);
 
-    public static async Task<ApiSilo> StartAsync(int? grpcPort = null)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.Configuration["urls"] = $"http://127.0.0.1:{InProcessTwin.FreeLoopbackPort()}";
-        builder.Configuration[GrpcEndpoint.PortKey] = (grpcPort ?? InProcessTwin.FreeLoopbackPort()).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var twin = new TwinClusterOptions
+    /// <summary>
+    /// Starts on free ports, again on new ones while a port was taken between probe and bind (Orleans cannot listen on
+    /// port 0: see <see cref="InProcessTwin.OnFreePortsAsync{T}"/>). A given <paramref name="grpcPort"/> is kept.
+    /// <paramref name="redis"/> and <paramref name="clusterId"/> start it in cluster mode (Redis membership and storage).
+    /// </summary>
+    public static Task<ApiSilo> StartAsync(int? grpcPort = null, string? redis = null, string? clusterId = null) =>
+        InProcessTwin.OnFreePortsAsync(async () =>
         {
-            SiloPort = InProcessTwin.FreeLoopbackPort(),
-            GatewayPort = InProcessTwin.FreeLoopbackPort(),
-            ClusterId = "api-tests-" + Guid.NewGuid().ToString("N")[..8],
-            ServiceId = "api-tests",
-        };
-        builder.UseOrleans(silo => silo.AddFleetTwin(twin));
-        builder.Services.AddHealthChecks();
-        var endpoint = builder.AddFleetTwinApi(twin);
-        var app = builder.Build();
-        app.MapFleetTwinApi();
-        await app.StartAsync();
-        return new ApiSilo(app, endpoint);
-    }
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.Logging.ClearProviders();
+            builder.Configuration["urls"] = $"http://127.0.0.1:{InProcessTwin.FreeLoopbackPort()}";
+            builder.Configuration[GrpcEndpoint.PortKey] = (grpcPort ?? InProcessTwin.FreeLoopbackPort()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var id = clusterId ?? "api-tests-" + Guid.NewGuid().ToString("N")[..8];
+            var twin = new TwinClusterOptions
+            {
+                SiloPort = InProcessTwin.FreeLoopbackPort(),
+                GatewayPort = InProcessTwin.FreeLoopbackPort(),
+                ClusterId = id,
+                ServiceId = redis is null ? "api-tests" : id, // Redis storage keys include the service id: each test its own fleet
+                RedisConnectionString = redis,
+                AdvertisedAddress = redis is null ? null : "127.0.0.1",
+            };
+            if (redis is not null)
+                builder.Configuration[GrpcEndpoint.AddressKey] = "127.0.0.1"; // cluster mode listens on every address by default
+            builder.UseOrleans(silo => silo.AddFleetTwin(twin));
+            builder.Services.AddHealthChecks();
+            var endpoint = builder.AddFleetTwinApi(twin);
+            var app = builder.Build();
+            app.MapFleetTwinApi();
+            await InProcessTwin.StartOrDisposeAsync(app);
+            return new ApiSilo(app, endpoint);
+        });
 
     /// <summary>Sends files through IngestService (one call each) and returns the answers.</summary>
     public async Task<IngestResponse[]> IngestFilesAsync(string? hostHint, params string[] paths)

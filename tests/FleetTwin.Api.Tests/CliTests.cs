@@ -75,7 +75,8 @@ public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
 
         using var json = JsonDocument.Parse(stdout);
         Assert.Equal(KbSiloFixture.KbPool, json.RootElement.GetProperty("pool").GetString());
-        Assert.Equal(json.RootElement.GetProperty("complete").GetBoolean() ? 0 : 4, exit);
+        Assert.True(json.RootElement.GetProperty("complete").GetBoolean());
+        Assert.Equal(PlanCommand.ExitOk, exit);
     }
 
     [Fact]

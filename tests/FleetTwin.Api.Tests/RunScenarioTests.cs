@@ -35,7 +35,8 @@ public class RunScenarioTests(KbSiloFixture kb, ITestOutputHelper output) : ICla
     private static Dictionary<string, JsonElement> HostsOf(JsonElement run) =>
         run.GetProperty("hosts").EnumerateArray().ToDictionary(h => h.GetProperty("host").GetString()!);
 
-    [Fact]
+    // The timeout is the hang guard (xunit v2 honours it for async tests): the run itself is not timed against a limit.
+    [Fact(Timeout = 120_000)]
     public async Task The_KB_pool_streams_progress_and_ends_with_the_baseline_panicking_and_GRO_on_for_all_hosts_not()
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -77,9 +78,8 @@ public class RunScenarioTests(KbSiloFixture kb, ITestOutputHelper output) : ICla
         Assert.Contains(HostsOf(baseline).Values, h => h.GetProperty("first_panic_seconds").ValueKind == JsonValueKind.Number);
         Assert.Contains("what-if (gro=on on every host) 0 panics", root.GetProperty("summary").GetString(), StringComparison.Ordinal);
         Assert.Equal(root.GetProperty("summary").GetString(), last.Message);
-        // A bound against a hang, not a timing assertion; the figure in docs/simulation.md is this line's output.
+        // Reported, not asserted: the figure in docs/simulation.md is this line's output.
         output.WriteLine($"RunScenario, KB pool, 3 hosts x 1 simulated hour, baseline + what-if: {clock.Elapsed.TotalSeconds:0.00} s wall ({baseline.GetProperty("wall_seconds").GetDouble():0.00} s + {whatIf.GetProperty("wall_seconds").GetDouble():0.00} s simulating)");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
     }
 
     [Fact]

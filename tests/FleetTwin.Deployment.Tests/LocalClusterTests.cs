@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http;
 using System.Text.Json;
 using FleetTwin.Tests.Shared;
+using FleetTwin.Twin.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using YamlDotNet.RepresentationModel;
 
 namespace FleetTwin.Deployment.Tests;
@@ -21,19 +24,24 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
         var connection = redis.Require();
         var manifestEnv = ManifestEnvironment();
         var cluster = "k8s-local-" + Guid.NewGuid().ToString("N")[..8];
-        var silos = new List<(Process Process, int Http, int Grpc)>();
+        var silos = new List<SiloProcess>();
         try
         {
             for (var i = 0; i < 2; i++)
-                silos.Add(StartSilo(manifestEnv, connection, cluster, $"fleettwin-silo-{i}"));
-            foreach (var silo in silos)
-                await WaitReady(silo.Process, silo.Http);
+                silos.Add(await SiloProcess.StartAsync(SiloEnvironment(manifestEnv, connection, cluster, $"fleettwin-silo-{i}")));
+
+            // One cluster: a client of the cluster (through Redis membership, as the CLI's replay joins it) is told of
+            // exactly these two silos, both active. Two silos that each formed a cluster of their own, or one that
+            // never joined, would show one.
+            var active = await ActiveSilosAsync(connection, cluster, expected: 2);
+            Assert.Equal(silos.Select(s => $"127.0.0.1:{s.SiloPort}").Order(StringComparer.Ordinal), active);
 
             var hosts = Enumerable.Range(1, 12).Select(i => $"xs62-k{i:00}").ToArray();
             var log = Path.GetTempFileName();
             await File.WriteAllLinesAsync(log, hosts.Select((h, i) => string.Create(CultureInfo.InvariantCulture,
                 $"Sep 17 05:05:{i:00} {h} kernel: [2777545.9727{i:00}] PCI-DMA: Out of SW-IOMMU space for {17_000 + i} bytes at device 0000:04:00.1")));
             var (replayCode, replayOut, replayErr) = RunCli($"replay --year 2014 --redis {connection} {log}", cluster);
+            File.Delete(log);
             Assert.True(replayCode == 0, $"fleettwin replay failed ({replayCode}): {replayErr}{replayOut}");
 
             var (code, stdout, stderr) = RunCli($"hosts --json --endpoint http://127.0.0.1:{silos[1].Grpc}", cluster);
@@ -47,12 +55,37 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
         finally
         {
             foreach (var silo in silos)
+                await silo.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The silos the cluster's membership reports active, as "address:port", once <paramref name="expected"/> are
+    /// (at most 30 s: a silo is ready before every other silo has read its entry), from a client joining through Redis.
+    /// </summary>
+    private static async Task<string[]> ActiveSilosAsync(string redis, string cluster, int expected)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client => client.AddFleetTwinClient(new TwinClusterOptions { RedisConnectionString = redis, ClusterId = cluster, ServiceId = cluster }));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+            var waited = Stopwatch.StartNew();
+            while (true)
             {
-                if (!silo.Process.HasExited)
-                    silo.Process.Kill(entireProcessTree: true);
-                silo.Process.WaitForExit(10_000);
-                silo.Process.Dispose();
+                var active = (await management.GetHosts(onlyActive: true)).Keys
+                    .Select(s => $"{s.Endpoint.Address}:{s.Endpoint.Port}").Order(StringComparer.Ordinal).ToArray();
+                if (active.Length == expected || waited.Elapsed > TimeSpan.FromSeconds(30))
+                    return active;
+                await Task.Delay(200);
             }
+        }
+        finally
+        {
+            await host.StopAsync();
         }
     }
 
@@ -73,61 +106,24 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
         return env;
     }
 
-    private static (Process Process, int Http, int Grpc) StartSilo(Dictionary<string, string?> manifestEnv, string redis, string cluster, string podName)
+    /// <summary>The manifest's environment with the pod-derived and in-cluster values replaced by local equivalents.</summary>
+    private static Dictionary<string, string?> SiloEnvironment(Dictionary<string, string?> manifestEnv, string redis, string cluster, string podName)
     {
-        int http = RedisServer.FreePort(), grpc = RedisServer.FreePort();
-        var silo = Path.Combine(AppContext.BaseDirectory, "fleettwin-silo.dll");
-        var start = new ProcessStartInfo("dotnet", $"\"{silo}\"") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var (name, value) in manifestEnv)
+        var env = new Dictionary<string, string?>(manifestEnv, StringComparer.Ordinal)
         {
-            if (value is not null)
-                start.Environment[name] = value;
-        }
-        // Pod-derived and in-cluster values, replaced by their local equivalents (several silos on one machine).
-        start.Environment["POD_NAME"] = podName;
-        start.Environment["POD_NAMESPACE"] = "fleettwin";
-        start.Environment["POD_IP"] = "127.0.0.1";
-        start.Environment["ORLEANS_CLUSTER_ID"] = cluster;
-        start.Environment["ORLEANS_SERVICE_ID"] = cluster;
-        start.Environment["FleetTwin__KubernetesHosting"] = "false";
-        start.Environment["FleetTwin__ClusterId"] = cluster;
-        start.Environment["FleetTwin__ServiceId"] = cluster;
-        start.Environment["FleetTwin__AdvertisedAddress"] = "127.0.0.1";
-        start.Environment["FleetTwin__RedisConnectionString"] = redis;
-        start.Environment["FleetTwin__SiloPort"] = RedisServer.FreePort().ToString(CultureInfo.InvariantCulture);
-        start.Environment["FleetTwin__GatewayPort"] = RedisServer.FreePort().ToString(CultureInfo.InvariantCulture);
-        start.Environment["FleetTwin__GrpcPort"] = grpc.ToString(CultureInfo.InvariantCulture);
-        start.Environment["FleetTwin__FrontDoors__SyslogTcpPort"] = "0";
-        start.Environment["FleetTwin__FrontDoors__SyslogUdpPort"] = "0";
-        start.Environment["FleetTwin__FrontDoors__BindAddress"] = "127.0.0.1";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{http}";
-        start.Environment["DOTNET_gcServer"] = "0";
-        var process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return (process, http, grpc);
-    }
-
-    private static async Task WaitReady(Process silo, int httpPort)
-    {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(90))
-        {
-            Assert.False(silo.HasExited, $"silo on http port {httpPort} exited with {(silo.HasExited ? silo.ExitCode : 0)}");
-            try
-            {
-                if ((await client.GetAsync($"http://127.0.0.1:{httpPort}/healthz/ready")).IsSuccessStatusCode)
-                    return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-            await Task.Delay(250);
-        }
-        Assert.Fail($"silo on http port {httpPort} was not ready within 90 s");
+            // Several silos on one machine; the ports are SiloProcess's.
+            ["POD_NAME"] = podName,
+            ["POD_NAMESPACE"] = "fleettwin",
+            ["POD_IP"] = "127.0.0.1",
+            ["ORLEANS_CLUSTER_ID"] = cluster,
+            ["ORLEANS_SERVICE_ID"] = cluster,
+            ["FleetTwin__KubernetesHosting"] = "false",
+            ["FleetTwin__ClusterId"] = cluster,
+            ["FleetTwin__ServiceId"] = cluster,
+            ["FleetTwin__AdvertisedAddress"] = "127.0.0.1",
+            ["FleetTwin__RedisConnectionString"] = redis,
+        };
+        return env;
     }
 
     private static (int Code, string Stdout, string Stderr) RunCli(string arguments, string cluster)

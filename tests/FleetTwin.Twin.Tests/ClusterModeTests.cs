@@ -14,24 +14,26 @@ public class ClusterModeTests(RedisServer redis) : IClassFixture<RedisServer>
 {
     private const string KbHost = "bn2-3c16-ix-4104";
 
-    private static async Task<IHost> StartSilo(string redis, string clusterId)
-    {
-        var options = new TwinClusterOptions
+    /// <summary>A cluster-mode silo on free ports, again on new ones while a port was taken between probe and bind.</summary>
+    private static Task<IHost> StartSilo(string redis, string clusterId) =>
+        InProcessTwin.OnFreePortsAsync(async () =>
         {
-            RedisConnectionString = redis,
-            ClusterId = clusterId,
-            ServiceId = clusterId, // Redis storage keys include the service id: each test its own fleet
-            SiloPort = RedisServer.FreePort(),
-            GatewayPort = RedisServer.FreePort(),
-            AdvertisedAddress = "127.0.0.1",
-        };
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo => silo.AddFleetTwin(options));
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
-    }
+            var options = new TwinClusterOptions
+            {
+                RedisConnectionString = redis,
+                ClusterId = clusterId,
+                ServiceId = clusterId, // Redis storage keys include the service id: each test its own fleet
+                SiloPort = InProcessTwin.FreeLoopbackPort(),
+                GatewayPort = InProcessTwin.FreeLoopbackPort(),
+                AdvertisedAddress = "127.0.0.1",
+            };
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.UseOrleans(silo => silo.AddFleetTwin(options));
+            var host = builder.Build();
+            await InProcessTwin.StartOrDisposeAsync(host);
+            return host;
+        });
 
     private static async Task WaitForActiveSilos(IClusterClient client, int count)
     {

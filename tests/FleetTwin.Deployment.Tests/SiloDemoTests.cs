@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace FleetTwin.Deployment.Tests;
+
+/// <summary>
+/// <c>fleettwin-silo --demo</c> as a newcomer runs it (embedded defaults, no configuration but local ports): the bundled
+/// data is in the twin once the silo says so, the API serves it, and SIGTERM stops the silo cleanly.
+/// </summary>
+public class SiloDemoTests
+{
+    [Fact]
+    public async Task Silo_demo_loads_the_KB_host_and_demo_pool_b_serves_them_over_the_API_and_stops_cleanly_on_SIGTERM()
+    {
+        await using var silo = await SiloProcess.StartAsync(new Dictionary<string, string?>(), "--demo");
+        await silo.WaitForOutputAsync("demo data loaded:");
+
+        var (code, stdout, stderr) = Cli($"hosts --json --endpoint http://127.0.0.1:{silo.Grpc}");
+        Assert.True(code == 0, $"fleettwin hosts failed ({code}): {stderr}");
+        using var listing = JsonDocument.Parse(stdout);
+        var hosts = listing.RootElement.EnumerateArray()
+            .Select(h => (Name: h.GetProperty("name").GetString(), Pool: h.TryGetProperty("pool", out var pool) ? pool.GetString() : "", Risk: h.GetProperty("risk").GetString()))
+            .OrderBy(h => h.Name, StringComparer.Ordinal).ToArray();
+        // The KB incident's host (no xe output for it in the demo: no pool) and the synthetic pool's three hosts, of
+        // which only xs62-b02 has a kernel log (three exhaustion records): the two hosts the README names at risk.
+        Assert.Equal(
+        [
+            ("bn2-3c16-ix-4104", ""),
+            ("xs62-b01", "demo-pool-b"),
+            ("xs62-b02", "demo-pool-b"),
+            ("xs62-b03", "demo-pool-b"),
+        ], hosts.Select(h => (h.Name, h.Pool)));
+        Assert.Equal(("RISK_LEVEL_CRITICAL", "RISK_LEVEL_CRITICAL"), (hosts[0].Risk, hosts[2].Risk)); // 4104 and b02
+        // b01 and b03 are not at risk (no exhaustion logged). Their level is not pinned: with the same bnx2x/MTU 9000/
+        // GRO-off NICs as the KB host they would be latent, but the twin judges their configuration unknown and says ok.
+        Assert.All(new[] { hosts[1], hosts[3] }, h => Assert.True(h.Risk is "RISK_LEVEL_OK" or "RISK_LEVEL_LATENT" or "RISK_LEVEL_UNKNOWN", $"{h.Name}: {h.Risk}"));
+
+        Assert.Equal(0, await silo.StopAsync());
+        Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Cli(string arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "fleettwin.dll")}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, stdout.Result, "timed out: " + stderr.Result);
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
