@@ -294,7 +294,7 @@ public static class BacktestCorpus
     {
         var log = new HandLog(host, random, seconds);
         var start = Uniform(random, 12, 96) * 3600;
-        while (start < seconds)
+        for (var run = 0; run < 2 && start < seconds; run++)
         {
             var rate = Uniform(random, 5, 15);
             var end = start + Uniform(random, 1.5, 4) * 3600;
