@@ -56,11 +56,11 @@ public static class BacktestCorpus
     public static IReadOnlyList<CorpusClass> Classes { get; } =
     [
         new("sim-incident-config", true, "bnx2x bond MTU 9000 GRO off, 64 MiB, 24 VMs; storage traffic low/medium/high (12k/18k/22k TX/s per VM)"),
-        new("sim-swiotlb-128", true, "as the incident but swiotlb=128; medium and very high traffic (18k/26k)"),
+        new("sim-swiotlb-128", true, "as the incident but swiotlb=128; high and very high traffic (22k/30k)"),
         new("sim-gro-on", true, "bnx2x MTU 9000 GRO on, high traffic: RX never bounces"),
         new("sim-mtu-1500", true, "bnx2x MTU 1500 GRO off, high traffic: RX buffers fit a page"),
         new("sim-other-drivers", true, "tg3 MTU 9000 (jumbo ring bounces, 3k TX/s per VM) and ixgbe MTU 9000 (page buffers), GRO off"),
-        new("sim-vm-storms", true, "pools of 4 incident-like hosts at 15k: VM-start bursts on days 1 and 3, one host fails on day 4 and HA restarts its VMs on the others"),
+        new("sim-vm-storms", true, "pools of 4 incident-like hosts at 8k: VM-start bursts on days 1 and 3, one host fails on day 4 and HA restarts its VMs on the others"),
         new("sporadic-nic", false, "bnx2x configured like the incident; one failure every 12-60 h, no panic"),
         new("storage-sg", false, "a storage controller (0000:00:1f.2) fails in bursts, mostly over 32 KiB, and survives; NICs bnx2x GRO on; no panic"),
         new("modern-kernel", false, "4.19 dom0 kernel: 'swiotlb buffer is full' in bursts of up to 20 an hour; no panic"),
