@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(WatchCommand.Create());
         root.Subcommands.Add(IngestCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
+        root.Subcommands.Add(CorpusCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

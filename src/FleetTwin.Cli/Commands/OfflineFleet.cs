@@ -20,11 +20,18 @@ public sealed class OfflineFleet
     /// <summary>Reads <paramref name="files"/>; throws <see cref="LogSourceException"/> naming an unreadable one.</summary>
     public static OfflineFleet Read(IEnumerable<string> files, string? host, int? year)
     {
-        var fleet = new OfflineFleet();
         var buffer = new TwinEventBuffer();
         foreach (var file in files)
             LogReader.ReadFile(file, buffer, new LogParserOptions { SourceName = file, DefaultHost = host, Year = year });
-        foreach (var e in buffer.Events)
+        return FromEvents(buffer.Events);
+    }
+
+    /// <summary>The fleet the events (read by the caller, in reading order) describe.</summary>
+    public static OfflineFleet FromEvents(IEnumerable<TwinEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var fleet = new OfflineFleet();
+        foreach (var e in events)
         {
             fleet.Events.Add(e);
             fleet.Inventory.Apply(e);

@@ -59,22 +59,28 @@ public static class Backtest
 
         var panics = new List<BacktestPanic>();
         var alerts = new List<BacktestAlert>();
+        var hosts = new SortedDictionary<string, BacktestHost>(StringComparer.Ordinal);
         double hostSeconds = 0;
         foreach (var ((host, boot), list) in boots.OrderBy(b => b.Key.Host, StringComparer.Ordinal).ThenBy(b => b.Key.Boot))
         {
             var ordered = list.OrderBy(x => x.Event.Uptime!.Value).ThenBy(x => x.Order).Select(x => x.Event).ToList();
-            hostSeconds += ordered[^1].Uptime!.Value - ordered[0].Uptime!.Value;
-            ReplayBoot(host, boot, ordered, configurationOf?.Invoke(host), options, panics, alerts);
+            var seconds = ordered[^1].Uptime!.Value - ordered[0].Uptime!.Value;
+            hostSeconds += seconds;
+            var highest = ReplayBoot(host, boot, ordered, configurationOf?.Invoke(host), options, panics, alerts);
+            hosts[host] = hosts.TryGetValue(host, out var seen)
+                ? seen with { HostDays = seen.HostDays + seconds / 86400, Boots = seen.Boots + 1, HighestLevel = (RiskLevel)Math.Max((int)seen.HighestLevel, (int)highest) }
+                : new BacktestHost(host, seconds / 86400, 1, highest);
         }
 
-        var falseAlarms = alerts.Count(a => !panics.Any(p => p.Host == a.Host && p.Boot == a.Boot
-            && p.PanicUptime >= a.Uptime && p.PanicUptime - a.Uptime <= options.Predictor.Horizon.TotalSeconds));
-        return new BacktestReport(panics, alerts, falseAlarms, panics.Count(p => p.Missed), hostSeconds / 86400, options);
+        var falseAlarms = alerts.Count(a => BacktestReport.IsFalseAlarm(a, panics, options));
+        return new BacktestReport(panics, alerts, falseAlarms, panics.Count(p => p.Missed), hostSeconds / 86400, options) { Hosts = [.. hosts.Values] };
     }
 
-    private static void ReplayBoot(string host, int boot, List<TwinEvent> events, HostConfiguration? config, BacktestOptions options,
+    /// <summary>Replays one boot; returns the highest level the host was assessed at (a swiotlb panic counts as critical).</summary>
+    private static RiskLevel ReplayBoot(string host, int boot, List<TwinEvent> events, HostConfiguration? config, BacktestOptions options,
         List<BacktestPanic> panics, List<BacktestAlert> alerts)
     {
+        var highest = RiskLevel.Unknown;
         var state = new HostState { Name = host };
         var alerting = false;
         BacktestAlert? firstSincePanic = null;
@@ -95,9 +101,12 @@ public static class Backtest
                 // Whatever follows in this boot's log (the rest of the console dump) is not a new alert.
                 firstSincePanic = null;
                 alerting = true;
+                highest = RiskLevel.Critical;
                 continue;
             }
             var prediction = PanicPredictor.Assess(state, config, uptime, options.Predictor);
+            if (prediction.Level > highest)
+                highest = prediction.Level;
             var above = prediction.Level >= options.AlertLevel;
             if (above && !alerting)
             {
@@ -109,11 +118,15 @@ public static class Backtest
                 firstSincePanic = null; // the alert was withdrawn before anything happened: a later one starts afresh
             alerting = above || (alerting && state.Panics.Count > 0);
         }
+        return highest;
     }
 }
 
 /// <summary>One panic of the backtest and how much warning the predictor gave.</summary>
 public sealed record BacktestPanic(string Host, int Boot, double PanicUptime, double? FirstAlertUptime, double LeadTimeSeconds, bool Missed, string Message, string? AlertReason);
+
+/// <summary>One host of a backtest: the host-days its log covers (over all its boots) and the highest level it was assessed at.</summary>
+public sealed record BacktestHost(string Host, double HostDays, int Boots, RiskLevel HighestLevel);
 
 /// <summary>One moment a host's risk rose to the alert level.</summary>
 public sealed record BacktestAlert(string Host, int Boot, double Uptime, RiskLevel Level, string Reason);
@@ -127,13 +140,24 @@ public sealed record BacktestReport(
     double HostDays,
     BacktestOptions Options)
 {
+    /// <summary>Every host replayed, by name.</summary>
+    public IReadOnlyList<BacktestHost> Hosts { get; init; } = [];
+
     public double FalseAlarmsPerHostDay => HostDays > 0 ? FalseAlarms / HostDays : 0;
+
+    /// <summary>True when no swiotlb panic of the alert's host and boot followed it within the predictor's horizon.</summary>
+    public bool IsFalseAlarm(BacktestAlert alert) => IsFalseAlarm(alert, Panics, Options);
+
+    internal static bool IsFalseAlarm(BacktestAlert alert, IReadOnlyList<BacktestPanic> panics, BacktestOptions options) =>
+        !panics.Any(p => p.Host == alert.Host && p.Boot == alert.Boot
+            && p.PanicUptime >= alert.Uptime && p.PanicUptime - alert.Uptime <= options.Predictor.Horizon.TotalSeconds);
 
     /// <summary>
     /// <c>{"panics":[{"host","panic_uptime","first_alert_uptime","lead_time_seconds"}], "false_alarms":N, "missed_panics":N, "host_days":X}</c>;
-    /// a missed panic has <c>first_alert_uptime</c> null and <c>lead_time_seconds</c> 0.
+    /// a missed panic has <c>first_alert_uptime</c> null and <c>lead_time_seconds</c> 0. With <paramref name="classes"/>,
+    /// a <c>classes</c> object follows (<see cref="BacktestClassReport.WriteJson"/>); the fields before it stay the same.
     /// </summary>
-    public string ToJson()
+    public string ToJson(BacktestClassReport? classes = null)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -156,6 +180,11 @@ public sealed record BacktestReport(
             json.WriteNumber("false_alarms", FalseAlarms);
             json.WriteNumber("missed_panics", MissedPanics);
             json.WriteNumber("host_days", Math.Round(HostDays, 4));
+            if (classes is not null)
+            {
+                json.WritePropertyName("classes");
+                classes.WriteJson(json);
+            }
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());

@@ -15,7 +15,9 @@ public static class KernLogWriter
 
     public static void Write(TextWriter writer, HostOutcome host, DateTimeOffset start)
     {
-        foreach (var record in host.Records)
+        // In time order, as the kernel writes them: a step's records are kept as drawn (its VM starts before its
+        // failures), and a reader takes uptime going back by more than a second for a reboot.
+        foreach (var record in host.Records.OrderBy(r => r.Time))
         {
             switch (record.Kind)
             {
@@ -44,8 +46,10 @@ public static class KernLogWriter
         return text.ToString();
     }
 
-    private static void Line(TextWriter writer, string host, DateTimeOffset start, double time, double uptime, string message)
+    /// <summary>One syslog kern.log line: <c>MMM dd HH:mm:ss HOST kernel: [uptime] message</c>, at <paramref name="time"/> seconds after <paramref name="start"/>.</summary>
+    public static void Line(TextWriter writer, string host, DateTimeOffset start, double time, double uptime, string message)
     {
+        ArgumentNullException.ThrowIfNull(writer);
         var stamp = start.AddSeconds(time);
         var line = new StringBuilder(160);
         line.Append(stamp.ToString("MMM dd HH:mm:ss", CultureInfo.InvariantCulture)).Append(' ').Append(host).Append(" kernel: [")

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Text.Json;
+using FleetTwin.Cli;
+using FleetTwin.Domain.Simulation;
+using FleetTwin.Ingest.Tests.Support;
+
+namespace FleetTwin.Ingest.Tests;
+
+/// <summary>
+/// The fleet backtest corpus (docs/prediction.md, "Fleet backtest corpus"): the small golden part in
+/// Golden/corpus-small was written by <c>fleettwin corpus --out DIR --scale 0.15 --seed 17</c>; <c>fleettwin backtest
+/// --classes</c> scores it per class, and console logs without a host take the host of the files beside them.
+/// </summary>
+public class FleetBacktestCorpusTests
+{
+    private const string KbHost = "bn2-3c16-ix-4104";
+    private static readonly string Corpus = Golden.PathOf("corpus-small");
+
+    private static (int Exit, string Stdout, string Stderr) Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var root = new RootCommand();
+        root.Subcommands.Add(BacktestCommand.Create(stdout, stderr));
+        var exit = root.Parse(args).Invoke();
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>hosts, host-days, panics, caught >= 1 h, caught later, missed, false alarms, hosts at warning+, hosts critical.</summary>
+    private static string Row(JsonElement c) => string.Join(" ",
+        c.GetProperty("hosts").GetInt32(), c.GetProperty("host_days").GetDouble().ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture),
+        c.GetProperty("panics").GetInt32(), c.GetProperty("caught_lead_1h").GetInt32(), c.GetProperty("caught_late").GetInt32(),
+        c.GetProperty("missed").GetInt32(), c.GetProperty("false_alarms").GetInt32(), c.GetProperty("hosts_warning").GetInt32(),
+        c.GetProperty("hosts_critical").GetInt32());
+
+    [Fact]
+    public void The_small_corpus_scores_per_class_as_pinned()
+    {
+        var (exit, stdout, stderr) = Cli("backtest", "--classes", "--json", Corpus);
+
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        // Today's fields first and unchanged; the per-class object after them.
+        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "classes"], root.EnumerateObject().Select(p => p.Name));
+        var rows = root.GetProperty("classes").EnumerateObject().ToDictionary(p => p.Name, p => Row(p.Value));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["kb-like"] = "2 13.9087 2 2 0 0 0 2 2",
+            ["modern-kernel"] = "2 13.8794 0 0 0 0 0 2 0",
+            ["sim-gro-on"] = "2 13.9019 0 0 0 0 0 0 0",
+            ["sim-incident-config"] = "6 41.4690 4 2 2 0 15 4 3",
+            ["sim-mtu-1500"] = "2 13.7386 0 0 0 0 0 0 0",
+            ["sim-other-drivers"] = "2 13.8413 0 0 0 0 0 0 0",
+            ["sim-swiotlb-128"] = "2 13.9646 0 0 0 0 0 0 0",
+            ["sim-vm-storms"] = "4 27.2565 0 0 0 0 0 2 0",
+            ["sporadic-nic"] = "2 13.8807 0 0 0 0 0 2 0",
+            ["storage-sg"] = "2 13.7428 0 0 0 0 0 2 0",
+            ["(all)"] = "26 179.5836 6 4 2 0 15 14 5",
+        }, rows);
+        Assert.Equal((6, 15, 0), (root.GetProperty("panics").GetArrayLength(), root.GetProperty("false_alarms").GetInt32(), root.GetProperty("missed_panics").GetInt32()));
+        Assert.Equal(8.353, root.GetProperty("classes").GetProperty("(all)").GetProperty("false_alarms_per_100_host_days").GetDouble());
+    }
+
+    [Fact]
+    public void The_text_report_ends_with_a_row_per_class_and_the_whole()
+    {
+        var (exit, stdout, _) = Cli("backtest", "--classes", Corpus);
+
+        Assert.Equal(0, exit);
+        var lines = stdout.TrimEnd('\n').Split('\n');
+        Assert.StartsWith("CLASS ", lines[^12], StringComparison.Ordinal);
+        Assert.Matches(@"^sim-incident-config +6 +41\.5 +4 +2 +2 +0 +15 +36\.17 +4 +3$", lines.Single(l => l.StartsWith("sim-incident-config ", StringComparison.Ordinal)));
+        Assert.Matches(@"^\(all\) +26 +179\.6 +6 +4 +2 +0 +15 +8\.35 +14 +5$", lines[^1]);
+    }
+
+    [Fact]
+    public void The_generator_writes_the_golden_corpus_byte_for_byte_from_its_seed()
+    {
+        var hosts = BacktestCorpus.Generate(new CorpusOptions { Seed = 17, Scale = 0.15 });
+
+        var expected = hosts.SelectMany(h => new[] { $"{h.Class}/{h.Host}/config.txt", $"{h.Class}/{h.Host}/kern.log" }).Order(StringComparer.Ordinal).ToList();
+        var golden = Directory.EnumerateFiles(Corpus, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Corpus, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, golden);
+        foreach (var h in hosts)
+        {
+            Assert.Equal(File.ReadAllText(Path.Combine(Corpus, h.Class, h.Host, "kern.log")), h.KernLog);
+            Assert.Equal(File.ReadAllText(Path.Combine(Corpus, h.Class, h.Host, "config.txt")), h.Transcript);
+        }
+    }
+
+    [Fact]
+    public void A_console_log_without_a_host_takes_the_host_of_the_kern_log_beside_it()
+    {
+        var (exit, stdout, stderr) = Cli("backtest", Golden.PathOf("kb-incident/kern.log"), Golden.PathOf("kb-incident/dom0.log"), Golden.PathOf("kb-pool/kb-pool-transcript.txt"));
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains($"dom0.log: host {KbHost} from the kern.log beside it", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("(no host)", stdout, StringComparison.Ordinal);
+        // The console's panic and the kern.log's records are one host's boot: one panic, caught 100 min ahead (the
+        // transcript, in another directory, names the bnx2x NICs; it plays no part in naming the console's host).
+        Assert.Contains("panics: 1  missed: 0  false alarms: 0 ", stdout, StringComparison.Ordinal);
+        Assert.Contains($"CAUGHT  {KbHost} panic at uptime 2783556.07: critical from uptime 2777553.83, lead time 6002 s (100 min)", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_console_log_alone_in_a_host_directory_takes_the_directory_name_and_host_still_wins()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"fleettwin-bt-{Guid.NewGuid():N}", "xs62-lonely");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var console = Path.Combine(dir, "dom0.log");
+            File.Copy(Golden.PathOf("kb-incident/dom0.log"), console);
+
+            var (exit, stdout, _) = Cli("backtest", console);
+            Assert.Equal(0, exit);
+            Assert.Contains($"{console}: host xs62-lonely from its directory", stdout, StringComparison.Ordinal);
+            Assert.Contains("xs62-lonely panic at uptime", stdout, StringComparison.Ordinal);
+
+            var (exit2, stdout2, _) = Cli("backtest", "--host", KbHost, console);
+            Assert.Equal(0, exit2);
+            Assert.DoesNotContain("xs62-lonely", stdout2, StringComparison.Ordinal);
+            Assert.Contains($"{KbHost} panic at uptime", stdout2, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
+        }
+    }
+}
