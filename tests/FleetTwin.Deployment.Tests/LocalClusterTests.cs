@@ -125,21 +125,7 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
         };
         return env;
     }
-
-    private static (int Code, string Stdout, string Stderr) RunCli(string arguments, string cluster)
-    {
-        var cli = Path.Combine(AppContext.BaseDirectory, "fleettwin.dll");
-        var start = new ProcessStartInfo("dotnet", $"\"{cli}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["FleetTwin__ClusterId"] = cluster;
-        start.Environment["FleetTwin__ServiceId"] = cluster;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, stdout.Result, "timed out: " + stderr.Result);
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    /// <summary>The CLI as a client of the cluster: it joins through Redis with the cluster's ids.</summary>
+    private static (int Code, string Stdout, string Stderr) RunCli(string arguments, string cluster) =>
+        Tooling.Fleettwin(arguments, new Dictionary<string, string> { ["FleetTwin__ClusterId"] = cluster, ["FleetTwin__ServiceId"] = cluster });
 }

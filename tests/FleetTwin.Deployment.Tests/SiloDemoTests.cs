@@ -21,7 +21,7 @@ public class SiloDemoTests
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var (code, stdout, stderr) = Cli($"hosts --json --endpoint http://127.0.0.1:{silo.Grpc}");
+            var (code, stdout, stderr) = Tooling.Fleettwin($"hosts --json --endpoint http://127.0.0.1:{silo.Grpc}");
             Assert.True(code == 0, $"fleettwin hosts failed ({code}): {stderr}");
             using var listing = JsonDocument.Parse(stdout);
             hosts = listing.RootElement.EnumerateArray()
@@ -47,19 +47,5 @@ public class SiloDemoTests
 
         Assert.Equal(0, await silo.StopAsync());
         Assert.DoesNotContain("Unhandled exception", silo.Output, StringComparison.Ordinal);
-    }
-
-    private static (int Code, string Stdout, string Stderr) Cli(string arguments)
-    {
-        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "fleettwin.dll")}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, stdout.Result, "timed out: " + stderr.Result);
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

@@ -52,6 +52,30 @@ internal static class Tooling
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// Runs the fleettwin CLI built next to the tests (<c>dotnet fleettwin.dll ARGS</c>) with extra environment
+    /// variables; a run over 120 s is killed and reported as exit -1 with "timed out" in its stderr.
+    /// </summary>
+    public static (int Code, string Stdout, string Stderr) Fleettwin(string arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "fleettwin.dll")}\" {arguments}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, stdout.Result, "timed out: " + stderr.Result);
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
     /// <summary>kubectl kustomize of a directory under k8s/.</summary>
     public static string Render(string relative)
     {
