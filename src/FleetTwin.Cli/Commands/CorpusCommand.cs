@@ -75,7 +75,7 @@ public static class CorpusCommand
         foreach (var cls in BacktestCorpus.Classes)
         {
             var of = hosts.Where(h => h.Class == cls.Name).ToList();
-            stdout.WriteLine(Invariant($"{cls.Name,-22} {of.Count,5} {of.Sum(h => h.Days),8:0.0} {of.Sum(h => h.Failures),9} {of.Sum(h => h.Panics),6}  {(cls.Simulated ? engine.ToString().ToLowerInvariant() + " engine: " : "hand-written: ")}{cls.What}"));
+            stdout.WriteLine(Invariant($"{cls.Name,-22} {of.Count,5} {of.Sum(h => h.Days),8:0.0} {of.Sum(h => h.Failures),9} {of.Sum(h => h.Panics),6}  {(!cls.Simulated ? "hand-written: " : cls.AlwaysExact ? "exact engine: " : engine.ToString().ToLowerInvariant() + " engine: ")}{cls.What}"));
         }
         stdout.WriteLine(Invariant($"{"(all)",-22} {hosts.Count,5} {hosts.Sum(h => h.Days),8:0.0} {hosts.Sum(h => h.Failures),9} {hosts.Sum(h => h.Panics),6}"));
         stdout.WriteLine(Invariant($"wrote {hosts.Count} hosts to {outDir} in {stopwatch.Elapsed.TotalSeconds:0.0} s (seed {seed}, scale {scale}, {engine.ToString().ToLowerInvariant()} engine); score it with: fleettwin backtest --classes {outDir}"));
