@@ -17,15 +17,7 @@ public class FleetBacktestCorpusTests
     private const string KbHost = "bn2-3c16-ix-4104";
     private static readonly string Corpus = Golden.PathOf("corpus-small");
 
-    private static (int Exit, string Stdout, string Stderr) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var root = new RootCommand();
-        root.Subcommands.Add(BacktestCommand.Create(stdout, stderr));
-        var exit = root.Parse(args).Invoke();
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Exit, string Stdout, string Stderr) Cli(params string[] args) => InProcessCli.Run([BacktestCommand.Create], args);
 
     /// <summary>hosts, host-days, panics, caught >= 1 h, caught later, missed, false alarms, hosts at warning+, hosts critical.</summary>
     private static string Row(JsonElement c) => string.Join(" ",

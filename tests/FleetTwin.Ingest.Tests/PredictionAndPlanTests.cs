@@ -19,16 +19,7 @@ public class PredictionAndPlanTests
     private static readonly string[] KbLogs = [Golden.PathOf("kb-incident/kern.log"), Golden.PathOf("kb-incident/dom0.log")];
     private static readonly string Transcript = Golden.PathOf("kb-pool/kb-pool-transcript.txt");
 
-    private static (int Exit, string Stdout, string Stderr) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var root = new RootCommand();
-        root.Subcommands.Add(BacktestCommand.Create(stdout, stderr));
-        root.Subcommands.Add(PlanCommand.Create(stdout, stderr));
-        var exit = root.Parse(args).Invoke();
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Exit, string Stdout, string Stderr) Cli(params string[] args) => InProcessCli.Run([BacktestCommand.Create, PlanCommand.Create], args);
 
     [Fact]
     public void The_KB_host_is_critical_100_minutes_before_its_panic()

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using FleetTwin.Cli.Commands;
 
+using FleetTwin.Ingest.Tests.Support;
+
 namespace FleetTwin.Ingest.Tests;
 
 /// <summary><c>fleettwin simulate</c>, in process: the report files, and a bad scenario named with its position.</summary>
@@ -34,15 +36,7 @@ public class SimulateCommandTests
           - { label: GRO on, at: 1d, action: enableGro, pool: jumbo, minutesPerHost: 10 }
         """;
 
-    private static (int Exit, string Stdout, string Stderr) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var root = new RootCommand();
-        root.Subcommands.Add(SimulateCommand.Create(stdout, stderr));
-        var exit = root.Parse(args).Invoke();
-        return (exit, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Exit, string Stdout, string Stderr) Cli(params string[] args) => InProcessCli.Run([SimulateCommand.Create], args);
 
     [Fact]
     public void Simulate_writes_results_charts_logs_and_a_report_that_links_them()
