@@ -228,16 +228,17 @@ internal static class HttpDoor
                 provider.GetRequiredService<FrontDoorMetrics>(), provider.GetRequiredService<SourceRateLimiter>());
         }
 
-        public IResult Reject(string door, string reason, int status, string text)
+        /// <summary>Answers <paramref name="status"/> and counts the <paramref name="records"/> turned away (the metric's unit is {record}; a request refused before its records are counted is one).</summary>
+        public IResult Reject(string door, string reason, int status, string text, int records = 1)
         {
-            metrics.Rejected(door, reason);
+            metrics.Rejected(door, reason, records);
             return Results.Text($"{door}: {text}\n", "text/plain", Encoding.UTF8, status);
         }
 
-        private IResult Retry(HttpContext context, string door, string reason, int status, string text)
+        private IResult Retry(HttpContext context, string door, string reason, int status, string text, int records = 1)
         {
             context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-            return Reject(door, reason, status, text);
+            return Reject(door, reason, status, text, records);
         }
 
         public async Task<Body> ReadBodyAsync(HttpContext context, string door)
@@ -288,16 +289,13 @@ internal static class HttpDoor
             {
                 foreach (var chunk in chunks)
                     chunk.Release();
-                // Counted per record, as every other turned-away record (the metric's unit is {record}).
-                metrics.Rejected(door, RejectReason.RateLimited, records - 1);
-                return Retry(context, door, RejectReason.RateLimited, 429, $"{peer} is over its {options.MaxRecordsPerSecondPerSource} records/s (FleetTwin:FrontDoors:MaxRecordsPerSecondPerSource)");
+                return Retry(context, door, RejectReason.RateLimited, 429, $"{peer} is over its {options.MaxRecordsPerSecondPerSource} records/s (FleetTwin:FrontDoors:MaxRecordsPerSecondPerSource)", records);
             }
             if (!ingest.TryAdmit(records))
             {
                 foreach (var chunk in chunks)
                     chunk.Release();
-                metrics.Rejected(door, RejectReason.TwinBusy, records - 1);
-                return Retry(context, door, RejectReason.TwinBusy, 429, $"the twin is behind ({ingest.Unpublished} records not yet applied); retry after {options.RetryAfterSeconds} s");
+                return Retry(context, door, RejectReason.TwinBusy, 429, $"the twin is behind ({ingest.Unpublished} records not yet applied); retry after {options.RetryAfterSeconds} s", records);
             }
             var handed = new Task[chunks.Length];
             for (var i = 0; i < chunks.Length; i++)

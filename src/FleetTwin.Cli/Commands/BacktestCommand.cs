@@ -114,18 +114,17 @@ internal sealed class BacktestInput
     public static BacktestInput Read(IReadOnlyList<string> files, string? host, int? year)
     {
         var input = new BacktestInput();
-        var perFile = new List<(string File, IReadOnlyList<TwinEvent> Events)>(files.Count);
+        var perFile = new List<(string File, string Directory, IReadOnlyList<TwinEvent> Events)>(files.Count);
         foreach (var file in files)
-            perFile.Add((file, ReadOne(file, host, year)));
+            perFile.Add((file, Path.GetDirectoryName(Path.GetFullPath(file)) ?? "", ReadOne(file, host, year)));
 
         // A file with records (uptime) but no host: only possible without --host.
         for (var i = 0; i < perFile.Count; i++)
         {
-            var (file, events) = perFile[i];
+            var (file, directory, events) = perFile[i];
             if (host is not null || !events.Any(e => e.Host is null && e.Uptime is not null))
                 continue;
-            var directory = Path.GetDirectoryName(Path.GetFullPath(file)) ?? "";
-            var beside = perFile.Where(p => p.File != file && (Path.GetDirectoryName(Path.GetFullPath(p.File)) ?? "") == directory).ToList();
+            var beside = perFile.Where(p => p.File != file && p.Directory == directory).ToList();
             var named = beside.SelectMany(p => p.Events.Select(e => (e.Host, p.File))).Where(x => x.Host is not null)
                 .GroupBy(x => x.Host!, StringComparer.Ordinal).ToList();
             var directoryName = Path.GetFileName(directory);
@@ -152,15 +151,14 @@ internal sealed class BacktestInput
                 continue;
             }
             input.Notes.Add($"{file}: host {inferred} {how}");
-            perFile[i] = (file, ReadOne(file, inferred, year));
+            perFile[i] = (file, directory, ReadOne(file, inferred, year));
         }
 
-        foreach (var (file, events) in perFile)
+        foreach (var (_, directory, events) in perFile)
         {
             input.Events.AddRange(events);
             // CLASS/HOST/file: the class is the name of the directory above the file's directory.
-            var hostDirectory = Path.GetDirectoryName(Path.GetFullPath(file));
-            var cls = hostDirectory is null ? null : Path.GetFileName(Path.GetDirectoryName(hostDirectory));
+            var cls = directory.Length == 0 ? null : Path.GetFileName(Path.GetDirectoryName(directory));
             if (string.IsNullOrEmpty(cls))
                 continue;
             foreach (var e in events)

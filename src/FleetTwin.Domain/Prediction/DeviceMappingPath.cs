@@ -83,11 +83,10 @@ public static class DeviceMappingPath
             return new(device, driver, MappingPath.NoPanic, 0, $"{driver} maps scatter-gather lists or coherent buffers, which never panic");
         if (nic?.Profile is { } profile)
             return new(device, driver, MappingPath.Single, PanicPredictor.OverflowShareOf(profile), $"{nic.Device} ({profile.Driver}) maps TX packets singly");
-        if (nic is not null || (driver is not null && (NicDriversWithoutProfile.Contains(driver) || Drivers.DriverProfiles.Embedded.Find(driver) is not null)))
+        var known = driver is null ? null : Drivers.DriverProfiles.Embedded.Find(driver);
+        if (nic is not null || known is not null || (driver is not null && NicDriversWithoutProfile.Contains(driver)))
         {
-            var share = driver is not null && Drivers.DriverProfiles.Embedded.Find(driver) is { } known
-                ? PanicPredictor.OverflowShareOf(known)
-                : options.DefaultOverflowShare;
+            var share = known is not null ? PanicPredictor.OverflowShareOf(known) : options.DefaultOverflowShare;
             return new(device, driver, MappingPath.Single, share, $"{nic?.Device ?? driver} is a NIC: it maps TX packets singly");
         }
         return new(device, driver, MappingPath.Unknown, options.DefaultOverflowShare, driver is null

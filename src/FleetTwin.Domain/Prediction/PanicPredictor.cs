@@ -140,15 +140,15 @@ public static class PanicPredictor
         }
 
         var (level, probability) = RawLevel(evidence, options);
-        var reason = prefix + Describe(evidence, probability, options);
+        var held = "";
         if (level < RiskLevel.Critical && CriticalSince(host, evidence, at!.Value, options) is { } since)
         {
             // Hysteresis: a host that was critical stays so until it has been quiet for the hold, so a burst that
             // pauses does not page twice and a host that stopped failing comes down after a quiet spell.
             level = RiskLevel.Critical;
-            reason = prefix + Invariant($"critical since uptime {since:0.##} (held {Duration(options.CriticalHoldSeconds)} after the last failure that made it so); now: ")
-                + Describe(evidence, probability, options);
+            held = Invariant($"critical since uptime {since:0.##} (held {Duration(options.CriticalHoldSeconds)} after the last failure that made it so); now: ");
         }
+        var reason = prefix + held + Describe(evidence, probability, options);
         if (latent is not null && latent.Level > level)
             level = latent.Level;
         double? expected = evidence.HazardPerHour > 0 ? 3600 / evidence.HazardPerHour : null;

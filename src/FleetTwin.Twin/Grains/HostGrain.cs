@@ -86,15 +86,26 @@ public sealed class HostGrain(
         _view = null;
         _details = null;
         state.State.Revision++;
+        await AnnounceRisk(state.State.Host.Panics.Count, []);
+        await state.WriteStateAsync();
+    }
+
+    /// <summary>
+    /// Assesses the host, sends the index its summary and the alert log the level change and panics since
+    /// <paramref name="panicsBefore"/>, alongside <paramref name="forwards"/> (the batch's other grain calls), and
+    /// records the level announced. The caller persists.
+    /// </summary>
+    private async Task AnnounceRisk(int panicsBefore, List<Task> forwards)
+    {
+        var host = state.State.Host;
         var risk = Assess();
-        var alerts = AlertsOf(state.State.Host, risk, state.State.Host.Panics.Count);
-        var forwards = new List<Task> { PushSummary(Summarise(state.State.Host, risk)) };
+        var alerts = AlertsOf(host, risk, panicsBefore);
         if (alerts is not null)
             forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(FleetGrain.Key).Append(alerts));
+        forwards.Add(PushSummary(Summarise(host, risk)));
         await Task.WhenAll(forwards);
         state.State.AnnouncedRisk = risk.Level;
         metrics.TrackHostRisk(this.GetPrimaryKeyString(), risk.Level);
-        await state.WriteStateAsync();
     }
 
     /// <summary>The assembled details until a batch or the bounce pool changes them (queries outnumber both).</summary>
@@ -211,14 +222,7 @@ public sealed class HostGrain(
         }
         if (inventoryFacts is not null)
             forwards.Add(GrainFactory.GetGrain<IInventoryGrain>(InventoryGrain.Key).Apply([.. inventoryFacts]));
-        var risk = Assess();
-        var alerts = AlertsOf(host, risk, panicsBefore);
-        if (alerts is not null)
-            forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(FleetGrain.Key).Append(alerts));
-        forwards.Add(PushSummary(Summarise(host, risk)));
-        await Task.WhenAll(forwards);
-        state.State.AnnouncedRisk = risk.Level;
-        metrics.TrackHostRisk(name, risk.Level);
+        await AnnounceRisk(panicsBefore, forwards);
         // Persist before the stream delivery completes: a batch the stream handed over is not lost with the silo.
         host.PrepareForPersistence();
         await state.WriteStateAsync();
