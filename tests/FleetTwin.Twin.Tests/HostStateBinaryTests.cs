@@ -23,7 +23,7 @@ public sealed class HostStateBinaryTests
         "LogDaemonRestarts", "SwiotlbMiB", "SwiotlbDisabled", "MemoryTotalBytes", "MemoryFreeBytes", "LastUptime", "FirstUptime", "LastTime",
         "AppliedEvents", "DuplicateRecords", "ExhaustionEvents", "LargestFailedMappingBytes", "ExhaustionEventsByDevice",
         "Exhaustions", "Panics", "VmStarts", "VmStartEvents", "VmStops", "BusIdByDevice", "Nics", "Bonds", "Hotfixes",
-        "ResidentVmMemory", "RecentRecordFingerprints",
+        "ResidentVmMemory", "RecentRecordFingerprints", "QuietSeconds",
     ];
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class HostStateBinaryTests
         Assert.Null(state.FirstUptime);
         Assert.Equal(17, state.Exhaustions.Count);
         Assert.All(state.Exhaustions, x => Assert.Null(x.Driver));
-        // Written again, it is format 2 and round-trips.
+        // Written again, it is the current format and round-trips.
         Assert.Equal(Json(state), Json(HostStateBinary.Decode(HostStateBinary.Encode(state))));
     }
 
@@ -120,7 +120,7 @@ public sealed class HostStateBinaryTests
             Name = "bn2-3c16-ix-4104", Uuid = "7f0c", Pool = "pool-a", Address = "10.0.0.4", XenServerRelease = "6.2",
             XenServerReleaseConfirmed = true, Kernel = "2.6.32.43-0.4.1.xs1.8.0.853.170791xen", Boots = 3, LastBootTime = time,
             LogDaemonRestarts = 2, SwiotlbMiB = 128, SwiotlbDisabled = true, MemoryTotalBytes = 137_438_953_472,
-            MemoryFreeBytes = -1, LastUptime = 2777546.972710, FirstUptime = 2777292.770268, LastTime = time.AddSeconds(5), AppliedEvents = 40,
+            MemoryFreeBytes = -1, LastUptime = 2777546.972710, FirstUptime = 2777292.770268, QuietSeconds = 3600.25, LastTime = time.AddSeconds(5), AppliedEvents = 40,
             DuplicateRecords = 17, ExhaustionEvents = 18, LargestFailedMappingBytes = 33302, VmStartEvents = 300, VmStops = 4,
             ExhaustionEventsByDevice = new() { ["0000:04:00.0"] = 3, ["0000:04:00.1"] = 15 },
             BusIdByDevice = new() { ["eth4"] = "0000:04:00.0", ["eth5"] = "0000:04:00.1" },

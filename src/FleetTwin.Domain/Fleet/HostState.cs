@@ -48,6 +48,17 @@ public sealed class HostState
     /// </summary>
     public double? FirstUptime { get; set; }
     public DateTimeOffset? LastTime { get; set; }
+
+    /// <summary>
+    /// How long the twin has heard nothing new from the host since the record at <see cref="LastUptime"/>, in seconds
+    /// of the twin's clock, as its last quiet check measured it (0 when a record just arrived). A host that stopped
+    /// failing is quiet, not frozen at its last record: the live twin assesses it at <see cref="AssessmentUptime"/>, so
+    /// its critical hold and its recent-failure window run out while nothing is logged.
+    /// </summary>
+    public double QuietSeconds { get; set; }
+
+    /// <summary>The host's uptime now as the twin knows it: the last record's plus the quiet time since.</summary>
+    public double? AssessmentUptime => LastUptime + QuietSeconds;
     public long AppliedEvents { get; set; }
     public long DuplicateRecords { get; set; }
 
@@ -100,7 +111,10 @@ public sealed class HostState
             if ((FirstUptime is null || uptime < FirstUptime) && !(e is KernelBoot && uptime < LastUptime))
                 FirstUptime = uptime;
             if (LastUptime is null || uptime > LastUptime)
+            {
                 LastUptime = uptime;
+                QuietSeconds = 0;
+            }
         }
         if (e.Time is { } time && (LastTime is null || time > LastTime))
             LastTime = time;

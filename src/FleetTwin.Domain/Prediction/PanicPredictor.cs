@@ -117,7 +117,7 @@ public static class PanicPredictor
     {
         ArgumentNullException.ThrowIfNull(host);
         options ??= PredictorOptions.Default;
-        var at = atUptime ?? host.LastUptime;
+        var at = atUptime ?? host.AssessmentUptime;
         var latent = config is null ? null : LatentRisk.Assess(config);
         var prefix = config is null ? "" : config.Summary() + "; ";
 

@@ -31,6 +31,9 @@ public sealed class HostGrainState
 
     /// <summary>The host's configuration as the fleet inventory last told it (null until xe/ethtool facts name it).</summary>
     [Id(5)] public HostConfigurationFacts? Configuration { get; set; }
+
+    /// <summary>When (the twin's clock) a batch last moved the host's uptime on: the start of its quiet time.</summary>
+    [Id(6)] public DateTimeOffset? LastHeardAt { get; set; }
 }
 
 /// <summary>What the host list filters on, per NIC.</summary>
@@ -51,15 +54,65 @@ public sealed class NicSummaryFacts
 [ImplicitStreamSubscription(TwinStreams.HostEvents)]
 public sealed class HostGrain(
     [PersistentState("host", TwinStorage.Name)] IPersistentState<HostGrainState> state,
-    TwinMetrics metrics) : Grain, IHostGrain
+    TwinMetrics metrics,
+    HostQuietCheck quiet) : Grain, IHostGrain
 {
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         state.State.Host.Name = this.GetPrimaryKeyString();
         var stream = this.GetStreamProvider(TwinStreams.Provider).GetStream<HostEventBatch>(TwinStreams.ForHost(this.GetPrimaryKeyString()));
         await stream.SubscribeAsync(OnBatch);
-        metrics.TrackHostRisk(this.GetPrimaryKeyString(), Assess().Level);
+        MeasureQuiet();
+        var risk = Assess();
+        metrics.TrackHostRisk(this.GetPrimaryKeyString(), risk.Level);
+        WatchQuiet(risk);
         await base.OnActivateAsync(cancellationToken);
+    }
+
+    private IGrainTimer? _quietCheck;
+
+    /// <summary>The host's quiet time: the twin's clock since a batch last moved its uptime on.</summary>
+    private void MeasureQuiet()
+    {
+        if (state.State.LastHeardAt is { } heard && state.State.Host.LastUptime is not null)
+            state.State.Host.QuietSeconds = Math.Max(0, (quiet.Clock.GetUtcNow() - heard).TotalSeconds);
+    }
+
+    /// <summary>
+    /// Keeps checking a host whose level its evidence holds up (warning, critical), or whose level changed while it
+    /// was not active: its failures age while nothing is logged, and the critical hold and the recent-failure window
+    /// must run out on the twin's clock, not wait for the host's next line (a host that stopped failing logs nothing).
+    /// The timer keeps the grain active while it runs; a host at ok, latent or panicked needs no check.
+    /// </summary>
+    private void WatchQuiet(PanicPrediction risk)
+    {
+        var watch = (risk.Evidence is not null && risk.Level >= RiskLevel.Warning)
+            || (state.State.AnnouncedRisk is { } announced && risk.Level != announced);
+        if (watch && _quietCheck is null)
+        {
+            _quietCheck = this.RegisterGrainTimer(CheckQuiet,
+                new GrainTimerCreationOptions { DueTime = quiet.Interval, Period = quiet.Interval, KeepAlive = true });
+        }
+        else if (!watch && _quietCheck is not null)
+        {
+            _quietCheck.Dispose();
+            _quietCheck = null;
+        }
+    }
+
+    private async Task CheckQuiet(CancellationToken cancellationToken)
+    {
+        MeasureQuiet();
+        _view = null;
+        _details = null;
+        var risk = Assess();
+        if (risk.Level != state.State.AnnouncedRisk)
+        {
+            state.State.Revision++;
+            risk = await AnnounceRisk(state.State.Host.Panics.Count, []);
+            await state.WriteStateAsync();
+        }
+        WatchQuiet(risk);
     }
 
     /// <summary>The view until the next batch changes the host (queries outnumber batches; the risk assessment is not free).</summary>
@@ -86,16 +139,16 @@ public sealed class HostGrain(
         _view = null;
         _details = null;
         state.State.Revision++;
-        await AnnounceRisk(state.State.Host.Panics.Count, []);
+        WatchQuiet(await AnnounceRisk(state.State.Host.Panics.Count, []));
         await state.WriteStateAsync();
     }
 
     /// <summary>
     /// Assesses the host, sends the index its summary and the alert log the level change and panics since
     /// <paramref name="panicsBefore"/>, alongside <paramref name="forwards"/> (the batch's other grain calls), and
-    /// records the level announced. The caller persists.
+    /// records the level announced. The caller persists. Returns the assessment announced.
     /// </summary>
-    private async Task AnnounceRisk(int panicsBefore, List<Task> forwards)
+    private async Task<PanicPrediction> AnnounceRisk(int panicsBefore, List<Task> forwards)
     {
         var host = state.State.Host;
         var risk = Assess();
@@ -106,6 +159,7 @@ public sealed class HostGrain(
         await Task.WhenAll(forwards);
         state.State.AnnouncedRisk = risk.Level;
         metrics.TrackHostRisk(this.GetPrimaryKeyString(), risk.Level);
+        return risk;
     }
 
     /// <summary>The assembled details until a batch or the bounce pool changes them (queries outnumber both).</summary>
@@ -182,6 +236,7 @@ public sealed class HostGrain(
         PoolFact? pool = null;
         List<TwinEvent>? inventoryFacts = null;
         var panicsBefore = host.Panics.Count;
+        var uptimeBefore = host.LastUptime;
         foreach (var e in batch.Events)
         {
             if (!host.Apply(e))
@@ -201,6 +256,10 @@ public sealed class HostGrain(
             }
         }
         metrics.StreamLag(DateTimeOffset.UtcNow - batch.PublishedAt);
+        if (host.LastUptime is { } uptime && !(uptime <= uptimeBefore))
+            state.State.LastHeardAt = quiet.Clock.GetUtcNow(); // the host spoke: its quiet time starts again (HostState.Apply zeroed it)
+        else
+            MeasureQuiet();
 
         var forwards = new List<Task>();
         var name = this.GetPrimaryKeyString();
@@ -222,7 +281,7 @@ public sealed class HostGrain(
         }
         if (inventoryFacts is not null)
             forwards.Add(GrainFactory.GetGrain<IInventoryGrain>(InventoryGrain.Key).Apply([.. inventoryFacts]));
-        await AnnounceRisk(panicsBefore, forwards);
+        WatchQuiet(await AnnounceRisk(panicsBefore, forwards));
         // Persist before the stream delivery completes: a batch the stream handed over is not lost with the silo.
         host.PrepareForPersistence();
         await state.WriteStateAsync();

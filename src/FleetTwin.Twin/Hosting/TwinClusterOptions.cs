@@ -33,5 +33,11 @@ public sealed record TwinClusterOptions
     /// </summary>
     public bool KubernetesHosting { get; init; }
 
+    /// <summary>
+    /// How often a host at warning or critical is re-assessed while it logs nothing, so its level comes down after
+    /// quiet (the critical hold, the recent-failure window) without waiting for its next line.
+    /// </summary>
+    public TimeSpan QuietCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     public bool IsClusterMode => !string.IsNullOrWhiteSpace(RedisConnectionString);
 }

@@ -83,6 +83,7 @@ public static class TwinOrleansConfiguration
         // (measured: ~800 bytes per GetHost), worth it only when traces are collected; the silo adds it then.
         silo.Services.AddTwinSerialization();
         silo.Services.TryAddSingleton<TwinMetrics>();
+        silo.Services.TryAddSingleton(new HostQuietCheck(options.QuietCheckInterval, TimeProvider.System));
         return silo;
     }
 

@@ -9,14 +9,17 @@ namespace FleetTwin.Twin.Streams;
 /// form it is less than half, written without a reflection-driven writer.
 /// <para>
 /// Layout (primitives in <see cref="CompactWriter"/>): format byte, then every property of <see cref="HostState"/>
-/// in declaration order. A property added to <see cref="HostState"/> must be added here too; the round-trip test
+/// in declaration order, except that a property added by a later format is written at the end. A property added to <see cref="HostState"/> must be added here too; the round-trip test
 /// names any it finds missing.
 /// </para>
 /// </summary>
 public static class HostStateBinary
 {
-    /// <summary>2 adds the log's first uptime and each exhaustion record's driver; states written as 1 still read.</summary>
-    private const byte Format = 2;
+    /// <summary>
+    /// 2 adds the log's first uptime and each exhaustion record's driver; 3 adds the quiet time since the last record (at
+    /// the end); states written as 1 or 2 still read.
+    /// </summary>
+    private const byte Format = 3;
 
     public static byte[] Encode(HostState host)
     {
@@ -95,6 +98,7 @@ public static class HostStateBinary
             w.Strings([.. host.Hotfixes]);
             WriteCounts(ref w, host.ResidentVmMemory);
             w.Bytes(host.RecentRecordFingerprints);
+            w.Double(host.QuietSeconds);
             return w.ToArray();
         }
         finally
@@ -107,8 +111,8 @@ public static class HostStateBinary
     {
         var r = new CompactReader(data, "host state");
         var format = r.Byte();
-        if (format is not (1 or Format))
-            throw new InvalidDataException($"host state: format {format} is not 1 or {Format} (written by another FleetTwin version?)");
+        if (format is not (1 or 2 or Format))
+            throw new InvalidDataException($"host state: format {format} is not 1 to {Format} (written by another FleetTwin version?)");
         var host = new HostState
         {
             Name = r.Required(),
@@ -166,6 +170,8 @@ public static class HostStateBinary
         host.Hotfixes.UnionWith(r.Strings());
         host.ResidentVmMemory = ReadCounts(ref r);
         host.RecentRecordFingerprints = r.Bytes();
+        if (format >= 3)
+            host.QuietSeconds = r.Double() ?? 0;
         if (!r.AtEnd)
             throw r.Damaged($"{r.Remaining} bytes left after the state");
         return host;
