@@ -38,6 +38,9 @@ public sealed class IngestStatistics
     public long LinesCut { get; internal set; }
     public long Informational { get; internal set; }
     public long BlankLines { get; internal set; }
+
+    /// <summary>Lines that continued the record of the line before (a record wrapped at a fixed width): part of that record, not records of their own.</summary>
+    public long WrappedLinesJoined { get; internal set; }
     public long Unrecognised { get; internal set; }
     public long Malformed { get; internal set; }
 
@@ -82,6 +85,7 @@ public sealed class IngestStatistics
         LinesCut += other.LinesCut;
         Informational += other.Informational;
         BlankLines += other.BlankLines;
+        WrappedLinesJoined += other.WrappedLinesJoined;
         Unrecognised += other.Unrecognised;
         Malformed += other.Malformed;
         Bytes += other.Bytes;

@@ -38,6 +38,7 @@ public sealed class LogParser
     private int _wrappedLength;
     private int _wrappedQuoteDepth;
     private int _wrappedLines;
+    private long _wrappedLine;
     private bool _wrapRequested;
     private bool _noWrap;
 
@@ -216,6 +217,10 @@ public sealed class LogParser
             _wrapped = new byte[Math.Max(text.Length, _wrapped.Length * 2)];
         }
         text.CopyTo(_wrapped);
+        if (_wrappedLines == 0)
+        {
+            _wrappedLine = _lineNumber;
+        }
         _wrappedLength = text.Length;
         _wrappedQuoteDepth = depth;
         _wrappedLines++;
@@ -242,17 +247,14 @@ public sealed class LogParser
         _wrapped.AsSpan(0, _wrappedLength).CopyTo(joined);
         joined[_wrappedLength] = (byte)' ';
         next.CopyTo(joined.AsSpan(_wrappedLength + 1));
+        _statistics.WrappedLinesJoined++;
         if (KernelMessageScan.IsCut(joined) && _wrappedLines < 3)
         {
             HoldWrapped(joined);
             _wrappedQuoteDepth = depth;
             return true;
         }
-        _wrappedLength = 0;
-        _wrappedLines = 0;
-        _noWrap = true;
-        ParseRecord(joined, splitPasted: true);
-        _noWrap = false;
+        ParseHeld(joined);
         return true;
     }
 
@@ -263,12 +265,20 @@ public sealed class LogParser
         {
             return;
         }
-        var held = _wrapped.AsSpan(0, _wrappedLength).ToArray();
+        ParseHeld(_wrapped.AsSpan(0, _wrappedLength).ToArray());
+    }
+
+    /// <summary>Reads a held record as one, stamped with the line it started on.</summary>
+    private void ParseHeld(byte[] text)
+    {
         _wrappedLength = 0;
         _wrappedLines = 0;
+        long current = _lineNumber;
+        _lineNumber = _wrappedLine;
         _noWrap = true;
-        ParseRecord(held, splitPasted: true);
+        ParseRecord(text, splitPasted: true);
         _noWrap = false;
+        _lineNumber = current;
     }
 
     /// <summary>Parses one record; returns the text of the next pasted record on the same line (empty when none).</summary>
