@@ -44,6 +44,25 @@ public sealed class IngestStatistics
     public long Unrecognised { get; internal set; }
     public long Malformed { get; internal set; }
 
+    /// <summary>Whole xe records (a uuid block) whose class neither a prompt nor the fields told: read, not emitted, named in <see cref="UnclassifiedXeSamples"/>.</summary>
+    public long XeRecordsUnclassified { get; internal set; }
+
+    /// <summary>Whole xe records of a class the twin does not model (sr-list, network-list…): read, not emitted.</summary>
+    public long XeRecordsNotModelled { get; internal set; }
+
+    public IReadOnlyList<SampledLine> UnclassifiedXeSamples => _unclassifiedXeSamples;
+
+    private readonly List<SampledLine> _unclassifiedXeSamples = [];
+
+    internal void CountUnclassifiedXe(string source, long line, string fields)
+    {
+        XeRecordsUnclassified++;
+        if (_unclassifiedXeSamples.Count < MaxSamples)
+        {
+            _unclassifiedXeSamples.Add(new SampledLine(source, line, fields, "xe record of unknown class"));
+        }
+    }
+
     /// <summary>Bytes consumed, line terminators included.</summary>
     public long Bytes { get; internal set; }
 
@@ -88,7 +107,16 @@ public sealed class IngestStatistics
         WrappedLinesJoined += other.WrappedLinesJoined;
         Unrecognised += other.Unrecognised;
         Malformed += other.Malformed;
+        XeRecordsUnclassified += other.XeRecordsUnclassified;
+        XeRecordsNotModelled += other.XeRecordsNotModelled;
         Bytes += other.Bytes;
+        foreach (var s in other._unclassifiedXeSamples)
+        {
+            if (_unclassifiedXeSamples.Count < MaxSamples)
+            {
+                _unclassifiedXeSamples.Add(s);
+            }
+        }
         foreach (var (type, count) in other._eventsByType)
         {
             CollectionsMarshal.GetValueRefOrAddDefault(_eventsByType, type, out _) += count;
