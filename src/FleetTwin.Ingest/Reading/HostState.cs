@@ -21,25 +21,28 @@ internal sealed class HostState
     /// <summary>The domain whose devices most recently started initialising without it having started yet (-1: none); blkback lines name no domid and belong to it.</summary>
     public int InitialisingDomid = -1;
 
+    /// <summary>This host's records so far (its own sequence, so a record wrapped over lines still counts as one).</summary>
+    public long Records;
+
     private long _bufferFullBytes = -1;
     private string? _bufferFullDevice;
-    private long _bufferFullLine;
+    private long _bufferFullRecord;
 
-    /// <summary>A <c>swiotlb buffer is full (sz: N bytes)</c> warning was logged at <paramref name="line"/>.</summary>
-    public void RememberBufferFull(long bytes, string? device, long line)
+    /// <summary>This host's current record is a <c>swiotlb buffer is full (sz: N bytes)</c> warning.</summary>
+    public void RememberBufferFull(long bytes, string? device)
     {
         _bufferFullBytes = bytes;
         _bufferFullDevice = device;
-        _bufferFullLine = line;
+        _bufferFullRecord = Records;
     }
 
     /// <summary>
-    /// True when an out-of-space record of <paramref name="bytes"/> at <paramref name="device"/> directly follows
-    /// (same or next line) this host's buffer-full warning for the same size and device (an unnamed device matches).
+    /// True when this host's current record, a failure of <paramref name="bytes"/> at <paramref name="device"/>,
+    /// directly follows its buffer-full warning for the same size and device (an unnamed device matches).
     /// </summary>
-    public bool IsSameFailureAsBufferFull(long bytes, string? device, long line)
+    public bool IsSameFailureAsBufferFull(long bytes, string? device)
     {
-        if (_bufferFullBytes != bytes || line - _bufferFullLine > 1 || line < _bufferFullLine)
+        if (_bufferFullBytes != bytes || Records - _bufferFullRecord != 1)
         {
             return false;
         }

@@ -354,7 +354,8 @@ public sealed class LogParser
     /// </summary>
     private bool HoldIfCut(Recognition result, ReadOnlySpan<byte> message)
     {
-        if (_noWrap || result is not (Recognition.Malformed or Recognition.NoMatch) || !KernelMessageScan.IsCut(message))
+        if (_noWrap || result is not (Recognition.Malformed or Recognition.NoMatch) || message.IsEmpty
+            || (message[^1] != ':' && message[^1] != ',' && !KernelMessageScan.MayHoldKnownMessage(message)) || !KernelMessageScan.IsCut(message))
         {
             return false;
         }
@@ -481,12 +482,19 @@ public sealed class LogParser
             // "Kernel panic - not syncing: DMA: Random memory could be" with "DMA read" wrapped onto the next line.
             return Recognition.NoMatch;
         }
+        host.Records++;
         var ctx = new RecordContext(host, double.IsNaN(uptime) ? null : uptime, time, _options.SourceName, _lineNumber);
         if (host.PendingStops > 0)
         {
             VmLifecycleTracker.ConfirmStops(ctx, _services, endOfInput: false);
         }
-        return KernelMessageRecogniser.Recognise(message, ctx, _services);
+        var result = KernelMessageRecogniser.Recognise(message, ctx, _services);
+        if (result == Recognition.NoMatch)
+        {
+            // Not one of this host's records yet: the fallback scan may still read it (and count it then).
+            host.Records--;
+        }
+        return result;
     }
 
     /// <summary>Text without a record prefix: command output, a shell prompt, or a kernel message pasted bare.</summary>

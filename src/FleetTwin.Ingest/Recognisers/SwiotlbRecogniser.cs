@@ -63,7 +63,7 @@ internal static class SwiotlbRecogniser
         {
             return Recognition.Malformed;
         }
-        if (ctx.Host.IsSameFailureAsBufferFull(bytes, device, ctx.Line))
+        if (ctx.Host.IsSameFailureAsBufferFull(bytes, device))
         {
             // 4.x swiotlb_tbl_map_single() warns "swiotlb buffer is full (sz: N bytes)" and its caller's swiotlb_full()
             // then logs "DMA: Out of SW-IOMMU space for N bytes" for the same mapping: one failure, two lines.
@@ -104,7 +104,7 @@ internal static class SwiotlbRecogniser
             }
         }
         string? bufferFullDevice = prefix.HasDevice ? DevicePrefix.DeviceName(services.Names, prefix.Device) : null;
-        ctx.Host.RememberBufferFull(bytes, bufferFullDevice, ctx.Line);
+        ctx.Host.RememberBufferFull(bytes, bufferFullDevice);
         services.Outlet.Emit(new SwiotlbExhausted
         {
             Host = ctx.HostName, Uptime = ctx.Uptime, Time = ctx.Time, SourceFile = ctx.Source, SourceLine = ctx.Line,
@@ -141,6 +141,12 @@ internal static class SwiotlbRecogniser
         if (size < 0 || !LogBytes.TryParseDecimal(rest[(size + 5)..], out long bytes, out _))
         {
             return Recognition.Malformed;
+        }
+        if (ctx.Host.IsSameFailureAsBufferFull(bytes, device))
+        {
+            // swiotlb_alloc_coherent() falls back to swiotlb_tbl_map_single(), which warns "buffer is full" first:
+            // the coherent-allocation warning on the next line is the same failed allocation.
+            return Recognition.Informational;
         }
         services.Outlet.Emit(new SwiotlbExhausted
         {

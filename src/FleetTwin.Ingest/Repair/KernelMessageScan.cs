@@ -118,7 +118,27 @@ internal static class KernelMessageScan
         {
             return IsCutPanicText(LogBytes.Trim(s[(at + Panic.Length)..]));
         }
-        return false;
+        return EndsWithDevicePrefix(s);
+    }
+
+    /// <summary>
+    /// The line stops right after dev_printk()'s <c>driver device:</c> (<c>… rtl8821ae 0000:02:00.0:</c>): a mail
+    /// client wrapped the message itself onto the next line.
+    /// </summary>
+    private static bool EndsWithDevicePrefix(ReadOnlySpan<byte> s)
+    {
+        if (s.Length < 4 || s[^1] != ':')
+        {
+            return false;
+        }
+        var head = s[..^1];
+        int deviceStart = head.LastIndexOf((byte)' ') + 1;
+        if (deviceStart == 0 || !DeviceNames.IsDevice(head[deviceStart..]))
+        {
+            return false;
+        }
+        var driverPart = head[..(deviceStart - 1)];
+        return DeviceNames.IsDriver(driverPart[(driverPart.LastIndexOf((byte)' ') + 1)..]);
     }
 
     /// <summary>The panic's text stops inside one of swiotlb_full()'s texts (<c>DMA: Random memory could be</c> + next line <c>DMA read</c>).</summary>
