@@ -20,14 +20,14 @@ public sealed class LogParser
     private readonly IngestStatistics _statistics = new();
     private readonly RecogniserServices _services;
     private readonly Utf8StringCache _names;
-    private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
-    private readonly HostState _defaultHost;
+    private readonly Dictionary<string, HostLogMemory> _hosts = new(StringComparer.Ordinal);
+    private readonly HostLogMemory _defaultHost;
     private readonly SyslogYear _year;
     private readonly JournalJson _journal = new();
     private readonly CommandOutputRecogniser _commands;
     private readonly byte[] _lastHostKey = new byte[256];
     private int _lastHostKeyLength = -1;
-    private HostState? _lastHost;
+    private HostLogMemory? _lastHost;
     private byte[] _carry = new byte[4096];
     private int _carryLength;
     private long _lineNumber;
@@ -53,7 +53,7 @@ public sealed class LogParser
         _names = new Utf8StringCache(_options.MaxCachedNames);
         _services = new RecogniserServices(new EventOutlet(sink, _statistics), _names, _options.Releases, _options.VmStopGraceSeconds);
         _year = new SyslogYear(_options.Year, _options.ReferenceTime);
-        _defaultHost = _options.DefaultHost is { Length: > 0 } name ? HostFor(Encoding.UTF8.GetBytes(name)) : new HostState(null);
+        _defaultHost = _options.DefaultHost is { Length: > 0 } name ? HostFor(Encoding.UTF8.GetBytes(name)) : new HostLogMemory(null);
         _commands = new CommandOutputRecogniser(_services, _names);
     }
 
@@ -114,7 +114,7 @@ public sealed class LogParser
         }
     }
 
-    private void FlushHost(HostState host)
+    private void FlushHost(HostLogMemory host)
     {
         host.Panic?.Finish(_services);
         var end = new RecordContext(host, null, null, _options.SourceName, _lineNumber);
@@ -556,7 +556,7 @@ public sealed class LogParser
             .AddTicks(header.FractionTicks);
     }
 
-    private HostState HostFor(ReadOnlySpan<byte> name)
+    private HostLogMemory HostFor(ReadOnlySpan<byte> name)
     {
         if (name.IsEmpty)
         {
@@ -569,7 +569,7 @@ public sealed class LogParser
         string interned = _names.Get(name);
         if (!_hosts.TryGetValue(interned, out var host))
         {
-            host = new HostState(interned);
+            host = new HostLogMemory(interned);
             _hosts[interned] = host;
         }
         if (name.Length <= _lastHostKey.Length)

@@ -340,7 +340,7 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
 
     /// <summary>The record's stamp with the prompt's host (it wins over --host) and the block's first line.</summary>
     private RecordContext Stamp(in RecordContext ctx)
-        => _promptHost is null ? ctx : ctx with { Host = new HostState(_promptHost) };
+        => _promptHost is null ? ctx : ctx with { Host = new HostLogMemory(_promptHost) };
 
     private string? HostName(in RecordContext ctx) => _promptHost ?? ctx.HostName;
 

@@ -2,10 +2,13 @@ using FleetTwin.Ingest.Recognisers;
 
 namespace FleetTwin.Ingest.Reading;
 
-/// <summary>What the reader remembers about one host between its records: a panic being assembled and its domains.</summary>
-internal sealed class HostState
+/// <summary>
+/// What the log reader remembers about one host between its records: a panic being assembled, its domains, its last
+/// buffer-full warning. Not the twin's host state (FleetTwin.Domain.Fleet.HostState), which is what the twin knows.
+/// </summary>
+internal sealed class HostLogMemory
 {
-    public HostState(string? name) => Name = name;
+    public HostLogMemory(string? name) => Name = name;
 
     public string? Name { get; }
 
@@ -52,7 +55,7 @@ internal sealed class HostState
 }
 
 /// <summary>The stamp of a record: who, when, where.</summary>
-internal readonly record struct RecordContext(HostState Host, double? Uptime, DateTimeOffset? Time, string Source, long Line)
+internal readonly record struct RecordContext(HostLogMemory Host, double? Uptime, DateTimeOffset? Time, string Source, long Line)
 {
     public string? HostName => Host.Name;
 }
