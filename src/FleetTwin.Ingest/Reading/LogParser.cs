@@ -326,7 +326,14 @@ public sealed class LogParser
         var hostName = record.Slice(header.HostStart, header.HostLength);
         var time = TimeOf(header);
         var result = HandleRecord(hostName, header.Uptime, time, message);
-        if (result == Recognition.NoMatch && KernelMessageScan.MayHoldSwiotlbMessage(message))
+        if (result is not (Recognition.NoMatch or Recognition.Malformed))
+        {
+            Count(result, message);
+            return rest;
+        }
+        // Computed once: the two vectorised searches are all an unrecognised line pays for the slow path.
+        bool maySwiotlb = KernelMessageScan.MayHoldSwiotlbMessage(message);
+        if (result == Recognition.NoMatch && maySwiotlb)
         {
             // The slow path, for lines the strict reading did not know: a record flattened onto this one without a
             // space, or a label between the header and the kernel's text.
@@ -340,7 +347,7 @@ public sealed class LogParser
             }
             result = HandleFoundMessage(message, hostName, header.Uptime, time);
         }
-        if (HoldIfCut(result, message))
+        if (HoldIfCut(result, message, maySwiotlb))
         {
             return default;
         }
@@ -352,10 +359,11 @@ public sealed class LogParser
     /// A record whose known message stops at the end of the line may continue on the next: hold it instead of
     /// counting it (its count comes when it is joined or flushed).
     /// </summary>
-    private bool HoldIfCut(Recognition result, ReadOnlySpan<byte> message)
+    private bool HoldIfCut(Recognition result, ReadOnlySpan<byte> message, bool mayHoldKnownMessage)
     {
+        // A message cut after its device prefix ends in ':'; a cut known message was found by the gate already.
         if (_noWrap || result is not (Recognition.Malformed or Recognition.NoMatch) || message.IsEmpty
-            || (message[^1] != ':' && message[^1] != ',' && !KernelMessageScan.MayHoldKnownMessage(message)) || !KernelMessageScan.IsCut(message))
+            || (message[^1] != ':' && !mayHoldKnownMessage) || !KernelMessageScan.IsCut(message))
         {
             return false;
         }
@@ -398,7 +406,7 @@ public sealed class LogParser
             var result = HandleFoundMessage(text, default, double.NaN, null);
             if (result != Recognition.NoMatch || KernelMessageScan.FindMessage(text) >= 0)
             {
-                if (HoldIfCut(result, text))
+                if (HoldIfCut(result, text, mayHoldKnownMessage: true))
                 {
                     return default;
                 }
