@@ -41,6 +41,7 @@ public sealed class LogParser
     private long _wrappedLine;
     private bool _wrapRequested;
     private bool _noWrap;
+    private bool _panicCut;
 
     public LogParser(ITwinEventSink sink, LogParserOptions? options = null)
     {
@@ -361,9 +362,12 @@ public sealed class LogParser
     /// </summary>
     private bool HoldIfCut(Recognition result, ReadOnlySpan<byte> message, bool mayHoldKnownMessage)
     {
-        // A message cut after its device prefix ends in ':'; a cut known message was found by the gate already.
+        // A message cut after its device prefix ends in ':'; a cut SWIOTLB message was found by the gate already, a
+        // cut panic by HandleRecord.
+        bool panicCut = _panicCut;
+        _panicCut = false;
         if (_noWrap || result is not (Recognition.Malformed or Recognition.NoMatch) || message.IsEmpty
-            || (message[^1] != ':' && !mayHoldKnownMessage) || !KernelMessageScan.IsCut(message))
+            || (message[^1] != ':' && !mayHoldKnownMessage && !panicCut) || !KernelMessageScan.IsCut(message))
         {
             return false;
         }
@@ -488,6 +492,7 @@ public sealed class LogParser
         if (!_noWrap && !message.IsEmpty && message[0] == 'K' && KernelMessageScan.IsCut(message))
         {
             // "Kernel panic - not syncing: DMA: Random memory could be" with "DMA read" wrapped onto the next line.
+            _panicCut = true;
             return Recognition.NoMatch;
         }
         host.Records++;
