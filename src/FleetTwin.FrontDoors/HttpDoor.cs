@@ -282,7 +282,7 @@ internal static class HttpDoor
             {
                 foreach (var chunk in chunks)
                     chunk.Release();
-                return Results.Json(new { accepted = 0 });
+                return Results.Json(new { accepted = 0, recognised = 0, unrecognised = 0, malformed = 0 });
             }
             var peer = context.Connection.RemoteIpAddress;
             if (!limiter.TryTake(peer, records))
@@ -318,7 +318,15 @@ internal static class HttpDoor
                 // two unstamped lines with the same text may be two real events, so those are applied again.
                 return Retry(context, door, RejectReason.HandOverTimeout, 503, $"the records were accepted but not handed to the twin within {options.HandOverTimeoutSeconds} s; they will still be applied. A retry is counted once for records with a printk uptime or a time stamp (the twin recognises those it already has); records with neither are applied again");
             }
-            return Results.Json(new { accepted = records });
+            long recognised = 0, unrecognised = 0, malformed = 0;
+            foreach (var chunk in chunks)
+            {
+                recognised += chunk.Recognised;
+                unrecognised += chunk.Unrecognised;
+                malformed += chunk.Malformed;
+            }
+            // As the gRPC Ingest answers: the sender learns which of its records the twin could read.
+            return Results.Json(new { accepted = records, recognised, unrecognised, malformed });
         }
     }
 }

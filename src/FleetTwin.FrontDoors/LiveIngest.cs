@@ -192,7 +192,14 @@ public sealed class LiveIngest : BackgroundService
         source.LastSeen = Environment.TickCount64;
         if (chunk.Length > 0)
         {
+            var statistics = source.Parser.Statistics;
+            long recognisedBefore = statistics.EventRecords + statistics.Informational, unrecognisedBefore = statistics.Unrecognised, malformedBefore = statistics.Malformed;
             source.Parser.Write(chunk.Bytes);
+            // What the sender is told: how many of its records the twin knew (a record wrapped or a panic still being
+            // assembled across requests is counted with the request that completes it).
+            chunk.Recognised = statistics.EventRecords + statistics.Informational - recognisedBefore;
+            chunk.Unrecognised = statistics.Unrecognised - unrecognisedBefore;
+            chunk.Malformed = statistics.Malformed - malformedBefore;
             var malformed = source.Parser.Statistics.Malformed;
             if (malformed > source.Malformed)
             {

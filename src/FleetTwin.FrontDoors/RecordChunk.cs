@@ -44,6 +44,15 @@ internal sealed class RecordChunk
 
     public long ArrivedAt { get; }
 
+    /// <summary>Records of this chunk the parser knew (an event or an informational line), once it has read them.</summary>
+    public long Recognised { get; set; }
+
+    /// <summary>Records of this chunk the parser did not know, once it has read them.</summary>
+    public long Unrecognised { get; set; }
+
+    /// <summary>Records of this chunk holding a known message whose fields did not parse.</summary>
+    public long Malformed { get; set; }
+
     /// <summary>Records admitted against <see cref="FrontDoorOptions.MaxUnpublishedRecords"/> for this chunk.</summary>
     public int Admitted { get; set; }
 

@@ -50,7 +50,7 @@ public class HttpDoorPushBackTests
         gate.Open();
         var firstAnswer = await first;
         Assert.Equal(HttpStatusCode.OK, firstAnswer.StatusCode);
-        Assert.Equal("""{"accepted":150}""", await Body(firstAnswer));
+        Assert.Equal("""{"accepted":150,"recognised":150,"unrecognised":0,"malformed":0}""", await Body(firstAnswer));
         var retried = await http.PostAsync("/ingest/text?host=behind-b", new StringContent(Exhaustions(3)));
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         Assert.Equal(150, (await silo.HostWhen("behind-a", h => h.ExhaustionEvents >= 150)).ExhaustionEvents);
@@ -71,7 +71,7 @@ public class HttpDoorPushBackTests
         var five = await http.PostAsync("/ingest/ndjson", new StringContent(string.Concat(Enumerable.Repeat("{\"message\":\"x\",\"host\":\"rate-host\"}\n", 5))));
 
         Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
-        Assert.Equal("""{"accepted":3600}""", await Body(batch));
+        Assert.Equal("""{"accepted":3600,"recognised":3600,"unrecognised":0,"malformed":0}""", await Body(batch));
         Assert.Equal(HttpStatusCode.TooManyRequests, one.StatusCode);
         Assert.Equal("1", RetryAfter(one));
         Assert.Equal("http-text: 127.0.0.1 is over its 1 records/s (FleetTwin:FrontDoors:MaxRecordsPerSecondPerSource)\n", await Body(one));

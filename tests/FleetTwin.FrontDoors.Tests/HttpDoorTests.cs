@@ -30,11 +30,31 @@ public sealed class HttpDoorTests : IDisposable
 
         var answer = await Tools.RunAsync(curl, Post($"{silo.Http}/ingest/ndjson", file, "application/x-ndjson"));
 
-        Assert.Equal("""{"accepted":121}""", answer.Trim());
+        Assert.Equal("""{"accepted":121,"recognised":120,"unrecognised":1,"malformed":0}""", answer.Trim());
         var host = await silo.HostWhen(Golden.KbHost, h => h.Panics.Length > 0 && h.ExhaustionEvents >= 18);
         Assert.Equal(18, host.ExhaustionEvents);
         Assert.Equal([new DeviceExhaustionView("0000:04:00.0", null, 3), new DeviceExhaustionView("0000:04:00.1", null, 15)], host.Devices);
         Assert.Equal(33_302, Assert.Single(host.Panics).CauseBytes);
+    }
+
+    [SkippableFact]
+    public async Task NDJSON_whose_message_keeps_the_syslog_tag_yields_the_exhaustion_and_the_answer_counts_what_was_not_read()
+    {
+        var curl = Tools.Require("curl", "curl");
+        await using var silo = await LiveSilo.StartAsync();
+        // Several syslog parsers put the MSG with its tag into "message" (what follows the host in RFC 3164).
+        var file = Path.Combine(_directory, "tagged.ndjson");
+        File.WriteAllLines(file,
+        [
+            """{"message":"kernel: [300000.000000] PCI-DMA: Out of SW-IOMMU space for 16384 bytes at device 0000:04:00.1","host":"tagged-host"}""",
+            """{"message":"kernel: [300001.000000] nf_conntrack: table full, dropping packet","host":"tagged-host"}""",
+        ]);
+
+        var answer = await Tools.RunAsync(curl, Post($"{silo.Http}/ingest/ndjson", file, "application/x-ndjson"));
+
+        Assert.Equal("""{"accepted":2,"recognised":1,"unrecognised":1,"malformed":0}""", answer.Trim());
+        var host = await silo.HostWhen("tagged-host", h => h.ExhaustionEvents >= 1);
+        Assert.Equal([new DeviceExhaustionView("0000:04:00.1", null, 1)], host.Devices);
     }
 
     [SkippableFact]
@@ -64,7 +84,7 @@ public sealed class HttpDoorTests : IDisposable
 
         var answer = await Tools.RunAsync(curl, Post($"{silo.Http}/ingest/text?host={Golden.KbHost}", Golden.KbIncident("dom0.log"), "text/plain"));
 
-        Assert.Equal("""{"accepted":84}""", answer.Trim());
+        Assert.Equal("""{"accepted":84,"recognised":84,"unrecognised":0,"malformed":0}""", answer.Trim());
         var host = await silo.HostWhen(Golden.KbHost, h => h.Panics.Length > 0);
         Assert.Equal(18, host.ExhaustionEvents);
         Assert.Equal("DMA: Random memory could be DMA read", Assert.Single(host.Panics).Message);

@@ -97,7 +97,7 @@ public class LiveIngestTests
         }
         // Over HTTP: console lines of no host (no host parameter).
         var text = await http.PostAsync("/ingest/text", new StringContent("<3>[2777545.972710] PCI-DMA: Out of SW-IOMMU space for 25158 bytes at device 0000:04:00.0\n<3>[2777553.832648] PCI-DMA: Out of SW-IOMMU space for 16918 bytes at device 0000:04:00.0\n"));
-        Assert.Equal("""{"accepted":2}""", await text.Content.ReadAsStringAsync());
+        Assert.Equal("""{"accepted":2,"recognised":2,"unrecognised":0,"malformed":0}""", await text.Content.ReadAsStringAsync());
 
         Assert.Equal(1, (await silo.HostWhen("named-host", h => h.ExhaustionEvents >= 1)).ExhaustionEvents);
         await Await.Until("the rejections counted", () => silo.Metrics.RejectedCount(Door.SyslogTcp, RejectReason.NoHost) >= 2 && silo.Metrics.RejectedCount(Door.SyslogTcp, RejectReason.MalformedRecord) >= 2

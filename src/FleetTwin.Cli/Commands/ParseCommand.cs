@@ -105,6 +105,14 @@ public static class ParseCommand
         {
             text.Append(Invariant($"  malformed {sample.Source}:{sample.Line}: {sample.Reason}: {sample.Text}")).AppendLine();
         }
+        if (s.XeRecordsUnclassified + s.XeRecordsNotModelled + s.WrappedLinesJoined > 0)
+        {
+            text.Append(Invariant($"xe records of unknown class: {s.XeRecordsUnclassified}  of classes not modelled: {s.XeRecordsNotModelled}  wrapped lines joined: {s.WrappedLinesJoined}")).AppendLine();
+        }
+        foreach (var sample in s.UnclassifiedXeSamples)
+        {
+            text.Append(Invariant($"  xe record of unknown class {sample.Source}:{sample.Line}: {sample.Text}")).AppendLine();
+        }
         stderr.Write(text.ToString());
         stderr.Flush();
     }

@@ -38,8 +38,30 @@ public sealed class IngestStatistics
     public long LinesCut { get; internal set; }
     public long Informational { get; internal set; }
     public long BlankLines { get; internal set; }
+
+    /// <summary>Lines that continued the record of the line before (a record wrapped at a fixed width): part of that record, not records of their own.</summary>
+    public long WrappedLinesJoined { get; internal set; }
     public long Unrecognised { get; internal set; }
     public long Malformed { get; internal set; }
+
+    /// <summary>Whole xe records (a uuid block) whose class neither a prompt nor the fields told: read, not emitted, named in <see cref="UnclassifiedXeSamples"/>.</summary>
+    public long XeRecordsUnclassified { get; internal set; }
+
+    /// <summary>Whole xe records of a class the twin does not model (sr-list, network-list…): read, not emitted.</summary>
+    public long XeRecordsNotModelled { get; internal set; }
+
+    public IReadOnlyList<SampledLine> UnclassifiedXeSamples => _unclassifiedXeSamples;
+
+    private readonly List<SampledLine> _unclassifiedXeSamples = [];
+
+    internal void CountUnclassifiedXe(string source, long line, string fields)
+    {
+        XeRecordsUnclassified++;
+        if (_unclassifiedXeSamples.Count < MaxSamples)
+        {
+            _unclassifiedXeSamples.Add(new SampledLine(source, line, fields, "xe record of unknown class"));
+        }
+    }
 
     /// <summary>Bytes consumed, line terminators included.</summary>
     public long Bytes { get; internal set; }
@@ -82,9 +104,19 @@ public sealed class IngestStatistics
         LinesCut += other.LinesCut;
         Informational += other.Informational;
         BlankLines += other.BlankLines;
+        WrappedLinesJoined += other.WrappedLinesJoined;
         Unrecognised += other.Unrecognised;
         Malformed += other.Malformed;
+        XeRecordsUnclassified += other.XeRecordsUnclassified;
+        XeRecordsNotModelled += other.XeRecordsNotModelled;
         Bytes += other.Bytes;
+        foreach (var s in other._unclassifiedXeSamples)
+        {
+            if (_unclassifiedXeSamples.Count < MaxSamples)
+            {
+                _unclassifiedXeSamples.Add(s);
+            }
+        }
         foreach (var (type, count) in other._eventsByType)
         {
             CollectionsMarshal.GetValueRefOrAddDefault(_eventsByType, type, out _) += count;

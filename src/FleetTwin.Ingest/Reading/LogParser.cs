@@ -1,6 +1,7 @@
 using System.Text;
 using FleetTwin.Ingest.Framing;
 using FleetTwin.Ingest.Recognisers;
+using FleetTwin.Ingest.Repair;
 using FleetTwin.Ingest.Text;
 
 namespace FleetTwin.Ingest.Reading;
@@ -19,18 +20,28 @@ public sealed class LogParser
     private readonly IngestStatistics _statistics = new();
     private readonly RecogniserServices _services;
     private readonly Utf8StringCache _names;
-    private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
-    private readonly HostState _defaultHost;
+    private readonly Dictionary<string, HostLogMemory> _hosts = new(StringComparer.Ordinal);
+    private readonly HostLogMemory _defaultHost;
     private readonly SyslogYear _year;
     private readonly JournalJson _journal = new();
     private readonly CommandOutputRecogniser _commands;
     private readonly byte[] _lastHostKey = new byte[256];
     private int _lastHostKeyLength = -1;
-    private HostState? _lastHost;
+    private HostLogMemory? _lastHost;
     private byte[] _carry = new byte[4096];
     private int _carryLength;
     private long _lineNumber;
     private bool _completed;
+
+    // A record cut at a fixed width by a mail client, held until the next line tells whether it completes it.
+    private byte[] _wrapped = new byte[256];
+    private int _wrappedLength;
+    private int _wrappedQuoteDepth;
+    private int _wrappedLines;
+    private long _wrappedLine;
+    private bool _wrapRequested;
+    private bool _noWrap;
+    private bool _panicCut;
 
     public LogParser(ITwinEventSink sink, LogParserOptions? options = null)
     {
@@ -43,7 +54,7 @@ public sealed class LogParser
         _names = new Utf8StringCache(_options.MaxCachedNames);
         _services = new RecogniserServices(new EventOutlet(sink, _statistics), _names, _options.Releases, _options.VmStopGraceSeconds);
         _year = new SyslogYear(_options.Year, _options.ReferenceTime);
-        _defaultHost = _options.DefaultHost is { Length: > 0 } name ? HostFor(Encoding.UTF8.GetBytes(name)) : new HostState(null);
+        _defaultHost = _options.DefaultHost is { Length: > 0 } name ? HostFor(Encoding.UTF8.GetBytes(name)) : new HostLogMemory(null);
         _commands = new CommandOutputRecogniser(_services, _names);
     }
 
@@ -91,6 +102,7 @@ public sealed class LogParser
             ParsePhysicalLine(_carry.AsSpan(0, _carryLength));
             _carryLength = 0;
         }
+        FlushWrapped();
         _completed = true;
         _commands.Flush(new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber));
         FlushHost(_defaultHost);
@@ -103,7 +115,7 @@ public sealed class LogParser
         }
     }
 
-    private void FlushHost(HostState host)
+    private void FlushHost(HostLogMemory host)
     {
         host.Panic?.Finish(_services);
         var end = new RecordContext(host, null, null, _options.SourceName, _lineNumber);
@@ -165,6 +177,11 @@ public sealed class LogParser
         {
             line = line[3..];
         }
+        if (_wrappedLength > 0 && TryJoinWrapped(line))
+        {
+            return;
+        }
+        FlushWrapped();
         if (LogBytes.IsBlank(line))
         {
             _statistics.BlankLines++;
@@ -182,17 +199,101 @@ public sealed class LogParser
                 rest = LogBytes.TrimStart(afterFrame);
             }
             var next = ParseRecord(record, splitPasted: !framed);
+            if (_wrapRequested)
+            {
+                _wrapRequested = false;
+                HoldWrapped(record);
+                return;
+            }
             line = framed ? rest : next;
         }
+    }
+
+    /// <summary>Keeps a record whose known message was cut at the line's end, to join with the next line.</summary>
+    private void HoldWrapped(ReadOnlySpan<byte> record)
+    {
+        var text = PasteDamage.Strip(record, out int depth);
+        if (_wrapped.Length < text.Length)
+        {
+            _wrapped = new byte[Math.Max(text.Length, _wrapped.Length * 2)];
+        }
+        text.CopyTo(_wrapped);
+        if (_wrappedLines == 0)
+        {
+            _wrappedLine = _lineNumber;
+        }
+        _wrappedLength = text.Length;
+        _wrappedQuoteDepth = depth;
+        _wrappedLines++;
+    }
+
+    /// <summary>
+    /// Joins the held record with <paramref name="line"/> when the line continues it: no header of its own, the
+    /// same mail quote depth or one level off, and the joined text completes the known message (or still runs on,
+    /// for at most three lines).
+    /// </summary>
+    private bool TryJoinWrapped(ReadOnlySpan<byte> line)
+    {
+        var next = PasteDamage.Strip(line, out int depth);
+        if (next.IsEmpty || Math.Abs(depth - _wrappedQuoteDepth) > 1 || HeaderParser.TryParse(next, out _) != HeaderStatus.NotAHeader)
+        {
+            return false;
+        }
+        int length = _wrappedLength + 1 + next.Length;
+        if (length > _options.MaxLineLength)
+        {
+            return false;
+        }
+        var joined = new byte[length];
+        _wrapped.AsSpan(0, _wrappedLength).CopyTo(joined);
+        joined[_wrappedLength] = (byte)' ';
+        next.CopyTo(joined.AsSpan(_wrappedLength + 1));
+        _statistics.WrappedLinesJoined++;
+        if (KernelMessageScan.IsCut(joined) && _wrappedLines < 3)
+        {
+            HoldWrapped(joined);
+            _wrappedQuoteDepth = depth;
+            return true;
+        }
+        ParseHeld(joined);
+        return true;
+    }
+
+    /// <summary>The held record was not continued: it is read as it stands (and counted malformed when cut).</summary>
+    private void FlushWrapped()
+    {
+        if (_wrappedLength == 0)
+        {
+            return;
+        }
+        ParseHeld(_wrapped.AsSpan(0, _wrappedLength).ToArray());
+    }
+
+    /// <summary>Reads a held record as one, stamped with the line it started on.</summary>
+    private void ParseHeld(byte[] text)
+    {
+        _wrappedLength = 0;
+        _wrappedLines = 0;
+        long current = _lineNumber;
+        _lineNumber = _wrappedLine;
+        _noWrap = true;
+        ParseRecord(text, splitPasted: true);
+        _noWrap = false;
+        _lineNumber = current;
     }
 
     /// <summary>Parses one record; returns the text of the next pasted record on the same line (empty when none).</summary>
     private ReadOnlySpan<byte> ParseRecord(ReadOnlySpan<byte> record, bool splitPasted)
     {
         _statistics.Records++;
+        return ParseRecordText(record, splitPasted, repaired: false);
+    }
+
+    private ReadOnlySpan<byte> ParseRecordText(ReadOnlySpan<byte> record, bool splitPasted, bool repaired)
+    {
         if (record[0] == '{' && _journal.TryRead(record))
         {
-            HandleRecord(_journal.Host, _journal.Uptime, _journal.Time, _journal.Message);
+            Count(HandleRecord(_journal.Host, _journal.Uptime, _journal.Time, _journal.Message), _journal.Message);
             return default;
         }
         var status = HeaderParser.TryParse(record, out var header);
@@ -203,8 +304,7 @@ public sealed class LogParser
         }
         if (status == HeaderStatus.NotAHeader)
         {
-            HandleBare(LogBytes.TrimEnd(record));
-            return default;
+            return repaired ? HandleUnknownAfterRepair(record, LogBytes.TrimEnd(record)) : HandleUnknownHeader(record);
         }
         var message = record[header.MessageStart..];
         ReadOnlySpan<byte> rest = default;
@@ -224,11 +324,150 @@ public sealed class LogParser
             Count(HostLifecycleRecogniser.TryJournalSeparator(message, ctx, _services), message);
             return rest;
         }
-        HandleRecord(record.Slice(header.HostStart, header.HostLength), header.Uptime, TimeOf(header), message);
+        var hostName = record.Slice(header.HostStart, header.HostLength);
+        var time = TimeOf(header);
+        var result = HandleRecord(hostName, header.Uptime, time, message);
+        if (result is not (Recognition.NoMatch or Recognition.Malformed))
+        {
+            Count(result, message);
+            return rest;
+        }
+        // Computed once: the two vectorised searches are all an unrecognised line pays for the slow path.
+        bool maySwiotlb = KernelMessageScan.MayHoldSwiotlbMessage(message);
+        if (result == Recognition.NoMatch && maySwiotlb)
+        {
+            // The slow path, for lines the strict reading did not know: a record flattened onto this one without a
+            // space, or a label between the header and the kernel's text.
+            int flattened = KernelMessageScan.FindFlattened(message);
+            if (flattened > 0)
+            {
+                result = HandleRecord(hostName, header.Uptime, time, LogBytes.TrimEnd(message[..flattened]));
+                _statistics.Records++;
+                Count(result, message[..flattened]);
+                return ParseRecordText(message[flattened..], splitPasted, repaired: false);
+            }
+            result = HandleFoundMessage(message, hostName, header.Uptime, time);
+        }
+        if (HoldIfCut(result, message, maySwiotlb))
+        {
+            return default;
+        }
+        Count(result, message);
         return rest;
     }
 
-    private void HandleRecord(ReadOnlySpan<byte> hostName, double uptime, DateTimeOffset? time, ReadOnlySpan<byte> message)
+    /// <summary>
+    /// A record whose known message stops at the end of the line may continue on the next: hold it instead of
+    /// counting it (its count comes when it is joined or flushed).
+    /// </summary>
+    private bool HoldIfCut(Recognition result, ReadOnlySpan<byte> message, bool mayHoldKnownMessage)
+    {
+        // A message cut after its device prefix ends in ':'; a cut SWIOTLB message was found by the gate already, a
+        // cut panic by HandleRecord.
+        bool panicCut = _panicCut;
+        _panicCut = false;
+        if (_noWrap || result is not (Recognition.Malformed or Recognition.NoMatch) || message.IsEmpty
+            || (message[^1] != ':' && !mayHoldKnownMessage && !panicCut) || !KernelMessageScan.IsCut(message))
+        {
+            return false;
+        }
+        _statistics.Records--;
+        _wrapRequested = true;
+        return true;
+    }
+
+    /// <summary>
+    /// A line whose header the strict parser does not know: paste damage removed, it may have a header after all
+    /// (<c>&gt; &gt; [   31.94] DMA: …</c>, <c>(qemu) [   32.17] …</c>); else it is scanned for the known messages.
+    /// </summary>
+    private ReadOnlySpan<byte> HandleUnknownHeader(ReadOnlySpan<byte> record)
+    {
+        var trimmed = LogBytes.TrimEnd(record);
+        if (PasteDamage.IsCodeFence(trimmed))
+        {
+            _statistics.Informational++;
+            return default;
+        }
+        var repaired = PasteDamage.Strip(trimmed, out _);
+        if (repaired.IsEmpty)
+        {
+            Count(Recognition.Informational, trimmed);
+            return default;
+        }
+        if (repaired.Length != LogBytes.TrimStart(trimmed).Length && HeaderParser.TryParse(repaired, out _) == HeaderStatus.Parsed)
+        {
+            return ParseRecordText(repaired, splitPasted: true, repaired: true);
+        }
+        return HandleUnknownAfterRepair(repaired, trimmed);
+    }
+
+    private ReadOnlySpan<byte> HandleUnknownAfterRepair(ReadOnlySpan<byte> repaired, ReadOnlySpan<byte> original)
+    {
+        if (KernelMessageScan.MayHoldKnownMessage(repaired))
+        {
+            int flattened = KernelMessageScan.FindFlattened(repaired);
+            var text = flattened > 0 ? repaired[..flattened] : repaired;
+            var result = HandleFoundMessage(text, default, double.NaN, null);
+            if (result != Recognition.NoMatch || KernelMessageScan.FindMessage(text) >= 0)
+            {
+                if (HoldIfCut(result, text, mayHoldKnownMessage: true))
+                {
+                    return default;
+                }
+                if (result != Recognition.NoMatch)
+                {
+                    Count(result, text);
+                    if (flattened > 0)
+                    {
+                        _statistics.Records++;
+                        return ParseRecordText(repaired[flattened..], splitPasted: true, repaired: false);
+                    }
+                    return default;
+                }
+            }
+        }
+        HandleBare(original);
+        return default;
+    }
+
+    /// <summary>
+    /// Finds a known kernel message in <paramref name="text"/> and reads it with the time, host and uptime of what
+    /// stands before it; NoMatch when there is none or when prose stands before it (a line that quotes a message).
+    /// </summary>
+    private Recognition HandleFoundMessage(ReadOnlySpan<byte> text, ReadOnlySpan<byte> hostName, double uptime, DateTimeOffset? time)
+    {
+        int start = KernelMessageScan.FindMessage(text);
+        if (start < 0 || !LooseHeader.TryParse(text[..start], out var loose))
+        {
+            return Recognition.NoMatch;
+        }
+        if (!loose.Host.IsEmpty)
+        {
+            hostName = loose.Host;
+        }
+        if (!double.IsNaN(loose.Uptime))
+        {
+            uptime = loose.Uptime;
+        }
+        time ??= loose.Clock.FullTime ?? LooseTime(loose.Clock);
+        return HandleRecord(hostName, uptime, time, LogBytes.TrimEnd(text[start..]));
+    }
+
+    private DateTimeOffset? LooseTime(in LooseClock loose)
+    {
+        if (!loose.HasClock)
+        {
+            return null;
+        }
+        int year = _year.For(loose.Month);
+        if (year == 0 || !Rfc3339.IsValidDate(year, loose.Month, loose.Day))
+        {
+            return null;
+        }
+        return new DateTimeOffset(year, loose.Month, loose.Day, loose.Hour, loose.Minute, loose.Second, TimeSpan.Zero).AddTicks(loose.FractionTicks);
+    }
+
+    private Recognition HandleRecord(ReadOnlySpan<byte> hostName, double uptime, DateTimeOffset? time, ReadOnlySpan<byte> message)
     {
         if (_commands.InBlock)
         {
@@ -250,12 +489,25 @@ public sealed class LogParser
                 }
             }
         }
+        if (!_noWrap && !message.IsEmpty && message[0] == 'K' && KernelMessageScan.IsCut(message))
+        {
+            // "Kernel panic - not syncing: DMA: Random memory could be" with "DMA read" wrapped onto the next line.
+            _panicCut = true;
+            return Recognition.NoMatch;
+        }
+        host.Records++;
         var ctx = new RecordContext(host, double.IsNaN(uptime) ? null : uptime, time, _options.SourceName, _lineNumber);
         if (host.PendingStops > 0)
         {
             VmLifecycleTracker.ConfirmStops(ctx, _services, endOfInput: false);
         }
-        Count(KernelMessageRecogniser.Recognise(message, ctx, _services), message);
+        var result = KernelMessageRecogniser.Recognise(message, ctx, _services);
+        if (result == Recognition.NoMatch)
+        {
+            // Not one of this host's records yet: the fallback scan may still read it (and count it then).
+            host.Records--;
+        }
+        return result;
     }
 
     /// <summary>Text without a record prefix: command output, a shell prompt, or a kernel message pasted bare.</summary>
@@ -317,7 +569,7 @@ public sealed class LogParser
             .AddTicks(header.FractionTicks);
     }
 
-    private HostState HostFor(ReadOnlySpan<byte> name)
+    private HostLogMemory HostFor(ReadOnlySpan<byte> name)
     {
         if (name.IsEmpty)
         {
@@ -330,7 +582,7 @@ public sealed class LogParser
         string interned = _names.Get(name);
         if (!_hosts.TryGetValue(interned, out var host))
         {
-            host = new HostState(interned);
+            host = new HostLogMemory(interned);
             _hosts[interned] = host;
         }
         if (name.Length <= _lastHostKey.Length)

@@ -19,6 +19,9 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
 
     private enum XeKind : byte { Unknown, Pif, Bond, Host, Pool, Patch, Update, Vm }
 
+    /// <summary>The prompt named an xe verb (so an Unknown kind means a class the twin does not model, not one it could not tell).</summary>
+    private bool _xeVerbKnown;
+
     private enum Block : byte { None, EthtoolFeatures, EthtoolDriver, XeRecord, IpLink }
 
     private const string NotInDatabase = "<not in database>";
@@ -160,8 +163,17 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
         return true;
     }
 
+    private IEnumerable<string> FieldNames()
+    {
+        foreach (var field in _fields)
+        {
+            yield return field.Key;
+        }
+    }
+
     private void ParseCommand(ReadOnlySpan<byte> command)
     {
+        _xeVerbKnown = false;
         _command = command.IsEmpty ? Command.None : Command.Other;
         _xeKind = XeKind.Unknown;
         _commandDevice = null;
@@ -170,6 +182,7 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
         {
             _command = Command.Xe;
             var verb = Token(ref command);
+            _xeVerbKnown = !verb.IsEmpty;
             _xeKind = verb.StartsWith("pif-"u8) ? XeKind.Pif
                 : verb.StartsWith("bond-"u8) ? XeKind.Bond
                 : verb.StartsWith("host-"u8) ? XeKind.Host
@@ -327,7 +340,7 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
 
     /// <summary>The record's stamp with the prompt's host (it wins over --host) and the block's first line.</summary>
     private RecordContext Stamp(in RecordContext ctx)
-        => _promptHost is null ? ctx : ctx with { Host = new HostState(_promptHost) };
+        => _promptHost is null ? ctx : ctx with { Host = new HostLogMemory(_promptHost) };
 
     private string? HostName(in RecordContext ctx) => _promptHost ?? ctx.HostName;
 
@@ -565,7 +578,16 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
         };
         if (fact is null)
         {
-            // An xe record of a class the twin does not model (sr-list, network-list…): counted, not emitted.
+            // Never dropped without a word: a record whose class could not be told is named in the summary (its
+            // fields say what it was), one of a class the twin does not model (sr-list, network-list…) is counted.
+            if (_command == Command.Xe && _xeKind == XeKind.Unknown && _xeVerbKnown)
+            {
+                services.Outlet.Statistics.XeRecordsNotModelled++;
+            }
+            else
+            {
+                services.Outlet.Statistics.CountUnclassifiedXe(ctx.Source, _blockLine, "uuid " + uuid + " with " + string.Join(", ", FieldNames()));
+            }
             return;
         }
         services.Outlet.Emit(fact with { Host = host, SourceFile = ctx.Source, SourceLine = _blockLine });
@@ -590,8 +612,9 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
         {
             return XeKind.Host;
         }
-        if (Has("master") && (Has("default-SR") || Has("ha-enabled")))
+        if (Has("master"))
         {
+            // pool-list with any params: only pools have a master but no slaves (bonds' were told above).
             return XeKind.Pool;
         }
         if (Has("after-apply-guidance") || (Has("hosts") && Has("size")))
@@ -601,6 +624,12 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
         if (Has("hosts") && Has("version"))
         {
             return XeKind.Update;
+        }
+        if (Has("name-description") && Has("name-label") && _fields.Count == 3)
+        {
+            // Plain `xe host-list` prints exactly uuid, name-label and name-description; sr-list and network-list
+            // add their own fields (type, bridge…) to these three.
+            return XeKind.Host;
         }
         return XeKind.Unknown;
     }

@@ -48,7 +48,7 @@ internal static class SwiotlbRecogniser
             return Recognition.Malformed;
         }
         rest = rest[digits..];
-        string? device = prefix.HasDevice ? services.Names.Get(prefix.Device) : null;
+        string? device = prefix.HasDevice ? DevicePrefix.DeviceName(services.Names, prefix.Device) : null;
         if (rest.StartsWith(BytesAtDevice))
         {
             var name = rest[BytesAtDevice.Length..];
@@ -57,11 +57,17 @@ internal static class SwiotlbRecogniser
             {
                 return Recognition.Malformed;
             }
-            device = services.Names.Get(name);
+            device = DevicePrefix.DeviceName(services.Names, name);
         }
         else if (!rest.StartsWith(" bytes"u8))
         {
             return Recognition.Malformed;
+        }
+        if (ctx.Host.IsSameFailureAsBufferFull(bytes, device))
+        {
+            // 4.x swiotlb_tbl_map_single() warns "swiotlb buffer is full (sz: N bytes)" and its caller's swiotlb_full()
+            // then logs "DMA: Out of SW-IOMMU space for N bytes" for the same mapping: one failure, two lines.
+            return Recognition.Informational;
         }
         services.Outlet.Emit(new SwiotlbExhausted
         {
@@ -76,7 +82,9 @@ internal static class SwiotlbRecogniser
     {
         if (!message.StartsWith(BufferFull))
         {
-            return Recognition.NoMatch;
+            // 3.x swiotlb_tbl_map_single() warns "swiotlb buffer is full" without the size; swiotlb_full() logs the
+            // failure with its size on the next line, so the bare warning is known but no event of its own.
+            return LogBytes.TrimEnd(message).SequenceEqual("swiotlb buffer is full"u8) ? Recognition.Informational : Recognition.NoMatch;
         }
         var rest = message[BufferFull.Length..];
         if (!LogBytes.TryParseDecimal(rest, out long bytes, out int digits) || !rest[digits..].StartsWith(" bytes)"u8))
@@ -95,11 +103,13 @@ internal static class SwiotlbRecogniser
                 used = u;
             }
         }
+        string? bufferFullDevice = prefix.HasDevice ? DevicePrefix.DeviceName(services.Names, prefix.Device) : null;
+        ctx.Host.RememberBufferFull(bytes, bufferFullDevice);
         services.Outlet.Emit(new SwiotlbExhausted
         {
             Host = ctx.HostName, Uptime = ctx.Uptime, Time = ctx.Time, SourceFile = ctx.Source, SourceLine = ctx.Line,
             Bytes = bytes,
-            Device = prefix.HasDevice ? services.Names.Get(prefix.Device) : null,
+            Device = bufferFullDevice,
             Driver = prefix.HasDevice ? services.Names.Get(prefix.Driver) : null,
             TotalSlots = total, UsedSlots = used, Variant = SwiotlbMessageVariant.BufferIsFull,
         });
@@ -115,7 +125,7 @@ internal static class SwiotlbRecogniser
             return Recognition.NoMatch;
         }
         rest = rest[CoherentFailed.Length..];
-        string? device = prefix.HasDevice ? services.Names.Get(prefix.Device) : null;
+        string? device = prefix.HasDevice ? DevicePrefix.DeviceName(services.Names, prefix.Device) : null;
         if (rest.StartsWith(" for device "u8))
         {
             rest = rest[12..];
@@ -124,13 +134,19 @@ internal static class SwiotlbRecogniser
             {
                 return Recognition.Malformed;
             }
-            device = services.Names.Get(rest[..end]);
+            device = DevicePrefix.DeviceName(services.Names, rest[..end]);
             rest = rest[end..];
         }
         int size = rest.IndexOf("size="u8);
         if (size < 0 || !LogBytes.TryParseDecimal(rest[(size + 5)..], out long bytes, out _))
         {
             return Recognition.Malformed;
+        }
+        if (ctx.Host.IsSameFailureAsBufferFull(bytes, device))
+        {
+            // swiotlb_alloc_coherent() falls back to swiotlb_tbl_map_single(), which warns "buffer is full" first:
+            // the coherent-allocation warning on the next line is the same failed allocation.
+            return Recognition.Informational;
         }
         services.Outlet.Emit(new SwiotlbExhausted
         {

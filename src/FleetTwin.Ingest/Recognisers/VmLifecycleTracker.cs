@@ -293,7 +293,7 @@ internal static class VmLifecycleTracker
         return Recognition.Event;
     }
 
-    private static void CancelPendingStop(HostState host, DomainState domain)
+    private static void CancelPendingStop(HostLogMemory host, DomainState domain)
     {
         if (domain.StopPending)
         {
@@ -302,7 +302,7 @@ internal static class VmLifecycleTracker
         }
     }
 
-    private static DomainState Domain(HostState host, int domid)
+    private static DomainState Domain(HostLogMemory host, int domid)
     {
         if (!host.Domains.TryGetValue(domid, out var domain))
         {

@@ -12,27 +12,6 @@ namespace FleetTwin.Twin.Streams;
 /// </summary>
 public static class TwinJson
 {
-    /// <summary>Event kind discriminators; stable (they are in persisted and queued data).</summary>
-    private static readonly (Type Type, string Kind)[] EventKinds =
-    [
-        (typeof(SwiotlbExhausted), SwiotlbExhausted.TypeName),
-        (typeof(KernelPanic), KernelPanic.TypeName),
-        (typeof(KernelBoot), KernelBoot.TypeName),
-        (typeof(LogDaemonRestart), LogDaemonRestart.TypeName),
-        (typeof(Dom0CommandLine), Dom0CommandLine.TypeName),
-        (typeof(VmStarted), VmStarted.TypeName),
-        (typeof(VmStopped), VmStopped.TypeName),
-        (typeof(NicOffloads), NicOffloads.TypeName),
-        (typeof(NicDriver), NicDriver.TypeName),
-        (typeof(LinkMtu), LinkMtu.TypeName),
-        (typeof(PifFact), PifFact.TypeName),
-        (typeof(BondFact), BondFact.TypeName),
-        (typeof(XenHostFact), XenHostFact.TypeName),
-        (typeof(PoolFact), PoolFact.TypeName),
-        (typeof(HotfixFact), HotfixFact.TypeName),
-        (typeof(VmFact), VmFact.TypeName),
-    ];
-
     public static JsonSerializerOptions Options { get; } = new()
     {
         TypeInfoResolver = JsonTypeInfoResolver.Combine(TwinJsonContext.Default, new DefaultJsonTypeInfoResolver())
@@ -41,8 +20,9 @@ public static class TwinJson
                 if (info.Type != typeof(TwinEvent))
                     return;
                 info.PolymorphismOptions = new JsonPolymorphismOptions { TypeDiscriminatorPropertyName = "$kind" };
-                foreach (var (type, kind) in EventKinds)
-                    info.PolymorphismOptions.DerivedTypes.Add(new JsonDerivedType(type, kind));
+                // Event kind discriminators are the domain's one list; stable (they are in persisted and queued data).
+                foreach (var kind in TwinEventKinds.All)
+                    info.PolymorphismOptions.DerivedTypes.Add(new JsonDerivedType(kind.Type, kind.Name));
             }),
     };
 
