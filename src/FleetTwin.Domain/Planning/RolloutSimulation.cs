@@ -62,7 +62,7 @@ internal static class RolloutSimulation
             }
             // The canary: the first member wave is one host, the riskiest (its NIC/driver class leads the order); the
             // script goes on only once its verification has passed.
-            var canary = waves.Count == (wave[0].IsMaster ? 1 : 0);
+            var canary = !wave[0].IsMaster && waves.All(w => w[0].IsMaster);
             if (!wave[0].IsMaster && !canary)
             {
                 while (wave.Count < options.MaxDown && queue.Count > 0 && !queue[0].IsMaster
@@ -75,9 +75,12 @@ internal static class RolloutSimulation
             var placement = pool.TryPlace(wave, targets);
             if (placement is null)
             {
-                // Not enough room on done hosts: hosts still waiting take the rest (more moves, reported as such).
+                // Not enough room on done hosts: hosts that stay up without a reboot in this plan (blocked, undecided)
+                // come next, then hosts still waiting (more moves, reported as such).
+                var stayUp = ordered.Where(d => d.Action is HostAction.Blocked or HostAction.Undecided && d.Host.MemoryFreeBytes is not null).Select(d => d.Host.Name);
+                placement = pool.TryPlace(wave, targets.Concat(stayUp).ToList());
                 var waiting = queue.Select(q => q.Host.Name).Where(n => wave.All(w => w.Host.Name != n));
-                placement = pool.TryPlace(wave, targets.Concat(waiting).ToList());
+                placement ??= pool.TryPlace(wave, targets.Concat(stayUp).Concat(waiting).ToList());
             }
             if (placement is null)
             {
@@ -109,8 +112,9 @@ internal static class RolloutSimulation
     }
 
     /// <summary>
-    /// Baseline: the same waves, each host evacuated to wherever there is room (the most free memory, as host-evacuate
-    /// tends to), hosts that reboot later included: how often VMs move when placement ignores the rollout order.
+    /// Baseline: the same waves, each host evacuated to wherever there is room, binpacked (largest VM first onto the
+    /// fullest host it fits on, as XAPI's evacuation plan packs), hosts that reboot later included: how often VMs move
+    /// when placement ignores the rollout order.
     /// </summary>
     public static PlacementFigures EvacuateBaseline(FleetInventory inventory, List<Draft> order)
     {
@@ -119,7 +123,7 @@ internal static class RolloutSimulation
         {
             var down = wave.Select(d => d.Host.Name).ToHashSet(StringComparer.Ordinal);
             var up = order.Where(d => !down.Contains(d.Host.Name) && d.Host.MemoryFreeBytes is not null).Select(d => d.Host.Name).ToList();
-            if (pool.TryPlace(wave, up) is { } placement)
+            if (pool.TryPlace(wave, up, binpack: true) is { } placement)
                 pool.Apply(wave, placement);
         }
         return pool.Figures();
@@ -247,9 +251,9 @@ internal static class RolloutSimulation
 
         /// <summary>
         /// Places every VM of the wave's hosts (their own and those that landed there), largest first, onto the target
-        /// with the most free memory that stays up; null when one does not fit. Nothing changes until <see cref="Apply"/>.
+        /// with the most free memory that stays up (or, <paramref name="binpack"/>, the least that still fits); null when one does not fit. Nothing changes until <see cref="Apply"/>.
         /// </summary>
-        public List<(Draft From, InventoryVm Vm, string To)>? TryPlace(IEnumerable<Draft> wave, IReadOnlyCollection<string> targets)
+        public List<(Draft From, InventoryVm Vm, string To)>? TryPlace(IEnumerable<Draft> wave, IReadOnlyCollection<string> targets, bool binpack = false)
         {
             var hosts = wave.ToList();
             var down = hosts.Select(h => h.Host.Name).ToHashSet(StringComparer.Ordinal);
@@ -262,7 +266,7 @@ internal static class RolloutSimulation
                 string? best = null;
                 foreach (var (t, f) in room)
                 {
-                    if (f >= need && (best is null || f > room[best] || f == room[best] && string.CompareOrdinal(t, best) < 0))
+                    if (f >= need && (best is null || (binpack ? f < room[best] : f > room[best]) || f == room[best] && string.CompareOrdinal(t, best) < 0))
                         best = t;
                 }
                 if (best is null)
