@@ -21,6 +21,7 @@ internal sealed class DemoSeed(IClusterClient client, IHostApplicationLifetime l
             ("demo/kb-incident/kern.log", new LogParserOptions { SourceName = "kb-incident/kern.log", Year = 2014 }),
             ("demo/kb-incident/dom0.log", new LogParserOptions { SourceName = "kb-incident/dom0.log", DefaultHost = "bn2-3c16-ix-4104", Year = 2014 }),
             ("demo/synthetic-pool.txt", new LogParserOptions { SourceName = "synthetic-pool.txt", Year = 2026 }),
+            ("demo/synthetic-pool-xe.txt", new LogParserOptions { SourceName = "synthetic-pool-xe.txt", Year = 2026 }),
             ("demo/synthetic-pool-b02-kern.log.txt", new LogParserOptions { SourceName = "synthetic-pool-b02-kern.log", Year = 2026 }),
         };
         foreach (var (resource, options) in inputs)

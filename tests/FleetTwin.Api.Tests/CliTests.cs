@@ -140,7 +140,7 @@ public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
     [InlineData(2, "fleettwin simulate: --change ':gro=on': expected [HOST:]SETTING=VALUE (gro=on, bn2-3c16-ix-4104:swiotlb=128)", "simulate", "--pool", "bn2-3c16", "--change", ":gro=on")]
     [InlineData(2, "fleettwin simulate: changes[0].host: no host 'no-such-host' in pool 'bn2-3c16' (its hosts: bn2-3c16-ix-4101, bn2-3c16-ix-4102, bn2-3c16-ix-4104; empty means every host) (InvalidArgument)", "simulate", "--pool", "bn2-3c16", "--change", "no-such-host:gro=on")]
     [InlineData(2, "fleettwin simulate: changes[0].value: 'maybe' is not on or off (gro) (InvalidArgument)", "simulate", "--pool", "bn2-3c16", "--change", "gro=maybe")]
-    [InlineData(3, "fleettwin simulate: pool: unknown pool 'prod-9' (pools the twin knows: bn2-3c16) (NotFound)", "simulate", "--pool", "prod-9")]
+    [InlineData(3, "fleettwin simulate: pool: unknown pool 'prod-9': no xe pool-list names it (pools read: bn2-3c16) (NotFound)", "simulate", "--pool", "prod-9")]
     [InlineData(2, "fleettwin simulate: --out is for SCENARIO files; with --pool the twin runs the what-if (see --json)", "simulate", "--pool", "bn2-3c16", "--out", "x")]
     [InlineData(2, "fleettwin simulate: --vms-per-host is for --pool (a SCENARIO file says it in the file)", "simulate", "kb.yaml", "--vms-per-host", "3")]
     public async Task Simulate_pool_errors_are_one_line_with_the_exit_code(int expectedExit, string expected, params string[] args)

@@ -126,7 +126,7 @@ public class IngestAndPlanTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
         var maxDown = await Rpc.FailureOf(() => kb.Silo.Plans.ProposePlanAsync(new ProposePlanRequest { Pool = KbSiloFixture.KbPool, MaxDown = -1 }).ResponseAsync);
 
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
-        Assert.Equal("pool: unknown pool 'prod-9' (pools the twin knows: bn2-3c16)", unknown.Detail);
+        Assert.Equal("pool: unknown pool 'prod-9': no xe pool-list names it (pools read: bn2-3c16)", unknown.Detail);
         Assert.Equal((StatusCode.InvalidArgument, "pool: required"), (missing.StatusCode, missing.Detail));
         Assert.Equal(StatusCode.InvalidArgument, maxDown.StatusCode);
         Assert.StartsWith("max_down: -1", maxDown.Detail, StringComparison.Ordinal);

@@ -130,7 +130,7 @@ public class RunScenarioTests(KbSiloFixture kb, ITestOutputHelper output) : ICla
 
         Assert.Equal((StatusCode.InvalidArgument, "pool: required"), (missing.StatusCode, missing.Detail));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
-        Assert.StartsWith("pool: unknown pool 'prod-9' (pools the twin knows: ", unknown.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("pool: unknown pool 'prod-9': no xe pool-list names it (pools read: ", unknown.Detail, StringComparison.Ordinal);
         Assert.Contains(KbSiloFixture.KbPool, unknown.Detail, StringComparison.Ordinal);
         Assert.Equal((StatusCode.InvalidArgument, "hours: -1 is out of range: one minute (0.0167) to 168 simulated hours (0 means 24)"), (negative.StatusCode, negative.Detail));
         Assert.StartsWith("hours: 169 is out of range", tooLong.Detail, StringComparison.Ordinal);

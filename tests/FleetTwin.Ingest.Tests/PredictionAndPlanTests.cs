@@ -190,7 +190,7 @@ public class PredictionAndPlanTests
 
         Assert.Equal(3, exit);
         Assert.Empty(stdout);
-        Assert.Equal("fleettwin plan: unknown pool 'prod-9' (pools in the files: bn2-3c16)", stderr.Trim());
+        Assert.Equal("fleettwin plan: unknown pool 'prod-9': no xe pool-list names it (pools read: bn2-3c16)", stderr.Trim());
     }
 
     [Fact]

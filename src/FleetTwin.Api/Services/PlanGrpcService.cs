@@ -30,12 +30,18 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
         var pool = ApiErrors.RequireName(request.Pool, "pool");
         if (request.MaxDown is < 0 or > MaxDownLimit)
             throw ApiErrors.InvalidArgument("max_down", $"{request.MaxDown}: hosts down at once is 1..{MaxDownLimit} (0 means 1)");
+        if (!double.IsFinite(request.MigrationGbps) || request.MigrationGbps < 0)
+            throw ApiErrors.InvalidArgument("migration_gbps", $"{request.MigrationGbps}: Gbit/s above 0 (0 means 10)");
         var (inventory, _, hosts, states) = await PoolAsync(pool, context.CancellationToken);
         var predictions = new Dictionary<string, PanicPrediction>(StringComparer.Ordinal);
         for (var i = 0; i < hosts.Count; i++)
             predictions[hosts[i].Name] = PanicPredictor.Assess(states[i], HostConfiguration.From(inventory, hosts[i]));
         var plan = RollingPlanner.Plan(inventory, pool, predictions,
-            new RollingPlanOptions { MaxDown = request.MaxDown == 0 ? 1 : request.MaxDown, IncludeSwiotlbDelay = request.SwiotlbDelay });
+            new RollingPlanOptions
+            {
+                MaxDown = request.MaxDown == 0 ? 1 : request.MaxDown, IncludeSwiotlbDelay = request.SwiotlbDelay, ShutdownPinned = request.ShutdownPinned,
+                MigrationGbps = request.MigrationGbps == 0 ? 10 : request.MigrationGbps,
+            });
         var response = new ProposePlanResponse
         {
             Pool = pool,
@@ -43,6 +49,7 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
             Text = PlanText.Render(plan),
             Json = PlanJson.Render(plan),
             Script = PlanScript.Render(plan),
+            Html = PlanHtml.Render(plan),
             Hosts = hosts.Count,
         };
         response.Undecided.AddRange(plan.Undecided);
@@ -176,8 +183,7 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
     {
         if (inventory.FindPool(pool) is { } found)
             return found;
-        var known = inventory.Pools.Values.Select(p => p.Name ?? p.Uuid).Order(StringComparer.Ordinal).ToList();
-        throw ApiErrors.NotFound("pool", $"unknown pool '{pool}' ({(known.Count == 0 ? "the twin has read no xe pool-list output" : "pools the twin knows: " + string.Join(", ", known))})");
+        throw ApiErrors.NotFound("pool", RollingPlanner.UnknownPoolMessage(inventory, pool));
     }
 }
 

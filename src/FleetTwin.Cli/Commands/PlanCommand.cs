@@ -5,7 +5,7 @@ using FleetTwin.Ingest.Reading;
 namespace FleetTwin.Cli;
 
 /// <summary>
-/// <c>fleettwin plan --pool NAME [--max-down K] [--format text|json|script] [--swiotlb-delay] FILE...</c>: builds an
+/// <c>fleettwin plan --pool NAME [--max-down K] [--format text|json|script|html] [--swiotlb-delay] [--shutdown-pinned] [--migration-gbps G] FILE...</c>: builds an
 /// in-process twin from the files and prints the pool's rolling GRO plan. Exit codes: 0 complete plan, 2 bad input,
 /// 3 unknown pool, 4 plan printed but incomplete (hosts blocked or undecided: the plan says why).
 /// </summary>
@@ -24,8 +24,10 @@ public static class PlanCommand
         var pool = new Option<string>("--pool") { Description = "Pool name-label (or uuid).", Required = true };
         var maxDown = new Option<int>("--max-down") { Description = "Hosts down at once (the pool master always alone).", DefaultValueFactory = _ => 1 };
         var format = new Option<string>("--format") { Description = "text, json or script (bash for the pool master, dry-run unless --apply).", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json", "script");
+        format.AcceptOnlyFromAmong("text", "json", "script", "html");
         var delay = new Option<bool>("--swiotlb-delay") { Description = "Add swiotlb=128 on hosts with a smaller pool: a delay, not a fix." };
+        var shutdownPinned = new Option<bool>("--shutdown-pinned") { Description = "Shut down VMs that cannot live-migrate (PCI passthrough, blocked migration) for their host's reboot instead of blocking it." };
+        var gbps = new Option<double>("--migration-gbps") { Description = "Live-migration throughput for the ETA, Gbit/s.", DefaultValueFactory = _ => 10 };
         var host = InputOptions.Host();
         var year = InputOptions.Year();
         var endpoint = Commands.ApiClient.EndpointOption();
@@ -35,18 +37,21 @@ public static class PlanCommand
         command.Options.Add(maxDown);
         command.Options.Add(format);
         command.Options.Add(delay);
+        command.Options.Add(shutdownPinned);
+        command.Options.Add(gbps);
         command.Options.Add(host);
         command.Options.Add(year);
         command.Options.Add(endpoint);
         command.SetAction((r, ct) => r.GetValue(files) is not { Length: > 0 }
-            ? RunOnTwinAsync(r.GetValue(endpoint)!, r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text", r.GetValue(delay), stdout, stderr, ct)
-            : Task.FromResult(Run(r.GetValue(files) ?? [], r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text",
-            r.GetValue(delay), r.GetValue(host), r.GetValue(year), stdout, stderr)));
+            ? RunOnTwinAsync(r.GetValue(endpoint)!, r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text", r.GetValue(delay), r.GetValue(shutdownPinned), r.GetValue(gbps), stdout, stderr, ct)
+            : Task.FromResult(Run(r.GetValue(files) ?? [], r.GetValue(pool)!, r.GetValue(format) ?? "text",
+                new RollingPlanOptions { MaxDown = r.GetValue(maxDown), IncludeSwiotlbDelay = r.GetValue(delay), ShutdownPinned = r.GetValue(shutdownPinned), MigrationGbps = r.GetValue(gbps) },
+                r.GetValue(host), r.GetValue(year), stdout, stderr)));
         return command;
     }
 
     /// <summary>Without FILE: asks the running twin (PlanService.ProposePlan) for the pool's plan. Same output and exit codes.</summary>
-    public static async Task<int> RunOnTwinAsync(string endpoint, string pool, int maxDown, string format, bool swiotlbDelay,
+    public static async Task<int> RunOnTwinAsync(string endpoint, string pool, int maxDown, string format, bool swiotlbDelay, bool shutdownPinned, double migrationGbps,
         TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         if (maxDown < 1)
@@ -57,12 +62,13 @@ public static class PlanCommand
         return await Commands.ApiClient.RunAsync("plan", endpoint, stderr, async channel =>
         {
             var client = new FleetTwin.Api.V1.PlanService.PlanServiceClient(channel);
-            var plan = await client.ProposePlanAsync(new FleetTwin.Api.V1.ProposePlanRequest { Pool = pool, MaxDown = maxDown, SwiotlbDelay = swiotlbDelay },
+            var plan = await client.ProposePlanAsync(new FleetTwin.Api.V1.ProposePlanRequest { Pool = pool, MaxDown = maxDown, SwiotlbDelay = swiotlbDelay, ShutdownPinned = shutdownPinned, MigrationGbps = migrationGbps },
                 deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken);
             stdout.Write(format switch
             {
                 "json" => plan.Json + Environment.NewLine,
                 "script" => plan.Script,
+                "html" => plan.Html,
                 _ => plan.Text,
             });
             stdout.Flush();
@@ -70,17 +76,31 @@ public static class PlanCommand
         });
     }
 
+    /// <summary>The plan in the asked format (text, json, script or html).</summary>
+    public static string Render(RollingPlan plan, string format) => format switch
+    {
+        "json" => PlanJson.Render(plan) + Environment.NewLine,
+        "script" => PlanScript.Render(plan),
+        "html" => PlanHtml.Render(plan),
+        _ => PlanText.Render(plan),
+    };
+
     public static int Run(IReadOnlyList<string> files, string pool, int maxDown, string format, bool swiotlbDelay, string? host, int? year,
+        TextWriter stdout, TextWriter stderr) =>
+        Run(files, pool, format, new RollingPlanOptions { MaxDown = maxDown, IncludeSwiotlbDelay = swiotlbDelay }, host, year, stdout, stderr);
+
+    public static int Run(IReadOnlyList<string> files, string pool, string format, RollingPlanOptions options, string? host, int? year,
         TextWriter stdout, TextWriter stderr)
     {
-        if (files.Count == 0)
-        {
-            stderr.WriteLine("fleettwin plan: " + OfflineFleet.NoFilesMessage);
-            return ExitBadInput;
-        }
+        var maxDown = options.MaxDown;
         if (maxDown < 1)
         {
             stderr.WriteLine($"fleettwin plan: --max-down {maxDown}: at least one host must be allowed down");
+            return ExitBadInput;
+        }
+        if (!(options.MigrationGbps > 0))
+        {
+            stderr.WriteLine($"fleettwin plan: --migration-gbps {options.MigrationGbps}: must be above 0");
             return ExitBadInput;
         }
         OfflineFleet fleet;
@@ -95,17 +115,11 @@ public static class PlanCommand
         }
         if (fleet.Inventory.FindPool(pool) is null)
         {
-            var known = fleet.Inventory.Pools.Values.Select(p => p.Name ?? p.Uuid).Order(StringComparer.Ordinal).ToList();
-            stderr.WriteLine($"fleettwin plan: unknown pool '{pool}' ({(known.Count == 0 ? "the files hold no xe pool-list output" : "pools in the files: " + string.Join(", ", known))})");
+            stderr.WriteLine("fleettwin plan: " + RollingPlanner.UnknownPoolMessage(fleet.Inventory, pool));
             return ExitUnknownPool;
         }
-        var plan = RollingPlanner.Plan(fleet.Inventory, pool, fleet.Predict(), new RollingPlanOptions { MaxDown = maxDown, IncludeSwiotlbDelay = swiotlbDelay });
-        stdout.Write(format switch
-        {
-            "json" => PlanJson.Render(plan) + Environment.NewLine,
-            "script" => PlanScript.Render(plan),
-            _ => PlanText.Render(plan),
-        });
+        var plan = RollingPlanner.Plan(fleet.Inventory, pool, fleet.Predict(), options);
+        stdout.Write(Render(plan, format));
         stdout.Flush();
         return plan.Complete ? ExitOk : ExitIncomplete;
     }

@@ -72,6 +72,12 @@ public sealed record XenHostFact : TwinEvent
     public long? MemoryTotal { get; init; }
     public long? MemoryFree { get; init; }
     public ConfigEntry[] SoftwareVersion { get; init; } = [];
+
+    /// <summary>other-config:boot_time (Unix seconds the host booted), when the record carries it.</summary>
+    public double? BootTime { get; init; }
+
+    /// <summary>other-config:agent_start_time (Unix seconds xapi started): minus boot_time, how long the host takes to come up.</summary>
+    public double? AgentStartTime { get; init; }
 }
 
 /// <summary>One pool from <c>xe pool-list</c>: its name and master host uuid (the master reboots first in a rolling plan).</summary>
@@ -122,4 +128,10 @@ public sealed record VmFact : TwinEvent
     public long? MemoryStaticMax { get; init; }
     public int? DomId { get; init; }
     public bool? IsControlDomain { get; init; }
+
+    /// <summary>other-config:pci (e.g. <c>0/0000:04:00.0</c>): a PCI device passed through; such a VM cannot live-migrate.</summary>
+    public string? PciPassthrough { get; init; }
+
+    /// <summary>The operations blocked-operations names (e.g. <c>pool_migrate</c>, <c>migrate_send</c>): set by an operator or a product to keep the VM where it is.</summary>
+    public string[] BlockedOperations { get; init; } = [];
 }

@@ -219,6 +219,8 @@ public sealed class FleetInventory
         host.MemoryTotalBytes = h.MemoryTotal ?? host.MemoryTotalBytes;
         host.MemoryFreeBytes = h.MemoryFree ?? host.MemoryFreeBytes;
         host.Kernel = h.Linux ?? host.Kernel;
+        if (h.BootTime is { } booted && h.AgentStartTime is { } agent && agent >= booted)
+            host.BootToAgentSeconds = agent - booted;
         if (h.ProductVersion is { } version)
         {
             // software-version:product_version 6.2.0 -> release 6.2 (the release table names releases major.minor).
@@ -264,6 +266,8 @@ public sealed class FleetInventory
             ResidentOn = vm.ResidentOn,
             MemoryBytes = vm.MemoryActual ?? vm.MemoryStaticMax,
             IsControlDomain = vm.IsControlDomain == true,
+            PciPassthrough = vm.PciPassthrough,
+            BlockedOperations = vm.BlockedOperations,
         };
         if (vm.Host is not null)
             VmListsFrom.Add(vm.Host);
@@ -303,6 +307,9 @@ public sealed class InventoryHost
 
     /// <summary><c>swiotlb=</c> in MiB; null with <see cref="CommandLineKnown"/> means the 64 MiB default.</summary>
     public int? SwiotlbMiB { get; set; }
+
+    /// <summary>other-config:agent_start_time minus boot_time: dom0 boot to xapi up, the host's own reboot history.</summary>
+    public double? BootToAgentSeconds { get; set; }
 
     public bool SwiotlbDisabled { get; set; }
     public bool CommandLineKnown { get; set; }
@@ -369,6 +376,18 @@ public sealed class InventoryVm
     public string? ResidentOn { get; set; }
     public long? MemoryBytes { get; set; }
     public bool IsControlDomain { get; set; }
+
+    /// <summary>other-config:pci: a passed-through PCI device ties the VM to its host (no live migration).</summary>
+    public string? PciPassthrough { get; set; }
+
+    /// <summary>blocked-operations of the VM (pool_migrate / migrate_send blocked: it must not be migrated).</summary>
+    public string[] BlockedOperations { get; set; } = [];
+
+    /// <summary>Why the VM cannot live-migrate, or null when nothing the inventory holds says so.</summary>
+    public string? PinnedBecause =>
+        PciPassthrough is { Length: > 0 } pci ? $"PCI passthrough (other-config:pci={pci})"
+        : BlockedOperations.FirstOrDefault(o => o is "pool_migrate" or "migrate_send") is { } op ? $"blocked-operations:{op} is set"
+        : null;
 }
 
 /// <summary>A network interface of a host: its PIF (when xe listed it) joined with ethtool/ip facts read on the host.</summary>

@@ -14,11 +14,15 @@ public static class PlanText
         t.Append(Invariant($"Rolling GRO plan for pool {plan.Pool}{(plan.Master is null ? "" : $" (master {plan.Master})")}, at most {plan.MaxDown} host(s) down at once")).AppendLine();
         if (!plan.Complete)
             t.AppendLine("PLAN INCOMPLETE: see 'cannot decide' and blocked hosts below.");
+        AppendSummary(t, plan);
         foreach (var s in plan.Steps)
         {
             t.AppendLine();
             var head = s.Order > 0 ? Invariant($"{s.Order}. ") : "-  ";
-            t.Append(Invariant($"{head}{s.Host}{(s.IsMaster ? " [pool master]" : "")}  release {s.Release ?? "unknown"}  risk {s.Risk.ToString().ToLowerInvariant()}  -> {Describe(s.Action)}")).AppendLine();
+            var wave = s.Wave > 0 ? Invariant($"  wave {s.Wave}{(plan.Timeline.Waves.FirstOrDefault(w => w.Wave == s.Wave)?.Canary == true ? " (canary)" : "")}") : "";
+            t.Append(Invariant($"{head}{s.Host}{(s.IsMaster ? " [pool master]" : "")}{wave}  release {s.Release ?? "unknown"}  risk {s.Risk.ToString().ToLowerInvariant()}  -> {Describe(s.Action)}")).AppendLine();
+            if (s.Timing is { } timing)
+                t.Append(Invariant($"   timing: starts {Clock(timing.StartSeconds)}, migrations {Clock(timing.MigrationSeconds)}, reboot {Clock(timing.RebootSeconds)} ({(timing.RebootFromHistory ? "its boot_time -> agent_start_time + firmware" : "default")}), done {Clock(timing.EndSeconds)}; P(panic) while waiting {Percent(timing.PanicWhileWaiting)}")).AppendLine();
             t.Append("   risk: ").Append(s.RiskReason).AppendLine();
             foreach (var why in s.Why)
                 t.Append("   ! ").Append(why).AppendLine();
@@ -32,15 +36,18 @@ public static class PlanText
             if (s.Action == HostAction.RebootWithChanges)
             {
                 t.Append(Invariant($"   xe host-disable uuid={s.HostUuid}")).AppendLine();
-                t.Append(Invariant($"   xe host-evacuate uuid={s.HostUuid}")).AppendLine();
                 foreach (var m in s.Moves)
-                    t.Append(Invariant($"      {m.Vm} ({RollingPlanner.Gib(m.MemoryBytes)}) -> {m.ToHost}")).AppendLine();
+                    t.Append(Invariant($"   xe vm-migrate uuid={m.VmUuid} host-uuid={m.ToHostUuid} live=true   # {m.Vm} ({RollingPlanner.Gib(m.MemoryBytes)}) -> {m.ToHost}{(m.MoveNumber > 1 ? $", move {m.MoveNumber}" : "")}")).AppendLine();
+                foreach (var v in s.ShutDown)
+                    t.Append(Invariant($"   xe vm-shutdown uuid={v.VmUuid}   # {v.Vm}: {v.Why}")).AppendLine();
                 if (s.SwiotlbDelay is { } delay)
                     t.Append(Invariant($"   {delay.Command}   # {delay.Label}")).AppendLine();
                 t.Append(Invariant($"   xe host-reboot uuid={s.HostUuid}")).AppendLine();
                 foreach (var v in s.Verifications)
                     t.Append("   verify: ").Append(v).AppendLine();
                 t.Append(Invariant($"   xe host-enable uuid={s.HostUuid}")).AppendLine();
+                foreach (var v in s.ShutDown)
+                    t.Append(Invariant($"   xe vm-start uuid={v.VmUuid} on={s.HostUuid}   # {v.Vm}")).AppendLine();
                 foreach (var stop in s.StopConditions)
                     t.Append("   stop if: ").Append(stop).AppendLine();
             }
@@ -61,6 +68,28 @@ public static class PlanText
         }
         return t.ToString();
     }
+
+    private static void AppendSummary(StringBuilder t, RollingPlan plan)
+    {
+        if (plan.Timeline.Waves.Count == 0)
+            return;
+        var p = plan.Placement;
+        var b = plan.EvacuateBaseline;
+        t.Append(Invariant($"Plan id {plan.PlanId}; {plan.Timeline.Waves.Count} wave(s), ETA {Clock(plan.Timeline.TotalSeconds)}; P(any host panics before its reboot) {Percent(plan.Timeline.PanicDuringRollout)}")).AppendLine();
+        t.Append(Invariant($"Moves: {p.Moves} for {p.Vms} VM(s), at most {p.MostMovesOfOneVm} per VM ({p.VmsMovedTwiceOrMore} moved twice: the first wave's), {RollingPlanner.Gib(p.BytesMigrated)} migrated")).AppendLine();
+        t.Append(Invariant($"  baseline (xe host-evacuate, wherever there is room): {b.Moves} moves, at most {b.MostMovesOfOneVm} per VM ({b.VmsMovedTwiceOrMore} moved twice or more), {RollingPlanner.Gib(b.BytesMigrated)} migrated")).AppendLine();
+        foreach (var w in plan.Timeline.Waves)
+            t.Append(Invariant($"  wave {w.Wave}{(w.Canary ? " (canary)" : "")}: {string.Join(", ", w.Hosts)}  {Clock(w.StartSeconds)} -> {Clock(w.EndSeconds)}")).AppendLine();
+    }
+
+    /// <summary>Seconds as h:mm:ss.</summary>
+    internal static string Clock(double seconds)
+    {
+        var t = TimeSpan.FromSeconds(Math.Round(seconds));
+        return Invariant($"{(int)t.TotalHours}:{t.Minutes:00}:{t.Seconds:00}");
+    }
+
+    internal static string Percent(double? p) => p is { } v ? Invariant($"{v * 100:0.###} %") : "unknown (no probability in the prediction)";
 
     internal static string Describe(HostAction action) => action switch
     {
@@ -90,6 +119,27 @@ public static class PlanJson
             j.WriteString("master", plan.Master);
             j.WriteNumber("max_down", plan.MaxDown);
             j.WriteBoolean("complete", plan.Complete);
+            j.WriteString("plan_id", plan.PlanId);
+            Figures(j, "placement", plan.Placement);
+            Figures(j, "evacuate_baseline", plan.EvacuateBaseline);
+            j.WriteStartObject("timeline");
+            j.WriteNumber("total_seconds", Math.Round(plan.Timeline.TotalSeconds, 1));
+            Probability(j, "panic_during_rollout", plan.Timeline.PanicDuringRollout);
+            j.WriteNumber("migration_gbps", plan.Timeline.MigrationGbps);
+            j.WriteNumber("default_reboot_seconds", plan.Timeline.DefaultRebootSeconds);
+            j.WriteStartArray("waves");
+            foreach (var w in plan.Timeline.Waves)
+            {
+                j.WriteStartObject();
+                j.WriteNumber("wave", w.Wave);
+                j.WriteBoolean("canary", w.Canary);
+                Strings(j, "hosts", w.Hosts);
+                j.WriteNumber("start_seconds", Math.Round(w.StartSeconds, 1));
+                j.WriteNumber("end_seconds", Math.Round(w.EndSeconds, 1));
+                j.WriteEndObject();
+            }
+            j.WriteEndArray();
+            j.WriteEndObject();
             j.WriteStartArray("steps");
             foreach (var s in plan.Steps)
             {
@@ -135,6 +185,8 @@ public static class PlanJson
                     j.WriteString("vm_uuid", m.VmUuid);
                     j.WriteNumber("memory_bytes", m.MemoryBytes);
                     j.WriteString("to_host", m.ToHost);
+                    j.WriteString("to_host_uuid", m.ToHostUuid);
+                    j.WriteNumber("move", m.MoveNumber);
                     j.WriteEndObject();
                 }
                 j.WriteEndArray();
@@ -155,6 +207,21 @@ public static class PlanJson
                 Strings(j, "verifications", s.Verifications);
                 Strings(j, "stop_conditions", s.StopConditions);
                 Strings(j, "why", s.Why);
+                j.WriteStartArray("shut_down");
+                foreach (var v in s.ShutDown)
+                    j.WriteStringValue(v.VmUuid);
+                j.WriteEndArray();
+                if (s.Timing is { } t)
+                {
+                    j.WriteStartObject("timing");
+                    j.WriteNumber("start_seconds", Math.Round(t.StartSeconds, 1));
+                    j.WriteNumber("migration_seconds", Math.Round(t.MigrationSeconds, 1));
+                    j.WriteNumber("reboot_seconds", Math.Round(t.RebootSeconds, 1));
+                    j.WriteBoolean("reboot_from_history", t.RebootFromHistory);
+                    j.WriteNumber("end_seconds", Math.Round(t.EndSeconds, 1));
+                    Probability(j, "panic_while_waiting", t.PanicWhileWaiting);
+                    j.WriteEndObject();
+                }
                 if (s.SwiotlbDelay is { } d)
                 {
                     j.WriteStartObject("swiotlb_delay");
@@ -170,6 +237,25 @@ public static class PlanJson
             j.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Figures(Utf8JsonWriter j, string name, PlacementFigures f)
+    {
+        j.WriteStartObject(name);
+        j.WriteNumber("vms", f.Vms);
+        j.WriteNumber("moves", f.Moves);
+        j.WriteNumber("most_moves_of_one_vm", f.MostMovesOfOneVm);
+        j.WriteNumber("vms_moved_twice_or_more", f.VmsMovedTwiceOrMore);
+        j.WriteNumber("bytes_migrated", f.BytesMigrated);
+        j.WriteEndObject();
+    }
+
+    private static void Probability(Utf8JsonWriter j, string name, double? p)
+    {
+        if (p is { } v)
+            j.WriteNumber(name, Math.Round(v, 6));
+        else
+            j.WriteNull(name);
     }
 
     private static void Strings(Utf8JsonWriter j, string name, IEnumerable<string> values)
@@ -191,4 +277,54 @@ public static class PlanJson
         }
         return s.ToString();
     }
+}
+
+/// <summary>The plan as one HTML page: the text plan and the rollout's Gantt chart (inline SVG, one row per host).</summary>
+public static class PlanHtml
+{
+    public static string Render(RollingPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var h = new StringBuilder();
+        h.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+            .Append(Escape($"FleetTwin plan {plan.Pool}")).Append("</title></head><body>\n");
+        h.Append("<h1>").Append(Escape($"Rolling GRO plan for pool {plan.Pool}")).Append("</h1>\n");
+        h.Append(Gantt(plan)).Append('\n');
+        h.Append("<pre>").Append(Escape(PlanText.Render(plan))).Append("</pre>\n</body></html>\n");
+        return h.ToString();
+    }
+
+    /// <summary>One bar per rebooting host: migrations (blue), reboot (orange), verify (green), on the rollout's clock.</summary>
+    public static string Gantt(RollingPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var rows = plan.Steps.Where(s => s.Timing is { } t && t.EndSeconds > t.StartSeconds).OrderBy(s => s.Timing!.StartSeconds).ThenBy(s => s.Order).ToList();
+        const int label = 220, width = 900, row = 22, top = 30;
+        var total = Math.Max(1, plan.Timeline.TotalSeconds);
+        double X(double seconds) => label + seconds / total * (width - label - 10);
+        var g = new StringBuilder();
+        g.Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{top + rows.Count * row + 20}\" font-family=\"monospace\" font-size=\"12\">"));
+        g.Append(Invariant($"<text x=\"4\" y=\"16\">{Escape($"ETA {PlanText.Clock(plan.Timeline.TotalSeconds)}, {plan.Timeline.Waves.Count} wave(s)")}</text>"));
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var s = rows[i];
+            var t = s.Timing!;
+            var y = top + i * row;
+            g.Append(Invariant($"<text x=\"4\" y=\"{y + 14}\">{Escape($"w{s.Wave} {s.Host}")}</text>"));
+            var migrateEnd = t.StartSeconds + t.MigrationSeconds;
+            var rebootEnd = migrateEnd + t.RebootSeconds;
+            Bar(g, X(t.StartSeconds), X(migrateEnd), y, "#4a7bd0", $"{s.Host}: migrations {PlanText.Clock(t.MigrationSeconds)}");
+            Bar(g, X(migrateEnd), X(rebootEnd), y, "#e08a2c", $"{s.Host}: reboot {PlanText.Clock(t.RebootSeconds)}");
+            Bar(g, X(rebootEnd), X(t.EndSeconds), y, "#3a9a4a", $"{s.Host}: verify and enable");
+        }
+        g.Append("</svg>");
+        return g.ToString();
+    }
+
+    private static void Bar(StringBuilder g, double x0, double x1, int y, string colour, string title) =>
+        g.Append(Invariant($"<rect x=\"{x0:0.#}\" y=\"{y + 3}\" width=\"{Math.Max(0.5, x1 - x0):0.#}\" height=\"{16}\" fill=\"{colour}\"><title>{Escape(title)}</title></rect>"));
+
+    private static string Escape(string text) => System.Net.WebUtility.HtmlEncode(text);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

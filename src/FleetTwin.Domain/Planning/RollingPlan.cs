@@ -16,6 +16,19 @@ public sealed record RollingPlan(
     IReadOnlyList<string> Undecided,
     IReadOnlyList<string> Notes)
 {
+    /// <summary>A short id of this plan (pool and steps): the script keeps its progress under /var/lib/fleettwin/&lt;id&gt;.</summary>
+    public string PlanId { get; init; } = "";
+
+    /// <summary>The order-aware placement: every move of every VM, as the script runs them.</summary>
+    public PlacementFigures Placement { get; init; } = PlacementFigures.None;
+
+    /// <summary>The same rollout with "evacuate to wherever there is room" (xe host-evacuate, XAPI-like): the baseline.</summary>
+    public PlacementFigures EvacuateBaseline { get; init; } = PlacementFigures.None;
+
+    /// <summary>When each wave runs and how much panic risk the waiting hosts carry meanwhile.</summary>
+    public RolloutTimeline Timeline { get; init; } = RolloutTimeline.None;
+
+
     /// <summary>True when every host is decided and none is blocked: the script can run to the end.</summary>
     public bool Complete => Undecided.Count == 0 && Steps.All(s => s.Action is HostAction.RebootWithChanges or HostAction.ChangeWithoutReboot or HostAction.NothingToDo);
 }
@@ -58,7 +71,34 @@ public sealed record HostStep(
     IReadOnlyList<string> Verifications,
     IReadOnlyList<string> StopConditions,
     IReadOnlyList<string> Why,
-    SwiotlbDelayStep? SwiotlbDelay);
+    SwiotlbDelayStep? SwiotlbDelay)
+{
+    /// <summary>VMs of this host shut down before its reboot and started again after (<c>--shutdown-pinned</c>).</summary>
+    public IReadOnlyList<UnmovableVm> ShutDown { get; init; } = [];
+
+    /// <summary>When the host's turn starts, how long its migrations and reboot take, and its panic risk while it waits.</summary>
+    public HostTiming? Timing { get; init; }
+}
+
+/// <summary>One host's place on the rollout's clock (seconds from the start of the rollout).</summary>
+/// <param name="PanicWhileWaiting">P(panic) before its reboot completes: its hazard integrated over the wait.</param>
+public sealed record HostTiming(double StartSeconds, double MigrationSeconds, double RebootSeconds, bool RebootFromHistory, double EndSeconds, double? PanicWhileWaiting);
+
+/// <summary>How many times each VM moves and how much memory crosses the network.</summary>
+public sealed record PlacementFigures(int Vms, int Moves, int MostMovesOfOneVm, int VmsMovedTwiceOrMore, long BytesMigrated)
+{
+    public static PlacementFigures None { get; } = new(0, 0, 0, 0, 0);
+}
+
+/// <summary>The rollout's length and the risk carried while hosts wait their turn.</summary>
+/// <param name="PanicDuringRollout">P(at least one host panics before its reboot), from each host's wait.</param>
+public sealed record RolloutTimeline(double TotalSeconds, IReadOnlyList<WaveTiming> Waves, double? PanicDuringRollout, double MigrationGbps, double DefaultRebootSeconds)
+{
+    public static RolloutTimeline None { get; } = new(0, [], null, 0, 0);
+}
+
+/// <summary>One wave: its hosts, when it starts and ends.</summary>
+public sealed record WaveTiming(int Wave, IReadOnlyList<string> Hosts, double StartSeconds, double EndSeconds, bool Canary);
 
 /// <summary>The kind of change on one PIF.</summary>
 public enum PifChangeKind
@@ -79,8 +119,11 @@ public sealed record PifChange(PifChangeKind Kind, string PifUuid, string Device
 /// <summary>A prerequisite and whether the facts show it met.</summary>
 public sealed record PrerequisiteCheck(string What, bool Met, string Evidence, string? ScriptCheck);
 
-/// <summary>A VM live-migrated off the host by xe host-evacuate, and the host with room for it.</summary>
-public sealed record VmMove(string Vm, string VmUuid, long MemoryBytes, string ToHost);
+/// <summary>
+/// A VM live-migrated off the host (<c>xe vm-migrate uuid=&lt;vm&gt; host-uuid=&lt;target&gt; live=true</c>) to a host that
+/// is done, or (first wave only) to a host of the last wave; <paramref name="MoveNumber"/> is 2 for a VM that landed here earlier.
+/// </summary>
+public sealed record VmMove(string Vm, string VmUuid, long MemoryBytes, string ToHost, string? ToHostUuid = null, int MoveNumber = 1);
 
 /// <summary>A VM no other host has room for.</summary>
 public sealed record UnmovableVm(string Vm, string VmUuid, long? MemoryBytes, string Why);

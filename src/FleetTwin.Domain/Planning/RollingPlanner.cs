@@ -13,6 +13,21 @@ public sealed record RollingPlanOptions
 
     /// <summary>Add <c>swiotlb=128</c> to hosts with a smaller pool: buys time, fixes nothing.</summary>
     public bool IncludeSwiotlbDelay { get; init; }
+
+    /// <summary>Shut down VMs that cannot live-migrate (PCI passthrough, blocked migration) and start them after the reboot, instead of blocking their host.</summary>
+    public bool ShutdownPinned { get; init; }
+
+    /// <summary>Live-migration throughput for the ETA, Gbit/s (default 10: one 10GbE management link, memory copied once).</summary>
+    public double MigrationGbps { get; init; } = 10;
+
+    /// <summary>Reboot time when the host's xe record has no boot_time/agent_start_time (default 10 minutes).</summary>
+    public double DefaultRebootSeconds { get; init; } = 600;
+
+    /// <summary>Firmware and POST before dom0 boots, added to the host's own boot_time -> agent_start_time (default 3 minutes).</summary>
+    public double FirmwareSeconds { get; init; } = 180;
+
+    /// <summary>Checking GRO on each NIC and enabling the host after it is back.</summary>
+    public double VerifySeconds { get; init; } = 60;
 }
 
 /// <summary>
@@ -28,6 +43,14 @@ public static partial class RollingPlanner
 
     public const string ServicePack62 = "XS62ESP1";
 
+    /// <summary>The one wording of "no such pool", for the planner, the CLI and the API alike.</summary>
+    public static string UnknownPoolMessage(FleetInventory inventory, string pool)
+    {
+        ArgumentNullException.ThrowIfNull(inventory);
+        var known = inventory.Pools.Values.Select(p => p.Name ?? p.Uuid).Order(StringComparer.Ordinal).ToList();
+        return $"unknown pool '{pool}': no xe pool-list names it ({(known.Count == 0 ? "no xe pool-list output read" : "pools read: " + string.Join(", ", known))})";
+    }
+
     public static RollingPlan Plan(FleetInventory inventory, string pool, IReadOnlyDictionary<string, PanicPrediction> predictions, RollingPlanOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(inventory);
@@ -35,14 +58,12 @@ public static partial class RollingPlanner
         options ??= new RollingPlanOptions();
         if (options.MaxDown < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxDown, "max-down must be at least 1");
+        if (!(options.MigrationGbps > 0))
+            throw new ArgumentOutOfRangeException(nameof(options), options.MigrationGbps, "migration-gbps must be above 0");
 
         var found = inventory.FindPool(pool);
         if (found is null)
-        {
-            var known = inventory.Pools.Values.Select(p => p.Name ?? p.Uuid).Order(StringComparer.Ordinal).ToList();
-            return new RollingPlan(pool, null, null, options.MaxDown, [],
-                [$"unknown pool '{pool}': no xe pool-list names it ({(known.Count == 0 ? "no pool-list output read" : "pools read: " + string.Join(", ", known))})"], []);
-        }
+            return new RollingPlan(pool, null, null, options.MaxDown, [], [UnknownPoolMessage(inventory, pool)], []);
         var hosts = inventory.HostsOf(found);
         var master = inventory.MasterOf(found);
         var undecided = new List<string>();
@@ -62,24 +83,11 @@ public static partial class RollingPlanner
             .ThenBy(d => d.Host.Name, StringComparer.Ordinal)
             .ToList();
 
-        var free = hosts.ToDictionary(h => h.Name, h => h.MemoryFreeBytes);
+        var rollout = RolloutSimulation.Run(inventory, ordered, options);
+        ordered = rollout.Order;
+        var baseline = RolloutSimulation.EvacuateBaseline(inventory, ordered);
+
         var steps = new List<HostStep>();
-        var wave = 0;
-        var rebooting = ordered.Where(d => d.Action == HostAction.RebootWithChanges).ToList();
-        var queue = new Queue<Draft>(rebooting);
-        while (queue.Count > 0)
-        {
-            wave++;
-            var batch = new List<Draft> { queue.Dequeue() };
-            while (!batch[0].IsMaster && batch.Count < options.MaxDown && queue.Count > 0 && !queue.Peek().IsMaster)
-                batch.Add(queue.Dequeue());
-            var down = batch.Select(b => b.Host.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var draft in batch)
-            {
-                Evacuate(inventory, draft, hosts, down, free);
-                draft.Wave = wave;
-            }
-        }
         var order = 0;
         foreach (var d in ordered)
         {
@@ -94,9 +102,31 @@ public static partial class RollingPlanner
         if (master is not null && steps.FirstOrDefault(s => s.IsMaster) is { Action: HostAction.Blocked } m)
             notes.Add($"the pool master {m.Host} is blocked and goes first: nothing else starts until it can");
         notes.Add("GRO via other-config:ethtool-gro is read when the PIF is plugged: the reboot is what applies it (docs/swiotlb.md)");
+        notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"ETA: live migration at {options.MigrationGbps:0.##} Gbit/s (--migration-gbps), one VM after the other per host; reboot from the host's other-config boot_time/agent_start_time plus {options.FirmwareSeconds:0} s of firmware, else {options.DefaultRebootSeconds:0} s"));
         if (!options.IncludeSwiotlbDelay)
             notes.Add("optional: swiotlb=128 (/opt/xensource/libexec/xen-cmdline --set-dom0 swiotlb=128, then reboot) only delays exhaustion; not included");
-        return new RollingPlan(found.Name ?? found.Uuid, found.Uuid, master?.Name, options.MaxDown, steps, undecided, notes);
+        var plan = new RollingPlan(found.Name ?? found.Uuid, found.Uuid, master?.Name, options.MaxDown, steps, undecided, notes)
+        {
+            Placement = rollout.Figures,
+            EvacuateBaseline = baseline,
+            Timeline = rollout.Timeline,
+        };
+        return plan with { PlanId = PlanIdOf(plan) };
+    }
+
+    /// <summary>A stable id of the plan's content (pool, hosts, actions, moves): two runs of the same facts share it.</summary>
+    private static string PlanIdOf(RollingPlan plan)
+    {
+        var text = new System.Text.StringBuilder(plan.PoolUuid ?? plan.Pool);
+        foreach (var s in plan.Steps)
+        {
+            text.Append('|').Append(s.HostUuid).Append(':').Append(s.Action).Append(':').Append(s.Wave);
+            foreach (var m in s.Moves)
+                text.Append(',').Append(m.VmUuid).Append('>').Append(m.ToHostUuid);
+        }
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+        return "plan-" + Convert.ToHexStringLower(hash.AsSpan(0, 6));
     }
 
     /// <summary>True when <paramref name="name"/> is XS62ESP1004 or a later XS62ESP1 hotfix (XS62ESP1005, XS62ESP1013, ...).</summary>
@@ -111,7 +141,6 @@ public static partial class RollingPlanner
 
     private static Draft DraftFor(FleetInventory inventory, InventoryHost host, bool isMaster, PanicPrediction? prediction, RollingPlanOptions options)
     {
-        var config = HostConfiguration.From(inventory, host);
         var d = new Draft(host, isMaster, prediction);
         if (host.Release is null)
         {
@@ -119,24 +148,10 @@ public static partial class RollingPlanner
             d.Action = HostAction.Undecided;
             return d;
         }
-        var pifsOf = inventory.NicsOf(host).Where(n => n.Pif is not null).ToDictionary(n => n.Device, n => n.Pif!, StringComparer.Ordinal);
-        var modern = HostConfiguration.ReleaseAtLeast(host.Release, 6, 5);
-
-        if (modern)
+        var config = HostConfiguration.From(inventory, host);
+        if (HostConfiguration.ReleaseAtLeast(host.Release, 6, 5))
         {
-            // 6.5+ turns GRO on by default: no override; one left from before the upgrade is removed.
-            foreach (var nic in inventory.NicsOf(host).Where(n => n.Pif?.EthtoolGroOverride is not null))
-            {
-                var pif = nic.Pif!;
-                d.Changes.Add(new PifChange(PifChangeKind.RemoveGroOverride, pif.Uuid, nic.Device, pif.BondSlaveOf ?? pif.BondMasterOf, nic.Driver,
-                    $"xe pif-param-remove uuid={pif.Uuid} param-name=other-config param-key=ethtool-gro",
-                    $"other-config:ethtool-gro={pif.EthtoolGroOverride} left from before {host.Release}; GRO is on by default since 6.5"));
-            }
-            var forcedOff = d.Changes.Any(c => inventory.Pifs[c.PifUuid].EthtoolGroOverride == "off")
-                || config.Nics.Any(n => n.GroOn == false && n.BouncesWithGroOff == true);
-            d.Action = forcedOff ? HostAction.RebootWithChanges : d.Changes.Count > 0 ? HostAction.ChangeWithoutReboot : HostAction.NothingToDo;
-            if (forcedOff)
-                AddVerifications(d, config.Nics.Where(n => n.BouncesWithGroOff == true).Select(n => n.Device));
+            DraftModernRelease(inventory, host, config, d);
             return d;
         }
         if (!HostConfiguration.ReleaseAtLeast(host.Release, 6, 2))
@@ -145,7 +160,36 @@ public static partial class RollingPlanner
             d.Action = HostAction.Undecided;
             return d;
         }
+        var affected = WithWholeBonds(inventory, config, BouncingNics(host, config, d));
+        AddGroChanges(inventory, host, affected, d);
+        if (affected.Any(n => n.Bond is not null && string.Equals(n.Driver, "bnx2x", StringComparison.OrdinalIgnoreCase)))
+            CheckBondedBnx2xPrerequisites(inventory, host, d);
+        DecideAction(host, affected, options, d);
+        return d;
+    }
 
+    /// <summary>6.5+ turns GRO on by default: no override; one left from before the upgrade is removed.</summary>
+    private static void DraftModernRelease(FleetInventory inventory, InventoryHost host, HostConfiguration config, Draft d)
+    {
+        foreach (var nic in inventory.NicsOf(host).Where(n => n.Pif?.EthtoolGroOverride is not null))
+        {
+            var pif = nic.Pif!;
+            d.Changes.Add(new PifChange(PifChangeKind.RemoveGroOverride, pif.Uuid, nic.Device, pif.BondSlaveOf ?? pif.BondMasterOf, nic.Driver,
+                $"xe pif-param-remove uuid={pif.Uuid} param-name=other-config param-key=ethtool-gro",
+                $"other-config:ethtool-gro={pif.EthtoolGroOverride} left from before {host.Release}; GRO is on by default since 6.5"));
+        }
+        var forcedOff = d.Changes.Any(c => inventory.Pifs[c.PifUuid].EthtoolGroOverride == "off")
+            || config.Nics.Any(n => n.GroOn == false && n.BouncesWithGroOff == true);
+        d.Action = forcedOff ? HostAction.RebootWithChanges : d.Changes.Count > 0 ? HostAction.ChangeWithoutReboot : HostAction.NothingToDo;
+        if (forcedOff)
+            AddVerifications(d, config.Nics.Where(n => n.BouncesWithGroOff == true).Select(n => n.Device));
+        else if (d.Action == HostAction.NothingToDo)
+            d.Why.Add($"no change needed: release {host.Release} has GRO on by default and no PIF carries an other-config:ethtool-gro override");
+    }
+
+    /// <summary>The NICs whose RX buffers bounce with GRO off (a NIC that cannot be told is undecided, not skipped).</summary>
+    private static List<NicConfiguration> BouncingNics(InventoryHost host, HostConfiguration config, Draft d)
+    {
         var affected = new List<NicConfiguration>();
         foreach (var nic in config.Nics)
         {
@@ -159,19 +203,28 @@ public static partial class RollingPlanner
                     break;
             }
         }
-        // A bond's members are changed together: one member's bounce decides for the bond (same ring, same traffic).
+        return affected;
+    }
+
+    /// <summary>A bond's members are changed together: one member's bounce decides for the bond (same ring, same traffic).</summary>
+    private static List<NicConfiguration> WithWholeBonds(FleetInventory inventory, HostConfiguration config, List<NicConfiguration> affected)
+    {
         foreach (var bond in affected.Where(n => n.Bond is not null).Select(n => n.Bond!).Distinct().ToList())
         {
             foreach (var member in inventory.MembersOf(bond))
             {
-                if (member.Device is not null && affected.All(a => a.Device != member.Device))
-                {
-                    var memberNic = config.Nics.FirstOrDefault(n => n.Device == member.Device);
-                    if (memberNic is not null)
-                        affected.Add(memberNic);
-                }
+                if (member.Device is not null && affected.All(a => a.Device != member.Device)
+                    && config.Nics.FirstOrDefault(n => n.Device == member.Device) is { } memberNic)
+                    affected.Add(memberNic);
             }
         }
+        return affected;
+    }
+
+    /// <summary>One other-config:ethtool-gro command per member PIF (not the bond's own PIF).</summary>
+    private static void AddGroChanges(FleetInventory inventory, InventoryHost host, List<NicConfiguration> affected, Draft d)
+    {
+        var pifsOf = inventory.NicsOf(host).Where(n => n.Pif is not null).ToDictionary(n => n.Device, n => n.Pif!, StringComparer.Ordinal);
         foreach (var nic in affected.OrderBy(n => n.Device, StringComparer.Ordinal))
         {
             if (!pifsOf.TryGetValue(nic.Device, out var pif))
@@ -193,16 +246,22 @@ public static partial class RollingPlanner
                     $"xe pif-param-set other-config:ethtool-gro=on uuid={pif.Uuid}", why));
             }
         }
+    }
 
-        if (affected.Any(n => n.Bond is not null && string.Equals(n.Driver, "bnx2x", StringComparison.OrdinalIgnoreCase)))
-            CheckBondedBnx2xPrerequisites(inventory, host, d);
-
+    /// <summary>Undecided, blocked, nothing to do (with the evidence) or reboot with the changes.</summary>
+    private static void DecideAction(InventoryHost host, List<NicConfiguration> affected, RollingPlanOptions options, Draft d)
+    {
         if (d.Undecided.Count > 0)
             d.Action = HostAction.Undecided;
         else if (d.Prerequisites.Any(p => !p.Met))
             d.Action = HostAction.Blocked;
         else if (d.Changes.Count == 0 || affected.All(n => n.GroOn == true) && d.Changes.All(c => c.Kind == PifChangeKind.AlreadySet))
+        {
             d.Action = HostAction.NothingToDo;
+            d.Why.Add(affected.Count == 0
+                ? "no change needed: no NIC of this host bounces its RX buffers with GRO off (driver and MTU read)"
+                : $"no change needed: other-config:ethtool-gro=on and GRO live on {string.Join(", ", affected.Select(n => n.Device).Order(StringComparer.Ordinal))}");
+        }
         else
             d.Action = HostAction.RebootWithChanges;
 
@@ -213,7 +272,6 @@ public static partial class RollingPlanner
                 d.SwiotlbDelay = new SwiotlbDelayStep("/opt/xensource/libexec/xen-cmdline --set-dom0 swiotlb=128",
                     "DELAY, NOT A FIX: doubles the bounce pool (64 -> 128 MiB) so exhaustion comes later; GRO is the fix");
         }
-        return d;
     }
 
     private static void CheckBondedBnx2xPrerequisites(FleetInventory inventory, InventoryHost host, Draft d)
@@ -237,66 +295,21 @@ public static partial class RollingPlanner
     {
         foreach (var device in devices.Distinct().Order(StringComparer.Ordinal))
             d.Verifications.Add($"ethtool -k {device} shows generic-receive-offload: on");
-        d.StopConditions.Add("xe host-evacuate fails or a guest VM is still resident: stop, the host stays disabled with its VMs running");
+        d.StopConditions.Add("an xe vm-migrate fails or a guest VM is still resident: stop, the host stays disabled with its VMs running");
+        d.StopConditions.Add("a running VM the plan does not know is on the host, or the host was disabled by someone else: stop (re-plan, or --accept-drift)");
         d.StopConditions.Add("the host is not back (host-metrics-live) within 20 minutes of the reboot: stop");
         d.StopConditions.Add("any verification fails: stop before enabling the host; the next host is not touched");
     }
 
-    /// <summary>
-    /// Places the host's VMs on hosts that stay up (largest VM first, onto the host with the most free memory, as
-    /// host-evacuate's placement tends to); a VM that fits nowhere blocks the host. The host reboots empty, so its
-    /// memory is free for the next hosts.
-    /// </summary>
-    private static void Evacuate(FleetInventory inventory, Draft d, IReadOnlyList<InventoryHost> hosts, HashSet<string> down, Dictionary<string, long?> free)
-    {
-        if (!inventory.VmsKnownFor(d.Host))
-        {
-            d.Undecided.Add("no xe vm-list for its pool: cannot check that its VMs fit elsewhere");
-            d.Action = HostAction.Undecided;
-            return;
-        }
-        var targets = hosts.Where(h => !down.Contains(h.Name)).ToList();
-        var tentative = new Dictionary<string, long?>(free, StringComparer.Ordinal);
-        foreach (var vm in inventory.VmsOn(d.Host).OrderByDescending(v => v.MemoryBytes ?? long.MaxValue).ThenBy(v => v.Name, StringComparer.Ordinal))
-        {
-            if (vm.MemoryBytes is not { } need)
-            {
-                d.Unmovable.Add(new UnmovableVm(vm.Name, vm.Uuid, null, "memory unknown (no memory-actual in xe vm-list)"));
-                continue;
-            }
-            var best = targets.Where(t => tentative[t.Name] is { } f && f >= need).OrderByDescending(t => tentative[t.Name]).FirstOrDefault();
-            if (best is null)
-            {
-                var largest = targets.Where(t => tentative[t.Name] is not null).OrderByDescending(t => tentative[t.Name]).FirstOrDefault();
-                d.Unmovable.Add(new UnmovableVm(vm.Name, vm.Uuid, need, largest is null
-                    ? "no other host with known free memory stays up"
-                    : string.Create(CultureInfo.InvariantCulture, $"needs {Gib(need)}; the most free on a host that stays up is {Gib(tentative[largest.Name]!.Value)} on {largest.Name}")));
-                continue;
-            }
-            tentative[best.Name] -= need;
-            d.Moves.Add(new VmMove(vm.Name, vm.Uuid, need, best.Name));
-        }
-        if (d.Unmovable.Count > 0)
-        {
-            d.Why.Add($"cannot evacuate: {string.Join(", ", d.Unmovable.Select(u => u.Vm))} cannot move");
-            d.Action = HostAction.Blocked;
-            d.Moves.Clear();
-            return;
-        }
-        foreach (var (name, value) in tentative)
-            free[name] = value;
-        if (free[d.Host.Name] is { } own)
-            free[d.Host.Name] = own + d.Moves.Sum(m => m.MemoryBytes);
-    }
-
     internal static string Gib(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024 * 1024):0.#} GiB");
 
-    private sealed class Draft(InventoryHost host, bool isMaster, PanicPrediction? prediction)
+    internal sealed class Draft(InventoryHost host, bool isMaster, PanicPrediction? prediction)
     {
         public InventoryHost Host { get; } = host;
         public bool IsMaster { get; } = isMaster;
         public RiskLevel Risk { get; } = prediction?.Level ?? RiskLevel.Unknown;
         public double? Probability { get; } = prediction?.ProbabilityWithinHorizon;
+        public TimeSpan Horizon { get; } = prediction?.Horizon ?? TimeSpan.Zero;
         public string RiskReason { get; } = prediction?.Reason ?? "no prediction";
         public HostAction Action { get; set; }
         public int Wave { get; set; }
@@ -309,6 +322,8 @@ public static partial class RollingPlanner
         public List<string> Undecided { get; } = [];
         public List<string> Why { get; } = [];
         public SwiotlbDelayStep? SwiotlbDelay { get; set; }
+        public List<UnmovableVm> ShutDown { get; } = [];
+        public HostTiming? Timing { get; set; }
 
         public HostStep ToStep(int order)
         {
@@ -316,7 +331,8 @@ public static partial class RollingPlanner
             why.AddRange(Undecided);
             why.AddRange(Prerequisites.Where(p => !p.Met).Select(p => "prerequisite missing: " + p.Evidence));
             return new HostStep(order, Wave, Host.Name, Host.Uuid, Host.Address, IsMaster, Host.Release, Risk, RiskReason, Action,
-                Changes, Prerequisites, Moves, Unmovable, Verifications, StopConditions, why, SwiotlbDelay);
+                Changes, Prerequisites, Moves, Unmovable, Verifications, StopConditions, why, SwiotlbDelay)
+            { ShutDown = ShutDown, Timing = Timing };
         }
     }
 }

@@ -573,6 +573,7 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
                 Uuid = uuid, NameLabel = Field("name-label"), PowerState = Field("power-state"), ResidentOn = Field("resident-on"),
                 MemoryActual = LongField("memory-actual"), MemoryStaticMax = LongField("memory-static-max"),
                 DomId = IntField("dom-id") is int d && d >= 0 ? d : null, IsControlDomain = BoolField("is-control-domain"),
+                PciPassthrough = MapValue("other-config", "pci"), BlockedOperations = [.. MapField("blocked-operations").Select(e => e.Key)],
             },
             _ => null,
         };

@@ -42,9 +42,9 @@ internal sealed class PoolFacts
         return this;
     }
 
-    public PoolFacts Vm(string host, string name, long memoryGiB)
+    public PoolFacts Vm(string host, string name, long memoryGiB, string? pci = null)
     {
-        _events.Add(new VmFact { Host = _master, Uuid = "vm-" + (++_next), NameLabel = name, PowerState = "running", ResidentOn = Uuid(host), MemoryActual = memoryGiB * GiB, IsControlDomain = false });
+        _events.Add(new VmFact { Host = _master, Uuid = "vm-" + (++_next), NameLabel = name, PowerState = "running", ResidentOn = Uuid(host), MemoryActual = memoryGiB * GiB, IsControlDomain = false, PciPassthrough = pci });
         return this;
     }
 

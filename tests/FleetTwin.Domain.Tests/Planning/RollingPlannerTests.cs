@@ -91,19 +91,32 @@ public class RollingPlannerTests
     }
 
     [Fact]
-    public void Evacuations_use_the_room_freed_by_hosts_already_rebooted()
+    public void Evacuations_use_the_room_freed_by_hosts_already_rebooted_and_move_the_VMs_that_landed_there()
     {
-        // host-2 can only take host-1's 40 GiB VM; host-1 reboots empty and then takes host-2's.
-        var plan = PlanFor(new PoolFacts().Host("host-1", freeGiB: 8).Host("host-2", freeGiB: 48).Vm("host-1", "big-1", 40).Vm("host-2", "big-2", 40));
+        // host-2 takes host-1's 40 GiB VM; host-1 reboots empty and then takes both VMs now on host-2.
+        var plan = PlanFor(new PoolFacts().Host("host-1", freeGiB: 48).Host("host-2", freeGiB: 48).Vm("host-1", "big-1", 40).Vm("host-2", "big-2", 40));
 
         Assert.Equal("host-2", Assert.Single(Step(plan, "host-1").Moves).ToHost);
-        Assert.Equal("host-1", Assert.Single(Step(plan, "host-2").Moves).ToHost);
+        Assert.Equal([("big-1", "host-1", 2), ("big-2", "host-1", 1)], Step(plan, "host-2").Moves.Select(m => (m.Vm, m.ToHost, m.MoveNumber)).OrderBy(m => m.Vm));
+    }
+
+    [Fact]
+    public void A_host_whose_VMs_and_the_VMs_landed_on_it_do_not_fit_on_done_hosts_is_blocked_with_the_numbers()
+    {
+        // host-1 (48 GiB free after its reboot) cannot take big-2 and big-1, which landed on host-2 in the first wave.
+        var plan = PlanFor(new PoolFacts().Host("host-1", freeGiB: 8).Host("host-2", freeGiB: 48).Vm("host-1", "big-1", 40).Vm("host-2", "big-2", 40));
+
+        Assert.Equal(HostAction.RebootWithChanges, Step(plan, "host-1").Action);
+        var blocked = Step(plan, "host-2");
+        Assert.Equal(HostAction.Blocked, blocked.Action);
+        Assert.Contains("needs 40 GiB; the most free on a host that stays up is 48 GiB on host-1", blocked.Unmovable[0].Why, StringComparison.Ordinal);
     }
 
     [Fact]
     public void The_master_goes_first_and_alone_then_the_highest_risk_and_never_more_than_max_down_at_once()
     {
-        var facts = new PoolFacts(master: "host-1").Host("host-1").Host("host-2").Host("host-3").Host("host-4").Host("host-5");
+        var facts = new PoolFacts(master: "host-1").Host("host-1").Host("host-2").Host("host-3").Host("host-4").Host("host-5")
+            .Vm("host-1", "vm-1", 8).Vm("host-2", "vm-2", 8).Vm("host-3", "vm-3", 8).Vm("host-4", "vm-4", 8).Vm("host-5", "vm-5", 8);
         var plan = PlanFor(facts, maxDown: 2, risk: new() { ["host-4"] = RiskLevel.Critical, ["host-1"] = RiskLevel.Latent });
 
         var order = plan.Steps.OrderBy(s => s.Order).ToList();

@@ -97,10 +97,29 @@ internal sealed class FakePool : IDisposable
     /// <summary>The NIC comes up with GRO off whatever its PIF's key says.</summary>
     public void GroStaysOff(string host, string device) => Put(Path.Combine(HostDir(host), "gro_stays_off", device), "");
 
-    /// <summary>host-evacuate succeeds but leaves this VM running where it is (started there meanwhile, say).</summary>
+    /// <summary>A running VM the plan does not know appears on the host (started there after the plan was made).</summary>
+    public void StartsVm(string host, string name)
+    {
+        var v = Path.Combine("vms", "new-" + name);
+        Put(Path.Combine(v, "name"), name);
+        Put(Path.Combine(v, "host"), _inventory.Hosts[host].Uuid!);
+        Put(Path.Combine(v, "power"), "running");
+        Put(Path.Combine(v, "control"), "false");
+    }
+
+    /// <summary>The script is killed (SIGKILL) the next time it sleeps: while it waits for a rebooting host.</summary>
+    public void KillAtNextSleep() => Put("kill_at_sleep", "");
+
+    /// <summary>Someone else disables the host.</summary>
+    public void Disable(string host) => Put(Path.Combine(HostDir(host), "enabled"), "false");
+
+    /// <summary>The host of the VM (its uuid).</summary>
+    public string HostOfVm(string vm) => Get(Path.Combine(VmDir(vm), "host"))!;
+
+    /// <summary>vm-migrate of this VM succeeds but leaves it running where it is.</summary>
     public void StaysResident(string vm) => Put(Path.Combine(VmDir(vm), "pinned"), "");
 
-    /// <summary>host-evacuate fails: no host has room for this VM.</summary>
+    /// <summary>vm-migrate of this VM fails: HOST_NOT_ENOUGH_FREE_MEMORY.</summary>
     public void CannotMove(string vm) => Put(Path.Combine(VmDir(vm), "unmovable"), "");
 
     public void PatchHosts(string patch, params string[] hostUuids) => Put(Path.Combine("patches", patch), string.Join(",", hostUuids));
@@ -310,6 +329,16 @@ internal sealed class FakePool : IDisposable
               patch-list)
                 [ "$(arg params "$@")" = hosts ] || fail "fake xe: unsupported $cmd $*"
                 get "$S/patches/$(arg name-label "$@")";;
+              vm-param-get)
+                [ "$(arg param-name "$@")" = resident-on ] && [ -d "$S/vms/$uuid" ] || fail "fake xe: unsupported $cmd $*"
+                get "$S/vms/$uuid/host";;
+              vm-migrate)
+                v="$S/vms/$uuid"; to="$(arg host-uuid "$@")"
+                [ -d "$v" ] && [ "$(arg live "$@")" = true ] || fail "fake xe: unsupported $cmd $*"
+                [ -f "$v/unmovable" ] && fail "Error: HOST_NOT_ENOUGH_FREE_MEMORY: no room for $(get "$v/name")"
+                [ -f "$v/pinned" ] && { record "fake: $(get "$v/name") stays where it is"; exit 0; }
+                [ "$(get "$S/hosts/$to/up")" = true ] && [ "$(get "$S/hosts/$to/enabled")" = true ] || fail "Error: HOST_DISABLED or offline: $to"
+                put "$v/host" "$to";;
               vm-list)
                 [ "$(arg is-control-domain "$@")" = false ] && [ "$(arg power-state "$@")" = running ] || fail "fake xe: unsupported $cmd $*"
                 guests "$(arg resident-on "$@")";;
@@ -388,6 +417,8 @@ internal sealed class FakePool : IDisposable
         ("sleep", """
             #!/bin/bash
             . "$FAKE/bin/lib.sh"
+            # The operator's Ctrl-C, or the master's ssh session dropping: the script dies mid-step.
+            if [ -f "$S/kill_at_sleep" ]; then rm -f "$S/kill_at_sleep"; kill -KILL "$PPID"; exit 1; fi
             t=$(( $(now) + $1 ))
             put "$S/clock" "$t"
             if [ "$t" -gt "$FAKE_GIVE_UP_SECONDS" ]; then
