@@ -5,7 +5,7 @@ namespace FleetTwin.Domain.Planning;
 
 /// <summary>
 /// The plan as a bash script for the pool master. Dry-run unless given <c>--apply</c>; each host's progress is recorded
-/// on the master (evacuate, change, reboot, verify, enable, done) so a re-run continues from it (the master reboots
+/// on the master (evacuate, change, reboot, verify, enable, finished) so a re-run continues from it (the master reboots
 /// first and ends the first run: run the script again once it is back). Every VM moves with an explicit
 /// <c>xe vm-migrate</c> to the host the plan chose. Stops at the first failed check or verification, and (exit 4) when
 /// the pool differs from what the plan assumed unless given <c>--accept-drift</c>.
@@ -28,7 +28,7 @@ public static class PlanScript
             #   --accept-drift  go on although the pool differs from what the plan assumed (a running VM the plan does not
             #                   know, a host disabled by someone else); without it the run stops: re-plan from fresh xe output.
             # Progress is recorded per host under $STATE_DIR (evacuating, evacuate, change, rebooting, reboot, verify, enable,
-            # done): a re-run checks the last recorded step still holds and continues from the next one.
+            # finished): a re-run checks the last recorded step still holds and continues from the next one.
             # Every VM moves with an explicit xe vm-migrate to the host the plan chose (a host already done), not host-evacuate,
             # whose placement knows nothing of the rollout order.
             # GRO per PIF via other-config:ethtool-gro is read when the PIF is plugged, so each host reboots to apply it.
@@ -46,7 +46,7 @@ public static class PlanScript
             BOOT_ID_FILE="${FLEETTWIN_BOOT_ID_FILE:-/proc/sys/kernel/random/boot_id}"
             REBOOT_SETTLE_SECONDS="${FLEETTWIN_REBOOT_SETTLE_SECONDS:-120}"
             BACK_TIMEOUT_SECONDS="${FLEETTWIN_BACK_TIMEOUT_SECONDS:-1200}"
-            STEPS="evacuating evacuate change rebooting reboot verify enable done"
+            STEPS="evacuating evacuate change rebooting reboot verify enable finished"
 
             stop() { echo "STOP: $*" >&2; exit 1; }
             drift() {
@@ -123,9 +123,9 @@ public static class PlanScript
               local uuid="$1" name="$2" addr="$3" expected="$4" devices="$5" step vm; shift 5
               step="$(state_of "$uuid")"
               case "$step" in
-                done) echo "  $name: done (recorded)"; return;;
+                finished) echo "  $name: done (recorded)"; return;;
                 "")
-                  if enabled "$uuid" && host_done "$addr" "$@"; then echo "  $name: GRO on and live on $devices: done"; record "$uuid" done; return; fi
+                  if enabled "$uuid" && host_done "$addr" "$@"; then echo "  $name: GRO on and live on $devices: done"; record "$uuid" finished; return; fi
                   enabled "$uuid" || drift "$name is disabled, and not by this plan"
                   for vm in $(residents "$uuid" | tr ',' ' '); do
                     case ",$expected," in *",$vm,"*) ;; *) drift "VM $vm is running on $name and the plan does not know it";; esac
@@ -284,7 +284,7 @@ public static class PlanScript
         s.Append(Invariant($"if todo {step.HostUuid} reboot; then back {step.HostUuid} {(step.IsMaster ? "master" : "member")}; fi")).Append('\n');
         s.Append(Invariant($"if todo {step.HostUuid} verify; then verify_gro {Quote(AddressOf(step))} {devices}; record {step.HostUuid} verify; fi")).Append('\n');
         s.Append(Invariant($"if todo {step.HostUuid} enable; then enable_host {step.HostUuid}; record {step.HostUuid} enable; fi")).Append('\n');
-        s.Append(Invariant($"if todo {step.HostUuid} done; then start_again {step.HostUuid} {Quote(string.Join(" ", step.ShutDown.Select(v => v.VmUuid)))}; record {step.HostUuid} done; echo {Quote($"  {step.Host}: done")}; fi")).Append('\n');
+        s.Append(Invariant($"if todo {step.HostUuid} finished; then start_again {step.HostUuid} {Quote(string.Join(" ", step.ShutDown.Select(v => v.VmUuid)))}; record {step.HostUuid} finished; echo {Quote($"  {step.Host}: done")}; fi")).Append('\n');
     }
 
     /// <summary>Single-quotes a value for bash.</summary>
