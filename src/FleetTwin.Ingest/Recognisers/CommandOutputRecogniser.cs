@@ -561,6 +561,8 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
                 Uuid = uuid, NameLabel = Field("name-label"), Address = Field("address"),
                 ProductVersion = MapValue("software-version", "product_version"), Linux = MapValue("software-version", "linux"),
                 MemoryTotal = LongField("memory-total"), MemoryFree = LongField("memory-free"), SoftwareVersion = MapField("software-version"),
+                // xapi writes these as Unix seconds with a trailing dot ("1408119951."): the planner's reboot time.
+                BootTime = UnixSeconds(MapValue("other-config", "boot_time")), AgentStartTime = UnixSeconds(MapValue("other-config", "agent_start_time")),
             },
             XeKind.Pool => new PoolFact { Uuid = uuid, NameLabel = Field("name-label"), Master = Field("master") },
             XeKind.Patch or XeKind.Update => new HotfixFact
@@ -593,6 +595,9 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
         }
         services.Outlet.Emit(fact with { Host = host, SourceFile = ctx.Source, SourceLine = _blockLine });
     }
+
+    private static double? UnixSeconds(string? value) =>
+        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
 
     /// <summary>Which xe class a record is when no prompt said: by the fields only that class has.</summary>
     private XeKind Classify()

@@ -15,7 +15,7 @@ namespace FleetTwin.Twin.Streams;
 /// </summary>
 public static class TwinEventBinary
 {
-    private const byte Format = 1;
+    private const byte Format = 2; // 2: a host's boot and xapi start times, a VM's PCI passthrough and blocked operations (the planner's inputs)
 
     private enum Kind : byte
     {
@@ -121,6 +121,7 @@ public static class TwinEventBinary
             case XenHostFact x:
                 w.String(x.Uuid); w.String(x.NameLabel); w.String(x.Address); w.String(x.ProductVersion); w.String(x.Linux);
                 w.Long(x.MemoryTotal); w.Long(x.MemoryFree); WriteEntries(ref w, x.SoftwareVersion);
+                w.Double(x.BootTime); w.Double(x.AgentStartTime);
                 break;
             case PoolFact x:
                 w.String(x.Uuid); w.String(x.NameLabel); w.String(x.Master);
@@ -131,6 +132,7 @@ public static class TwinEventBinary
             case VmFact x:
                 w.String(x.Uuid); w.String(x.NameLabel); w.String(x.PowerState); w.String(x.ResidentOn); w.Long(x.MemoryActual);
                 w.Long(x.MemoryStaticMax); w.Int(x.DomId); w.Bool(x.IsControlDomain);
+                w.String(x.PciPassthrough); w.Strings(x.BlockedOperations);
                 break;
         }
     }
@@ -306,6 +308,8 @@ public static class TwinEventBinary
                 MemoryTotal = r.Long(),
                 MemoryFree = r.Long(),
                 SoftwareVersion = ReadEntries(ref r),
+                BootTime = r.Double(),
+                AgentStartTime = r.Double(),
             },
             Kind.PoolFact => new PoolFact
             {
@@ -346,6 +350,8 @@ public static class TwinEventBinary
                 MemoryStaticMax = r.Long(),
                 DomId = r.Int(),
                 IsControlDomain = r.NullableBool(),
+                PciPassthrough = r.String(),
+                BlockedOperations = r.Strings(),
             },
             _ => throw r.Damaged($"unknown event kind {(byte)kind}"),
         };
