@@ -31,6 +31,7 @@ public sealed class DoorRefusals : IDisposable
     private readonly Counter<long> _refusals;
     private readonly ILogger<DoorRefusals> _logger;
     private readonly ConcurrentDictionary<IPAddress, long> _lastLogged = new();
+    private readonly ConcurrentDictionary<(string Door, string Reason), long> _counts = new();
 
     public DoorRefusals(ILogger<DoorRefusals> logger, IMeterFactory? meterFactory = null)
     {
@@ -42,6 +43,7 @@ public sealed class DoorRefusals : IDisposable
     public void Count(string door, string reason, IPAddress? source)
     {
         _refusals.Add(1, new KeyValuePair<string, object?>("door", door), new KeyValuePair<string, object?>("reason", reason));
+        _counts.AddOrUpdate((door, reason), 1, static (_, n) => n + 1);
         var address = source ?? IPAddress.None;
         var now = Environment.TickCount64;
         var logged = false;
@@ -59,6 +61,9 @@ public sealed class DoorRefusals : IDisposable
                 Forget(now);
         }
     }
+
+    /// <summary>Refusals so far at <paramref name="door"/> for <paramref name="reason"/> (what /metrics shows, for tests and the CLI).</summary>
+    public long CountOf(string door, string reason) => _counts.GetValueOrDefault((door, reason));
 
     /// <summary>Drops sources not logged within the last minute, so scanners cycling addresses cannot grow the table without bound.</summary>
     private void Forget(long now)
