@@ -1,4 +1,5 @@
 using System.Net;
+using FleetTwin.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
@@ -22,13 +23,14 @@ public static class FrontDoorHosting
     public static WebApplicationBuilder AddFrontDoors(this WebApplicationBuilder builder, Action<FrontDoorOptions>? configure = null)
     {
         var options = builder.Configuration.GetSection(FrontDoorOptions.Section).Get<FrontDoorOptions>() ?? new FrontDoorOptions();
-        if (options.BindAddress is null)
-        {
-            // As the silo's own HTTP: loopback on the embedded default, every interface in cluster mode.
-            var clusterMode = !string.IsNullOrWhiteSpace(builder.Configuration["FleetTwin:RedisConnectionString"]);
-            options = options with { BindAddress = clusterMode ? "0.0.0.0" : "127.0.0.1" };
-        }
+        // The syslog doors' address: their own setting, else the one every door shares (FleetTwinEndpointOptions).
+        var security = builder.AddDoorSecurity();
+        var address = security.AddressOf(options.BindAddress, $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}");
+        options = options with { BindAddress = address.ToString() };
         Validate(options);
+        // Syslog has no TLS yet (RFC 5425 is still to come): in cluster mode it stays on loopback unless allowed.
+        if (options.SyslogUdpPort >= 0 || options.SyslogTcpPort >= 0)
+            security.RequireSecure("syslog", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}", address, securable: false);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<FrontDoorMetrics>();
         builder.Services.AddSingleton<SourceRateLimiter>();
@@ -53,8 +55,10 @@ public static class FrontDoorHosting
         if (!string.IsNullOrEmpty(options.HttpPathPrefix))
         {
             var prefix = "/" + options.HttpPathPrefix.Trim('/');
-            app.MapPost(prefix + "/ndjson", (Func<HttpContext, Task<IResult>>)HttpDoor.NdjsonAsync);
-            app.MapPost(prefix + "/text", (Func<HttpContext, Task<IResult>>)HttpDoor.TextAsync);
+            app.MapPost(prefix + "/ndjson", (Func<HttpContext, Task<IResult>>)HttpDoor.NdjsonAsync)
+                .RequireAuthorization(DoorRoles.Ingest).WithMetadata(new DoorName(Door.HttpNdjson));
+            app.MapPost(prefix + "/text", (Func<HttpContext, Task<IResult>>)HttpDoor.TextAsync)
+                .RequireAuthorization(DoorRoles.Ingest).WithMetadata(new DoorName(Door.HttpText));
             addresses.HttpPathPrefix = prefix;
         }
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -9,7 +9,7 @@ public sealed record FrontDoorOptions
 {
     public const string Section = "FleetTwin:FrontDoors";
 
-    /// <summary>Address the syslog doors listen on; null: 127.0.0.1 on the embedded default, 0.0.0.0 in cluster mode (as the silo's HTTP).</summary>
+    /// <summary>Address the syslog doors listen on; null: <c>FleetTwin:BindAddress</c>, else 127.0.0.1 on the embedded default, 0.0.0.0 in cluster mode (FleetTwinEndpointOptions).</summary>
     public string? BindAddress { get; init; }
 
     /// <summary>Syslog over UDP (RFC 5426: one message per datagram). 514 needs root; 5514 is the unprivileged convention.</summary>

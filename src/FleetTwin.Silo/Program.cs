@@ -1,5 +1,6 @@
 using FleetTwin.Api.Hosting;
 using FleetTwin.FrontDoors;
+using FleetTwin.Security;
 using FleetTwin.Silo;
 using FleetTwin.Twin.Hosting;
 using FleetTwin.Twin.Telemetry;
@@ -21,8 +22,10 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 var twin = builder.Configuration.GetSection(TwinClusterOptions.Section).Get<TwinClusterOptions>() ?? new TwinClusterOptions();
+// Addresses, TLS and credentials of every door (FleetTwin:BindAddress, FleetTwin:Tls, FleetTwin:Jwt, FleetTwin:AllowInsecure).
+var security = builder.AddDoorSecurity(twin.IsClusterMode);
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-    builder.WebHost.UseUrls($"http://{(twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1")}:{SiloEndpoints.HttpPort}");
+    builder.WebHost.UseUrls($"http://{security.AddressOf(null, "urls")}:{SiloEndpoints.HttpPort}");
 
 // Traces are only collected when there is a collector to send them to (OTEL_EXPORTER_OTLP_ENDPOINT): a listening
 // tracer makes every grain call create and tag an Activity (measured: a tenth of the silo's allocations per gRPC
@@ -56,22 +59,29 @@ if (demo)
     builder.Services.AddHostedService<DemoSeed>();
 
 var app = builder.Build();
-app.MapPrometheusScrapingEndpoint(SiloEndpoints.MetricsPath);
+app.MapPrometheusScrapingEndpoint(SiloEndpoints.MetricsPath).RequireAuthorization(DoorRoles.Read).WithMetadata(new DoorName(DoorName.Metrics));
 app.MapHealthChecks(SiloEndpoints.ReadyPath);
 app.MapGet(SiloEndpoints.LivePath, () => Results.Ok("live"));
 app.MapFrontDoors(address => !grpc.Matches(address));
 app.MapFleetTwinApi();
 app.MapGet("/", () => Results.Text("FleetTwin silo: metrics at /metrics, health at /healthz/live and /healthz/ready\n"));
 
+if (security.AllowInsecure && security.ClusterMode)
+{
+    app.Logger.LogWarning("FleetTwin:AllowInsecure=true: doors may listen on non-loopback addresses without TLS or authentication; anyone who reaches them can inject logs, read the fleet and start what-if runs");
+}
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
     Console.WriteLine($"FleetTwin silo started ({(twin.IsClusterMode ? "cluster mode, Redis membership and storage" : "embedded defaults, in-memory storage and streams")})");
-    Console.WriteLine($"  silo    {(twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1")}:{twin.SiloPort}");
-    Console.WriteLine($"  gateway {(twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1")}:{twin.GatewayPort}  (fleettwin replay --gateway-port {twin.GatewayPort})");
+    // Orleans listens on every address in cluster mode (ConfigureEndpoints' listenOnAnyHostAddress), loopback otherwise.
+    var orleans = twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1";
+    Console.WriteLine($"  silo    {orleans}:{twin.SiloPort}");
+    Console.WriteLine($"  gateway {orleans}:{twin.GatewayPort}  (fleettwin replay --gateway-port {twin.GatewayPort})");
     foreach (var address in http.Where(a => !grpc.Matches(a)))
         Console.WriteLine($"  http    {address}  (metrics {address}/metrics, health {address}/healthz/ready)");
-    Console.WriteLine($"  grpc    {grpc.Url}  (HTTP/2 cleartext: fleettwin.v1, grpc.health.v1, reflection; fleettwin hosts --endpoint {grpc.Url})");
+    Console.WriteLine($"  grpc    {grpc.Url}  (HTTP/2{(grpc.Tls ? " over TLS" : " cleartext")}: fleettwin.v1, grpc.health.v1, reflection; fleettwin hosts --endpoint {grpc.Url})");
+    Console.WriteLine($"  auth    {security.DescribeAuthentication()}");
     Console.WriteLine("Ctrl-C stops the silo cleanly.");
 });
 await app.RunAsync();

@@ -35,12 +35,15 @@ public sealed class ApiSilo : IAsyncDisposable
     /// Starts on free ports, again on new ones while a port was taken between probe and bind (Orleans cannot listen on
     /// port 0: see <see cref="InProcessTwin.OnFreePortsAsync{T}"/>). A given <paramref name="grpcPort"/> is kept.
     /// <paramref name="redis"/> and <paramref name="clusterId"/> start it in cluster mode (Redis membership and storage).
+    /// <paramref name="settings"/> are more configuration (section FleetTwin: TLS, JWT).
     /// </summary>
-    public static Task<ApiSilo> StartAsync(int? grpcPort = null, string? redis = null, string? clusterId = null) =>
+    public static Task<ApiSilo> StartAsync(int? grpcPort = null, string? redis = null, string? clusterId = null, IReadOnlyDictionary<string, string?>? settings = null) =>
         InProcessTwin.OnFreePortsAsync(async () =>
         {
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.Logging.ClearProviders();
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+                builder.Configuration[key] = value;
             builder.Configuration["urls"] = $"http://127.0.0.1:{InProcessTwin.FreeLoopbackPort()}";
             builder.Configuration[GrpcEndpoint.PortKey] = (grpcPort ?? InProcessTwin.FreeLoopbackPort()).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var id = clusterId ?? "api-tests-" + Guid.NewGuid().ToString("N")[..8];

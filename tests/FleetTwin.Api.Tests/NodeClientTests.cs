@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using FleetTwin.Security;
+using FleetTwin.Tests.Shared;
 
 namespace FleetTwin.Api.Tests;
 
 /// <summary>
-/// A real, independent client: tests/node-client/client.js (Node.js, @grpc/grpc-js + @grpc/proto-loader) loads the
-/// repository's .proto files, ingests the KB incident through IngestService, reads the host back, and runs a what-if of
+/// A real, independent client: tests/node-client/client.js (Node.js, @grpc/grpc-js + @grpc/proto-loader) connects over
+/// TLS with a bearer token, loads the repository's .proto files, ingests the KB incident through IngestService, reads the host back, and runs a what-if of
 /// the KB pool through PlanService.RunScenario's server stream. npm packages are
 /// installed by <c>npm ci</c> from the committed package-lock.json (kept in tests/node-client/node_modules). Without
 /// node/npm the test is skipped locally, and fails when FLEETTWIN_REQUIRE_TOOLS=1 (CI).
@@ -30,8 +32,16 @@ public class NodeClientTests
             Assert.True(install.Exit == 0, $"npm ci failed ({install.Exit}): {install.Output}");
         }
 
-        await using var silo = await ApiSilo.StartAsync();
-        var run = await RunAsync(node!, $"client.js {silo.Endpoint}", dir, TimeSpan.FromMinutes(1));
+        // Over TLS (a test CA) with a bearer token holding the three roles the client uses.
+        using var credentials = new TestCredentials();
+        await using var silo = await ApiSilo.StartAsync(settings: credentials.SiloSettings());
+        Assert.StartsWith("https://", silo.Endpoint, StringComparison.Ordinal);
+        var environment = new Dictionary<string, string>
+        {
+            ["FLEETTWIN_CA"] = credentials.CaPath,
+            ["FLEETTWIN_TOKEN"] = credentials.Token(TimeSpan.FromMinutes(10), DoorRoles.Ingest, DoorRoles.Read, DoorRoles.Plan),
+        };
+        var run = await RunAsync(node!, $"client.js {silo.Endpoint}", dir, TimeSpan.FromMinutes(1), environment);
 
         Assert.True(run.Exit == 0, $"node client.js exited {run.Exit}: {run.Output}");
         Assert.Contains("bn2-3c16-ix-4104: 18 exhaustion events, risk RISK_LEVEL_CRITICAL", run.Output, StringComparison.Ordinal);
@@ -43,7 +53,7 @@ public class NodeClientTests
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
             .Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
 
-    private static async Task<(int Exit, string Output)> RunAsync(string file, string arguments, string directory, TimeSpan timeout)
+    private static async Task<(int Exit, string Output)> RunAsync(string file, string arguments, string directory, TimeSpan timeout, Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(file, arguments)
         {
@@ -51,6 +61,8 @@ public class NodeClientTests
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment ?? [])
+            start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

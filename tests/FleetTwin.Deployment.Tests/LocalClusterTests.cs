@@ -22,13 +22,14 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
     public async Task Two_silos_with_the_manifest_environment_form_one_cluster_and_the_CLI_sees_every_host_once()
     {
         var connection = redis.Require();
+        using var credentials = new TestCredentials();
         var manifestEnv = ManifestEnvironment();
         var cluster = "k8s-local-" + Guid.NewGuid().ToString("N")[..8];
         var silos = new List<SiloProcess>();
         try
         {
             for (var i = 0; i < 2; i++)
-                silos.Add(await SiloProcess.StartAsync(SiloEnvironment(manifestEnv, connection, cluster, $"fleettwin-silo-{i}")));
+                silos.Add(await SiloProcess.StartAsync(SiloEnvironment(manifestEnv, connection, cluster, $"fleettwin-silo-{i}", credentials)));
 
             // One cluster: a client of the cluster (through Redis membership, as the CLI's replay joins it) is told of
             // exactly these two silos, both active. Two silos that each formed a cluster of their own, or one that
@@ -44,7 +45,11 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
             File.Delete(log);
             Assert.True(replayCode == 0, $"fleettwin replay failed ({replayCode}): {replayErr}{replayOut}");
 
-            var (code, stdout, stderr) = RunCli($"hosts --json --endpoint http://127.0.0.1:{silos[1].Grpc}", cluster);
+            // The gRPC door speaks TLS and wants a read token, as the manifest configures it.
+            var token = credentials.TokenFrom(manifestEnv["FleetTwin__Jwt__Issuer"]!, TimeSpan.FromMinutes(10), "read");
+            var (refusedCode, _, refusedErr) = RunCli($"hosts --json --endpoint https://127.0.0.1:{silos[1].Grpc} --ca {credentials.CaPath}", cluster);
+            Assert.True(refusedCode == 1 && refusedErr.Contains("wants credentials", StringComparison.Ordinal), $"without a token: {refusedCode} {refusedErr}");
+            var (code, stdout, stderr) = RunCli($"hosts --json --endpoint https://127.0.0.1:{silos[1].Grpc} --ca {credentials.CaPath} --token {token}", cluster);
             Assert.True(code == 0, $"fleettwin hosts failed ({code}): {stderr}");
             using var listing = JsonDocument.Parse(stdout);
             var names = listing.RootElement.EnumerateArray().Select(h => h.GetProperty("name").GetString()).ToList();
@@ -107,7 +112,7 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
     }
 
     /// <summary>The manifest's environment with the pod-derived and in-cluster values replaced by local equivalents.</summary>
-    private static Dictionary<string, string?> SiloEnvironment(Dictionary<string, string?> manifestEnv, string redis, string cluster, string podName)
+    private static Dictionary<string, string?> SiloEnvironment(Dictionary<string, string?> manifestEnv, string redis, string cluster, string podName, TestCredentials credentials)
     {
         var env = new Dictionary<string, string?>(manifestEnv, StringComparer.Ordinal)
         {
@@ -122,6 +127,10 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
             ["FleetTwin__ServiceId"] = cluster,
             ["FleetTwin__AdvertisedAddress"] = "127.0.0.1",
             ["FleetTwin__RedisConnectionString"] = redis,
+            // The Secrets' files, made by the test (the issuer and audience stay the manifest's).
+            ["FleetTwin__Tls__CertificatePath"] = credentials.ServerCertificatePath,
+            ["FleetTwin__Tls__KeyPath"] = credentials.ServerKeyPath,
+            ["FleetTwin__Jwt__SigningKeyPath"] = credentials.JwtKeyPath,
         };
         return env;
     }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using FleetTwin.Security;
 using FleetTwin.Silo;
 using FleetTwin.Twin.Hosting;
 using YamlDotNet.RepresentationModel;
@@ -88,11 +89,15 @@ public class ManifestTests
         var container = SiloContainer(Objects(""));
         var names = ((YamlSequenceNode)Node(container, "env")).Children.Select(e => Scalar(e, "name")!).ToList();
 
-        // FleetTwin__X binds to TwinClusterOptions.X and FleetTwin__FrontDoors__X to FrontDoorOptions.X; a typo would be
+        // FleetTwin__X binds to TwinClusterOptions.X or FleetTwinEndpointOptions.X (FleetTwin__Tls__X and
+        // FleetTwin__Jwt__X to its nested options) and FleetTwin__FrontDoors__X to FrontDoorOptions.X; a typo would be
         // silently ignored by .NET configuration, so every such name must be a real setting.
-        static HashSet<string> Settings(Type options) =>
-            options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToHashSet();
+        static HashSet<string> Settings(Type options, string prefix = "") =>
+            options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => prefix + p.Name).ToHashSet();
         var twinSettings = Settings(typeof(TwinClusterOptions));
+        twinSettings.UnionWith(Settings(typeof(FleetTwinEndpointOptions)));
+        twinSettings.UnionWith(Settings(typeof(DoorTlsOptions), "Tls__"));
+        twinSettings.UnionWith(Settings(typeof(JwtOptions), "Jwt__"));
         var doorSettings = Settings(typeof(FleetTwin.FrontDoors.FrontDoorOptions));
         const string Doors = "FleetTwin__FrontDoors__";
         foreach (var name in names.Where(n => n.StartsWith(TwinClusterOptions.Section + "__", StringComparison.Ordinal)))
@@ -104,6 +109,11 @@ public class ManifestTests
         }
         Assert.Contains("FleetTwin__RedisConnectionString", names);
         Assert.Contains("FleetTwin__KubernetesHosting", names);
+        // Secure by default: TLS and tokens on the doors, nothing that switches the check off.
+        Assert.Contains("FleetTwin__Tls__CertificatePath", names);
+        Assert.Contains("FleetTwin__Tls__KeyPath", names);
+        Assert.Contains("FleetTwin__Jwt__SigningKeyPath", names);
+        Assert.DoesNotContain("FleetTwin__AllowInsecure", names);
 
         // What Microsoft.Orleans.Hosting.Kubernetes reads from the pod.
         foreach (var required in new[] { "POD_NAME", "POD_NAMESPACE", "POD_IP", "ORLEANS_SERVICE_ID", "ORLEANS_CLUSTER_ID" })
@@ -137,5 +147,25 @@ public class ManifestTests
         Assert.Equal("1", Scalar(Find(objects, "PodDisruptionBudget", "fleettwin-silo"), "spec", "maxUnavailable"));
         var production = Objects("overlays/production");
         Assert.Equal("3", Scalar(Find(production, "Deployment", "fleettwin-silo"), "spec", "replicas"));
+    }
+
+    [SkippableFact]
+    public void The_TLS_certificate_and_the_JWT_key_come_from_mounted_Secrets_and_the_probes_speak_HTTPS()
+    {
+        var objects = Objects("");
+        var container = SiloContainer(objects);
+        var env = ((YamlSequenceNode)Node(container, "env")).Children.ToDictionary(e => Scalar(e, "name")!, e => Scalar(e, "value"));
+        var mounts = ((YamlSequenceNode)Node(container, "volumeMounts")).Children.ToDictionary(m => Scalar(m, "name")!, m => Scalar(m, "mountPath")!);
+        var secrets = ((YamlSequenceNode)Node(Find(objects, "Deployment", "fleettwin-silo"), "spec", "template", "spec", "volumes")).Children
+            .Where(v => Scalar(v, "secret", "secretName") is not null).ToDictionary(v => Scalar(v, "name")!, v => Scalar(v, "secret", "secretName")!);
+        Assert.Equal("fleettwin-tls", secrets["tls"]);
+        Assert.Equal("fleettwin-jwt", secrets["jwt"]);
+        // Every file the silo is told to read lies under a Secret's mount.
+        foreach (var (setting, volume) in new[] { ("FleetTwin__Tls__CertificatePath", "tls"), ("FleetTwin__Tls__KeyPath", "tls"), ("FleetTwin__Jwt__SigningKeyPath", "jwt") })
+            Assert.StartsWith(mounts[volume] + "/", env[setting], StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(env["FleetTwin__Jwt__Issuer"]));
+        Assert.False(string.IsNullOrEmpty(env["FleetTwin__Jwt__Audience"]));
+        foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
+            Assert.Equal("HTTPS", Scalar(container, probe, "httpGet", "scheme"));
     }
 }

@@ -79,7 +79,10 @@ internal sealed class SiloProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{http}";
         start.Environment["DOTNET_gcServer"] = "0";
         var process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
-        var silo = new SiloProcess(process, http, grpc, siloPort, gatewayPort);
+        var silo = new SiloProcess(process, http, grpc, siloPort, gatewayPort)
+        {
+            HttpScheme = environment.TryGetValue("FleetTwin__Tls__CertificatePath", out var certificate) && certificate is not null ? "https" : "http",
+        };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) silo._output.Enqueue(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) silo._output.Enqueue(e.Data); };
         process.BeginOutputReadLine();
@@ -87,10 +90,15 @@ internal sealed class SiloProcess : IAsyncDisposable
         return silo;
     }
 
+    /// <summary>https when the silo was given a TLS certificate (its HTTP port then speaks TLS), http otherwise.</summary>
+    public string HttpScheme { get; private init; } = "http";
+
     /// <summary>True once /healthz/ready says so; false if the process exits first or 90 s pass.</summary>
     private async Task<bool> WaitReadyAsync()
     {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        // Readiness only: the certificate's chain is what the tests' clients check, not this probe (as kubelet's).
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < TimeSpan.FromSeconds(90))
         {
@@ -101,7 +109,7 @@ internal sealed class SiloProcess : IAsyncDisposable
             }
             try
             {
-                if ((await client.GetAsync(new Uri($"http://127.0.0.1:{Http}/healthz/ready"))).IsSuccessStatusCode)
+                if ((await client.GetAsync(new Uri($"{HttpScheme}://127.0.0.1:{Http}/healthz/ready"))).IsSuccessStatusCode)
                     return true;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

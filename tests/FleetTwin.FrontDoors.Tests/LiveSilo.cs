@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using FleetTwin.Security;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -32,7 +33,11 @@ public sealed class LiveSilo : IAsyncDisposable
         Metrics = app.Services.GetRequiredService<FrontDoorMetrics>();
         Client = app.Services.GetRequiredService<IClusterClient>();
         Ingest = app.Services.GetRequiredService<LiveIngest>();
+        Refusals = app.Services.GetRequiredService<DoorRefusals>();
     }
+
+    /// <summary>Callers the doors refused (no or bad credentials, wrong role).</summary>
+    public DoorRefusals Refusals { get; }
 
     /// <summary>Base address of the silo's HTTP server, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public string Http { get; }
@@ -65,6 +70,15 @@ public sealed class LiveSilo : IAsyncDisposable
             configuration[key] = value;
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (!string.IsNullOrEmpty(builder.Configuration["FleetTwin:Tls:CertificatePath"]))
+        {
+            // TLS on the HTTP port as the silo's hosting sets it up (explicit endpoint, certificate from the files).
+            var security = builder.AddDoorSecurity();
+            var certificate = DoorSecurity.ServerCertificate(security);
+            builder.Services.AddSingleton(certificate!);
+            builder.WebHost.UseUrls();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, o => o.UseDoorTls(security, certificate)));
+        }
         var id = $"fleettwin-doors-{Guid.NewGuid():N}";
         var twin = new TwinClusterOptions { SiloPort = InProcessTwin.FreeLoopbackPort(), GatewayPort = InProcessTwin.FreeLoopbackPort(), ClusterId = id, ServiceId = id };
         builder.UseOrleans(silo =>

@@ -12,28 +12,21 @@ internal static class ApiClient
 {
     public const string DefaultEndpoint = "http://127.0.0.1:5000";
 
-    public static Option<string> EndpointOption() => new("--endpoint")
-    {
-        Description = "gRPC endpoint of the running silo (default: FLEETTWIN_ENDPOINT or " + DefaultEndpoint + ")",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FLEETTWIN_ENDPOINT") is { Length: > 0 } e ? e : DefaultEndpoint,
-    };
+    /// <summary>--endpoint and the credentials for it (--token, --ca, --cert, --key).</summary>
+    public static ApiEndpointOptions EndpointOption() => new();
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON (for scripts) instead of a table" };
 
-    /// <summary>A channel to <paramref name="endpoint"/>; throws <see cref="ArgumentException"/> for an address that is not http(s)://host:port.</summary>
-    public static GrpcChannel Open(string endpoint)
-    {
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            throw new ArgumentException($"--endpoint '{endpoint}': expected http://host:port (the silo prints its grpc address at start-up)");
-        return GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
-    }
+    /// <summary>A channel to the connection's endpoint; throws <see cref="ArgumentException"/> for an address that is not http(s)://host:port or unusable credentials.</summary>
+    public static GrpcChannel Open(ApiConnection connection) => FleetTwin.Api.Client.TwinChannel.Open(connection.Endpoint, connection.Credentials);
 
     /// <summary>Runs an API verb: errors become one line on stderr and exit code 2 (bad input), 3 (not found) or 1.</summary>
-    public static async Task<int> RunAsync(string verb, string endpoint, TextWriter stderr, Func<GrpcChannel, Task<int>> action)
+    public static async Task<int> RunAsync(string verb, ApiConnection connection, TextWriter stderr, Func<GrpcChannel, Task<int>> action)
     {
+        var endpoint = connection.Endpoint;
         try
         {
-            using var channel = Open(endpoint);
+            using var channel = Open(connection);
             return await action(channel);
         }
         catch (ArgumentException error)
@@ -57,6 +50,8 @@ internal static class ApiClient
     {
         StatusCode.Unavailable => $"cannot reach the twin at {endpoint}: {error.Status.Detail} (start one with: dotnet run --project src/FleetTwin.Silo)",
         StatusCode.DeadlineExceeded => $"the twin at {endpoint} did not answer in time: {error.Status.Detail}",
+        StatusCode.Unauthenticated => $"the twin at {endpoint} wants credentials: {error.Status.Detail} (--token or FLEETTWIN_TOKEN, or --cert/--key)",
+        StatusCode.PermissionDenied => $"the twin at {endpoint} refused: {error.Status.Detail}",
         _ => $"{error.Status.Detail} ({error.StatusCode})",
     };
 

@@ -17,7 +17,7 @@ public static class HostCommand
         var json = ApiClient.JsonOption();
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("host", "Show one host of the running twin: NICs, bonds, bounce pool, risk, panics") { name, json, endpoint };
-        command.SetAction((parse, ct) => ApiClient.RunAsync("host", parse.GetValue(endpoint)!, stderr, async channel =>
+        command.SetAction((parse, ct) => ApiClient.RunAsync("host", endpoint.Read(parse), stderr, async channel =>
         {
             var client = new TwinService.TwinServiceClient(channel);
             var host = await client.GetHostAsync(new GetHostRequest { Name = parse.GetValue(name)! }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: ct);

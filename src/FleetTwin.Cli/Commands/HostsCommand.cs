@@ -25,7 +25,7 @@ public static class HostsCommand
         var json = ApiClient.JsonOption();
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("hosts", "List the running twin's hosts (filters combine)") { pool, risk, driver, groOff, mtu, release, json, endpoint };
-        command.SetAction((parse, ct) => ApiClient.RunAsync("hosts", parse.GetValue(endpoint)!, stderr, async channel =>
+        command.SetAction((parse, ct) => ApiClient.RunAsync("hosts", endpoint.Read(parse), stderr, async channel =>
         {
             var client = new TwinService.TwinServiceClient(channel);
             var request = new ListHostsRequest

@@ -27,7 +27,7 @@ public static class IngestCommand
         var json = ApiClient.JsonOption();
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("ingest", "Send log files to the running twin over gRPC (parser -> host streams -> grains)") { files, host, year, format, json, endpoint };
-        command.SetAction((parse, ct) => ApiClient.RunAsync("ingest", parse.GetValue(endpoint)!, stderr, async channel =>
+        command.SetAction((parse, ct) => ApiClient.RunAsync("ingest", endpoint.Read(parse), stderr, async channel =>
         {
             var client = new IngestService.IngestServiceClient(channel);
             var worst = 0;

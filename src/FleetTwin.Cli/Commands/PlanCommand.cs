@@ -41,9 +41,10 @@ public static class PlanCommand
         command.Options.Add(gbps);
         command.Options.Add(host);
         command.Options.Add(year);
-        command.Options.Add(endpoint);
+        foreach (var option in endpoint.All)
+            command.Options.Add(option);
         command.SetAction((r, ct) => r.GetValue(files) is not { Length: > 0 }
-            ? RunOnTwinAsync(r.GetValue(endpoint)!, r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text", r.GetValue(delay), r.GetValue(shutdownPinned), r.GetValue(gbps), stdout, stderr, ct)
+            ? RunOnTwinAsync(endpoint.Read(r), r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text", r.GetValue(delay), r.GetValue(shutdownPinned), r.GetValue(gbps), stdout, stderr, ct)
             : Task.FromResult(Run(r.GetValue(files) ?? [], r.GetValue(pool)!, r.GetValue(format) ?? "text",
                 new RollingPlanOptions { MaxDown = r.GetValue(maxDown), IncludeSwiotlbDelay = r.GetValue(delay), ShutdownPinned = r.GetValue(shutdownPinned), MigrationGbps = r.GetValue(gbps) },
                 r.GetValue(host), r.GetValue(year), stdout, stderr)));
@@ -51,7 +52,7 @@ public static class PlanCommand
     }
 
     /// <summary>Without FILE: asks the running twin (PlanService.ProposePlan) for the pool's plan. Same output and exit codes.</summary>
-    public static async Task<int> RunOnTwinAsync(string endpoint, string pool, int maxDown, string format, bool swiotlbDelay, bool shutdownPinned, double migrationGbps,
+    internal static async Task<int> RunOnTwinAsync(Commands.ApiConnection endpoint, string pool, int maxDown, string format, bool swiotlbDelay, bool shutdownPinned, double migrationGbps,
         TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         if (maxDown < 1)

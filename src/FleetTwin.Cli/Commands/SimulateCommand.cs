@@ -71,7 +71,7 @@ public static class SimulateCommand
                     errors.WriteLine($"fleettwin simulate: {problem}");
                     return 2;
                 }
-                return await RunOnTwinAsync(parse.GetValue(endpoint)!, remote, parse.GetValue(json), parse.GetValue(quiet), output, errors, cancellationToken);
+                return await RunOnTwinAsync(endpoint.Read(parse), remote, parse.GetValue(json), parse.GetValue(quiet), output, errors, cancellationToken);
             }
             if (file is null)
             {
@@ -113,7 +113,7 @@ public static class SimulateCommand
     /// percent) goes to stderr as one rewritten line; then a per-host table of baseline vs what-if, or the twin's result
     /// JSON with <c>--json</c>. No deadline: a week of a 16-host pool takes minutes; Ctrl-C cancels the twin's run.
     /// </summary>
-    private static Task<int> RunOnTwinAsync(string endpoint, RemoteWhatIf whatIf, bool json, bool quiet, TextWriter output, TextWriter errors, CancellationToken cancellationToken) =>
+    private static Task<int> RunOnTwinAsync(ApiConnection endpoint, RemoteWhatIf whatIf, bool json, bool quiet, TextWriter output, TextWriter errors, CancellationToken cancellationToken) =>
         ApiClient.RunAsync("simulate", endpoint, errors, async channel =>
         {
             var client = new PlanService.PlanServiceClient(channel);

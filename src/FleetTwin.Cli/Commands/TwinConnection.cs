@@ -23,13 +23,12 @@ internal static class TwinConnection
     /// <summary>Connects an Orleans client to the running twin.</summary>
     public static async Task<IHost> ConnectAsync(int gatewayPort, string? redis, CancellationToken cancellationToken)
     {
-        var options = new TwinClusterOptions
+        // The same section the silos read, so a client joins the cluster they formed.
+        var configured = ClientConfiguration.Cluster();
+        var options = configured with
         {
             GatewayPort = gatewayPort,
-            RedisConnectionString = redis ?? Environment.GetEnvironmentVariable("FleetTwin__RedisConnectionString"),
-            // The same variables the silos read, so a client joins the cluster they formed.
-            ClusterId = Environment.GetEnvironmentVariable("FleetTwin__ClusterId") ?? new TwinClusterOptions().ClusterId,
-            ServiceId = Environment.GetEnvironmentVariable("FleetTwin__ServiceId") ?? new TwinClusterOptions().ServiceId,
+            RedisConnectionString = redis ?? configured.RedisConnectionString,
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Error);

@@ -24,7 +24,7 @@ public static class WatchCommand
         var json = ApiClient.JsonOption();
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("watch", "Follow risk changes and panics from the running twin (Ctrl-C stops)") { pool, risk, resume, count, json, endpoint };
-        command.SetAction((parse, ct) => ApiClient.RunAsync("watch", parse.GetValue(endpoint)!, stderr, async channel =>
+        command.SetAction((parse, ct) => ApiClient.RunAsync("watch", endpoint.Read(parse), stderr, async channel =>
         {
             var client = new AlertService.AlertServiceClient(channel);
             var token = parse.GetValue(resume) ?? "";
@@ -51,7 +51,7 @@ public static class WatchCommand
                 }
                 catch (RpcException error) when (error.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.ResourceExhausted && !ct.IsCancellationRequested)
                 {
-                    stderr.WriteLine($"fleettwin watch: {ApiClient.Describe(error, parse.GetValue(endpoint)!)}; retrying in {delay.TotalSeconds:0.#} s");
+                    stderr.WriteLine($"fleettwin watch: {ApiClient.Describe(error, endpoint.Read(parse).Endpoint)}; retrying in {delay.TotalSeconds:0.#} s");
                 }
                 catch (RpcException) when (ct.IsCancellationRequested)
                 {

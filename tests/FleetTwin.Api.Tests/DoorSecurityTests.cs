@@ -1,0 +1,299 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using FleetTwin.Api.Client;
+using FleetTwin.Api.Hosting;
+using FleetTwin.Api.V1;
+using FleetTwin.Security;
+using FleetTwin.Tests.Shared;
+using FleetTwin.Twin.Hosting;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+
+namespace FleetTwin.Api.Tests;
+
+/// <summary>A silo with TLS, JWT bearer tokens and client certificates from test-made files, shared by the specifications below.</summary>
+public sealed class SecureSiloFixture : IAsyncLifetime
+{
+    public TestCredentials Credentials { get; } = new();
+    public ApiSilo Silo { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Silo = await ApiSilo.StartAsync(settings: Credentials.SiloSettings());
+        // The KB host to read back, ingested with the ingest role.
+        using var channel = TwinChannel.Open(Silo.Endpoint, new ClientCredentialOptions { CaPath = Credentials.CaPath, Token = Credentials.Token(TimeSpan.FromMinutes(10), DoorRoles.Ingest) });
+        foreach (var file in new[] { "kb-incident/kern.log", "kb-incident/dom0.log" })
+        {
+            using var call = new IngestService.IngestServiceClient(channel).Ingest(deadline: DateTime.UtcNow.AddMinutes(1));
+            var message = new IngestRequest { HostHint = KbSiloFixture.KbHost, SourceName = file, Year = 2014 };
+            message.Lines.AddRange(File.ReadAllLines(Golden.Path(file)));
+            await call.RequestStream.WriteAsync(message);
+            await call.RequestStream.CompleteAsync();
+            Assert.True((await call).Applied);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Silo.DisposeAsync();
+        Credentials.Dispose();
+    }
+}
+
+public class DoorSecurityTests(SecureSiloFixture fixture) : IClassFixture<SecureSiloFixture>
+{
+    private TestCredentials Credentials => fixture.Credentials;
+
+    private TwinService.TwinServiceClient Twin(ClientCredentialOptions credentials) => new(TwinChannel.Open(fixture.Silo.Endpoint, credentials));
+
+    private ClientCredentialOptions WithToken(TimeSpan expiresIn, params string[] roles) =>
+        new() { CaPath = Credentials.CaPath, Token = Credentials.Token(expiresIn, roles) };
+
+    private Task<Host> GetKbHost(ClientCredentialOptions credentials) =>
+        Twin(credentials).GetHostAsync(new GetHostRequest { Name = KbSiloFixture.KbHost }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync;
+
+    [Fact]
+    public void The_gRPC_endpoint_speaks_TLS()
+    {
+        Assert.StartsWith("https://127.0.0.1:", fixture.Silo.Endpoint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_read_token_reads_the_fleet()
+    {
+        var host = await GetKbHost(WithToken(TimeSpan.FromMinutes(5), DoorRoles.Read));
+        Assert.Equal(18, host.ExhaustionEvents);
+    }
+
+    [Fact]
+    public async Task An_admin_token_passes_every_door()
+    {
+        var host = await GetKbHost(WithToken(TimeSpan.FromMinutes(5), DoorRoles.Admin));
+        Assert.Equal(KbSiloFixture.KbHost, host.Name);
+    }
+
+    [Fact]
+    public async Task No_credentials_is_UNAUTHENTICATED_and_counted_as_no_credentials()
+    {
+        using var refusals = new RefusalCounter();
+        var status = await Rpc.FailureOf(() => GetKbHost(new ClientCredentialOptions { CaPath = Credentials.CaPath }));
+        Assert.Equal(StatusCode.Unauthenticated, status.StatusCode);
+        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.NoCredentials) >= 1);
+    }
+
+    [Fact]
+    public async Task An_ingest_token_may_not_read_PERMISSION_DENIED()
+    {
+        using var refusals = new RefusalCounter();
+        var status = await Rpc.FailureOf(() => GetKbHost(WithToken(TimeSpan.FromMinutes(5), DoorRoles.Ingest)));
+        Assert.Equal(StatusCode.PermissionDenied, status.StatusCode);
+        Assert.Contains("read", status.Detail, StringComparison.Ordinal);
+        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.WrongRole) >= 1);
+    }
+
+    [Fact]
+    public async Task A_read_token_may_not_plan_PERMISSION_DENIED()
+    {
+        using var channel = TwinChannel.Open(fixture.Silo.Endpoint, WithToken(TimeSpan.FromMinutes(5), DoorRoles.Read));
+        var status = await Rpc.FailureOf(() => new PlanService.PlanServiceClient(channel)
+            .ProposePlanAsync(new ProposePlanRequest { Pool = KbSiloFixture.KbPool }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, status.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_expired_token_is_UNAUTHENTICATED_and_counted_as_expired()
+    {
+        using var refusals = new RefusalCounter();
+        var status = await Rpc.FailureOf(() => GetKbHost(WithToken(TimeSpan.FromHours(-1), DoorRoles.Read)));
+        Assert.Equal(StatusCode.Unauthenticated, status.StatusCode);
+        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.ExpiredToken) >= 1);
+    }
+
+    [Fact]
+    public async Task A_token_from_another_issuer_is_UNAUTHENTICATED()
+    {
+        var credentials = new ClientCredentialOptions { CaPath = Credentials.CaPath, Token = Credentials.TokenFrom("someone-else", TimeSpan.FromMinutes(5), DoorRoles.Read) };
+        using var refusals = new RefusalCounter();
+        var status = await Rpc.FailureOf(() => GetKbHost(credentials));
+        Assert.Equal(StatusCode.Unauthenticated, status.StatusCode);
+        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.InvalidToken) >= 1);
+    }
+
+    [Fact]
+    public async Task A_client_certificate_from_the_configured_CA_reads_with_the_roles_in_its_OU()
+    {
+        var host = await GetKbHost(new ClientCredentialOptions { CaPath = Credentials.CaPath, CertificatePath = Credentials.ClientCertificatePath, KeyPath = Credentials.ClientKeyPath });
+        Assert.Equal(18, host.ExhaustionEvents);
+    }
+
+    [Fact]
+    public async Task A_client_certificate_from_another_CA_is_UNAUTHENTICATED_and_counted_as_untrusted()
+    {
+        using var refusals = new RefusalCounter();
+        var status = await Rpc.FailureOf(() => GetKbHost(new ClientCredentialOptions { CaPath = Credentials.CaPath, CertificatePath = Credentials.StrangerCertificatePath, KeyPath = Credentials.StrangerKeyPath }));
+        Assert.Equal(StatusCode.Unauthenticated, status.StatusCode);
+        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.UntrustedCertificate) >= 1);
+    }
+
+    [Fact]
+    public async Task Health_answers_without_credentials_for_probes()
+    {
+        using var channel = TwinChannel.Open(fixture.Silo.Endpoint, new ClientCredentialOptions { CaPath = Credentials.CaPath });
+        var health = await new Grpc.Health.V1.Health.HealthClient(channel).CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
+
+    [Fact]
+    public void A_token_over_cleartext_is_refused_by_the_client_before_it_is_sent()
+    {
+        var error = Assert.Throws<ArgumentException>(() => TwinChannel.Open("http://127.0.0.1:5000", new ClientCredentialOptions { Token = "x" }));
+        Assert.Contains("https://", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The refusal counter's increments seen while it is alive, by door and reason.</summary>
+    private sealed class RefusalCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly Dictionary<(string, string), long> _counts = [];
+
+        public RefusalCounter()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name == "fleettwin.door.refusals")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? door = null, reason = null;
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "door")
+                        door = tag.Value as string;
+                    else if (tag.Key == "reason")
+                        reason = tag.Value as string;
+                }
+                lock (_counts)
+                    _counts[(door!, reason!)] = _counts.GetValueOrDefault((door!, reason!)) + value;
+            });
+            _listener.Start();
+        }
+
+        public long Of(string door, string reason)
+        {
+            lock (_counts)
+                return _counts.GetValueOrDefault((door, reason));
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
+
+/// <summary>The server certificate is re-read when its files change: renewals need no restart.</summary>
+public class CertificateReloadTests
+{
+    [Fact]
+    public async Task Replacing_the_certificate_files_serves_the_new_certificate_to_new_connections()
+    {
+        using var credentials = new TestCredentials();
+        await using var silo = await ApiSilo.StartAsync(settings: credentials.SiloSettings());
+        var port = new Uri(silo.Endpoint).Port;
+        var before = await ServedCertificate(port);
+        Assert.True(credentials.IssuedByTestCa(before));
+        Assert.Contains("fleettwin test server", before.Subject, StringComparison.Ordinal);
+
+        var renewed = credentials.ReplaceServerCertificate("fleettwin renewed server");
+
+        // The files are compared at most once a second (ReloadingCertificate.CheckInterval): new handshakes until one
+        // sees the renewal, for at most 30 s.
+        var clock = Stopwatch.StartNew();
+        var served = before;
+        while (served.Thumbprint != renewed && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(200);
+            served = await ServedCertificate(port);
+        }
+        Assert.Equal(renewed, served.Thumbprint);
+        Assert.Contains("fleettwin renewed server", served.Subject, StringComparison.Ordinal);
+    }
+
+    private static async Task<X509Certificate2> ServedCertificate(int port)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", ApplicationProtocols = [SslApplicationProtocol.Http2] });
+        return new X509Certificate2(tls.RemoteCertificate!);
+    }
+}
+
+/// <summary>Secure by default: a cluster-mode door on a non-loopback address needs TLS and authentication, or an explicit AllowInsecure.</summary>
+public class SecureByDefaultTests
+{
+    private static Exception? StartClusterApi(Dictionary<string, string?> settings)
+    {
+        var builder = WebApplication.CreateBuilder();
+        foreach (var (key, value) in settings)
+            builder.Configuration[key] = value;
+        builder.Configuration["urls"] = "http://127.0.0.1:0";
+        // Cluster mode by its options; nothing connects to Redis before the application is built and started.
+        var twin = new TwinClusterOptions { RedisConnectionString = "127.0.0.1:1" };
+        return Record.Exception(() => builder.AddFleetTwinApi(twin));
+    }
+
+    [Fact]
+    public void Cluster_mode_on_every_address_without_TLS_refuses_to_start_naming_the_setting()
+    {
+        var error = StartClusterApi(new() { [GrpcEndpoint.AddressKey] = "0.0.0.0" });
+        Assert.IsType<InvalidOperationException>(error);
+        Assert.StartsWith("FleetTwin:GrpcAddress:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("without TLS", error.Message, StringComparison.Ordinal);
+        Assert.Contains("FleetTwin:AllowInsecure", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cluster_mode_defaults_to_every_address_so_no_setting_at_all_refuses_too()
+    {
+        var error = StartClusterApi([]);
+        Assert.IsType<InvalidOperationException>(error);
+        Assert.Contains("0.0.0.0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cluster_mode_with_TLS_but_no_authentication_refuses_to_start()
+    {
+        using var credentials = new TestCredentials();
+        var error = StartClusterApi(new()
+        {
+            [GrpcEndpoint.AddressKey] = "0.0.0.0",
+            ["FleetTwin:Tls:CertificatePath"] = credentials.ServerCertificatePath,
+            ["FleetTwin:Tls:KeyPath"] = credentials.ServerKeyPath,
+        });
+        Assert.IsType<InvalidOperationException>(error);
+        Assert.Contains("without authentication", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cluster_mode_with_TLS_and_tokens_starts_on_every_address()
+    {
+        using var credentials = new TestCredentials();
+        var settings = credentials.SiloSettings();
+        settings[GrpcEndpoint.AddressKey] = "0.0.0.0";
+        Assert.Null(StartClusterApi(settings));
+    }
+
+    [Fact]
+    public void AllowInsecure_lets_a_cluster_mode_door_listen_in_clear_text()
+    {
+        Assert.Null(StartClusterApi(new() { [GrpcEndpoint.AddressKey] = "0.0.0.0", ["FleetTwin:AllowInsecure"] = "true" }));
+    }
+
+    [Fact]
+    public void Cluster_mode_on_loopback_stays_plain()
+    {
+        Assert.Null(StartClusterApi(new() { [GrpcEndpoint.AddressKey] = "127.0.0.1" }));
+    }
+}
