@@ -93,20 +93,9 @@ public class QuietHostTests(QuietHostTests.Fixture fixture) : IClassFixture<Quie
 
         public TestCluster Cluster { get; private set; } = null!;
 
-        public async Task InitializeAsync()
-        {
-            var builder = new TestClusterBuilder(initialSilosCount: 1);
-            builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-            builder.AddClientBuilderConfigurator<ClientConfigurator>();
-            Cluster = builder.Build();
-            await Cluster.DeployAsync();
-        }
+        public async Task InitializeAsync() => Cluster = await TwinTestCluster.DeployAsync<SiloConfigurator>();
 
-        public async Task DisposeAsync()
-        {
-            await Cluster.StopAllSilosAsync();
-            await Cluster.DisposeAsync();
-        }
+        public Task DisposeAsync() => TwinTestCluster.StopAsync(Cluster);
 
         private sealed class SiloConfigurator : ISiloConfigurator
         {
@@ -115,12 +104,6 @@ public class QuietHostTests(QuietHostTests.Fixture fixture) : IClassFixture<Quie
                 siloBuilder.Services.AddSingleton(new HostQuietCheck(CheckInterval, SharedClock));
                 siloBuilder.AddFleetTwinGrains(new TwinClusterOptions());
             }
-        }
-
-        private sealed class ClientConfigurator : IClientBuilderConfigurator
-        {
-            public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
-                clientBuilder.AddFleetTwinClientStreams();
         }
     }
 }

@@ -8,24 +8,33 @@ public sealed class TwinClusterFixture : IAsyncLifetime
 {
     public TestCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync()
-    {
-        var builder = new TestClusterBuilder(initialSilosCount: 1);
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        builder.AddClientBuilderConfigurator<ClientConfigurator>();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-    }
+    public async Task InitializeAsync() => Cluster = await TwinTestCluster.DeployAsync<SiloConfigurator>();
 
-    public async Task DisposeAsync()
-    {
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
-    }
+    public Task DisposeAsync() => TwinTestCluster.StopAsync(Cluster);
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddFleetTwinGrains(new TwinClusterOptions());
+    }
+}
+
+/// <summary>A one-silo embedded test cluster with the twin's grains as <typeparamref name="TSilo"/> configures them, and a client with its streams.</summary>
+internal static class TwinTestCluster
+{
+    public static async Task<TestCluster> DeployAsync<TSilo>() where TSilo : ISiloConfigurator, new()
+    {
+        var builder = new TestClusterBuilder(initialSilosCount: 1);
+        builder.AddSiloBuilderConfigurator<TSilo>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    public static async Task StopAsync(TestCluster cluster)
+    {
+        await cluster.StopAllSilosAsync();
+        await cluster.DisposeAsync();
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator
