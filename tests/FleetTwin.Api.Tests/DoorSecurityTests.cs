@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -11,6 +10,7 @@ using FleetTwin.Tests.Shared;
 using FleetTwin.Twin.Hosting;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetTwin.Api.Tests;
 
@@ -52,6 +52,9 @@ public class DoorSecurityTests(SecureSiloFixture fixture) : IClassFixture<Secure
     private ClientCredentialOptions WithToken(TimeSpan expiresIn, params string[] roles) =>
         new() { CaPath = Credentials.CaPath, Token = Credentials.Token(expiresIn, roles) };
 
+    /// <summary>The silo's refusals so far at <paramref name="door"/> for <paramref name="reason"/>: what /metrics exports.</summary>
+    private long Refused(string door, string reason) => fixture.Silo.App.Services.GetRequiredService<DoorRefusals>().CountOf(door, reason);
+
     private Task<Host> GetKbHost(ClientCredentialOptions credentials) =>
         Twin(credentials).GetHostAsync(new GetHostRequest { Name = KbSiloFixture.KbHost }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync;
 
@@ -78,20 +81,20 @@ public class DoorSecurityTests(SecureSiloFixture fixture) : IClassFixture<Secure
     [Fact]
     public async Task No_credentials_is_UNAUTHENTICATED_and_counted_as_no_credentials()
     {
-        using var refusals = new RefusalCounter();
+        var before = Refused(DoorName.Grpc, RefusalReason.NoCredentials);
         var status = await Rpc.FailureOf(() => GetKbHost(new ClientCredentialOptions { CaPath = Credentials.CaPath }));
         Assert.Equal(StatusCode.Unauthenticated, status.StatusCode);
-        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.NoCredentials) >= 1);
+        Assert.True(Refused(DoorName.Grpc, RefusalReason.NoCredentials) - before >= 1);
     }
 
     [Fact]
     public async Task An_ingest_token_may_not_read_PERMISSION_DENIED()
     {
-        using var refusals = new RefusalCounter();
+        var before = Refused(DoorName.Grpc, RefusalReason.WrongRole);
         var status = await Rpc.FailureOf(() => GetKbHost(WithToken(TimeSpan.FromMinutes(5), DoorRoles.Ingest)));
         Assert.Equal(StatusCode.PermissionDenied, status.StatusCode);
         Assert.Contains("read", status.Detail, StringComparison.Ordinal);
-        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.WrongRole) >= 1);
+        Assert.True(Refused(DoorName.Grpc, RefusalReason.WrongRole) - before >= 1);
     }
 
     [Fact]
@@ -106,20 +109,20 @@ public class DoorSecurityTests(SecureSiloFixture fixture) : IClassFixture<Secure
     [Fact]
     public async Task An_expired_token_is_UNAUTHENTICATED_and_counted_as_expired()
     {
-        using var refusals = new RefusalCounter();
+        var before = Refused(DoorName.Grpc, RefusalReason.ExpiredToken);
         var status = await Rpc.FailureOf(() => GetKbHost(WithToken(TimeSpan.FromHours(-1), DoorRoles.Read)));
         Assert.Equal(StatusCode.Unauthenticated, status.StatusCode);
-        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.ExpiredToken) >= 1);
+        Assert.True(Refused(DoorName.Grpc, RefusalReason.ExpiredToken) - before >= 1);
     }
 
     [Fact]
     public async Task A_token_from_another_issuer_is_UNAUTHENTICATED()
     {
         var credentials = new ClientCredentialOptions { CaPath = Credentials.CaPath, Token = Credentials.TokenFrom("someone-else", TimeSpan.FromMinutes(5), DoorRoles.Read) };
-        using var refusals = new RefusalCounter();
+        var before = Refused(DoorName.Grpc, RefusalReason.InvalidToken);
         var status = await Rpc.FailureOf(() => GetKbHost(credentials));
         Assert.Equal(StatusCode.Unauthenticated, status.StatusCode);
-        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.InvalidToken) >= 1);
+        Assert.True(Refused(DoorName.Grpc, RefusalReason.InvalidToken) - before >= 1);
     }
 
     [Fact]
@@ -132,10 +135,10 @@ public class DoorSecurityTests(SecureSiloFixture fixture) : IClassFixture<Secure
     [Fact]
     public async Task A_client_certificate_from_another_CA_is_UNAUTHENTICATED_and_counted_as_untrusted()
     {
-        using var refusals = new RefusalCounter();
+        var before = Refused(DoorName.Grpc, RefusalReason.UntrustedCertificate);
         var status = await Rpc.FailureOf(() => GetKbHost(new ClientCredentialOptions { CaPath = Credentials.CaPath, CertificatePath = Credentials.StrangerCertificatePath, KeyPath = Credentials.StrangerKeyPath }));
         Assert.Equal(StatusCode.Unauthenticated, status.StatusCode);
-        Assert.True(refusals.Of(DoorName.Grpc, RefusalReason.UntrustedCertificate) >= 1);
+        Assert.True(Refused(DoorName.Grpc, RefusalReason.UntrustedCertificate) - before >= 1);
     }
 
     [Fact]
@@ -151,44 +154,6 @@ public class DoorSecurityTests(SecureSiloFixture fixture) : IClassFixture<Secure
     {
         var error = Assert.Throws<ArgumentException>(() => TwinChannel.Open("http://127.0.0.1:5000", new ClientCredentialOptions { Token = "x" }));
         Assert.Contains("https://", error.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>The refusal counter's increments seen while it is alive, by door and reason.</summary>
-    private sealed class RefusalCounter : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly Dictionary<(string, string), long> _counts = [];
-
-        public RefusalCounter()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Name == "fleettwin.door.refusals")
-                    listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                string? door = null, reason = null;
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "door")
-                        door = tag.Value as string;
-                    else if (tag.Key == "reason")
-                        reason = tag.Value as string;
-                }
-                lock (_counts)
-                    _counts[(door!, reason!)] = _counts.GetValueOrDefault((door!, reason!)) + value;
-            });
-            _listener.Start();
-        }
-
-        public long Of(string door, string reason)
-        {
-            lock (_counts)
-                return _counts.GetValueOrDefault((door, reason));
-        }
-
-        public void Dispose() => _listener.Dispose();
     }
 }
 
