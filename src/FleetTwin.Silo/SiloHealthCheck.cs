@@ -9,7 +9,7 @@ internal sealed class SiloHealthCheck(IGrainFactory grains) : IHealthCheck
     {
         try
         {
-            var hosts = await grains.GetGrain<FleetTwin.Twin.Contracts.IFleetGrain>("fleet").ListHosts().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            var hosts = await grains.GetGrain<FleetTwin.Twin.Contracts.IFleetGrain>(FleetTwin.Twin.Contracts.TwinGrainKeys.Fleet).ListHosts().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
             return HealthCheckResult.Healthy($"{hosts.Length} hosts in the twin");
         }
         catch (Exception error) when (error is TimeoutException or OrleansException or OperationCanceledException)

@@ -100,7 +100,7 @@ public class ClusterModeTests(RedisServer redis) : IClassFixture<RedisServer>
         await b.StopAsync();
         b.Dispose();
         var after = await Task.WhenAll(hosts.Select(h => Client(a).GetGrain<IHostGrain>(h).GetView()));
-        var listed = await Client(a).GetGrain<IFleetGrain>("fleet").ListHosts();
+        var listed = await Client(a).GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).ListHosts();
         await a.StopAsync();
 
         for (var i = 0; i < hosts.Length; i++)

@@ -37,7 +37,7 @@ public class FreePortTests(RedisServer redis) : IClassFixture<RedisServer>
 
         Assert.Equal(2, silos.Count);
         Assert.Equal(takenPort, silos[0]);
-        Assert.Empty(await host.Client().GetGrain<IFleetGrain>("fleet").ListHosts()); // the second silo serves
+        Assert.Empty(await host.Client().GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).ListHosts()); // the second silo serves
         await host.StopAsync();
     }
 

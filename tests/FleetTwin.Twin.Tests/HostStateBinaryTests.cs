@@ -1,10 +1,10 @@
+using FleetTwin.Twin.Serialization;
 using System.Text.Json;
 using FleetTwin.Domain.Events;
 using FleetTwin.Domain.Fleet;
 using FleetTwin.Ingest.Reading;
 using FleetTwin.Twin.Grains;
 using FleetTwin.Twin.Hosting;
-using FleetTwin.Twin.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 

@@ -66,7 +66,7 @@ public class KbIncidentReplayTests(TwinClusterFixture fixture) : IClassFixture<T
         var start = Assert.Single(host.VmStarts, v => v.Domid == 174);
         Assert.True(start.Uptime < host.FirstExhaustionUptime, $"VM 174 started at {start.Uptime}, first exhaustion at {host.FirstExhaustionUptime}");
         Assert.Equal(2777545.972710, host.FirstExhaustionUptime!.Value, 6);
-        var hosts = await fixture.Cluster.Client.GetGrain<IFleetGrain>("fleet").ListHosts();
+        var hosts = await fixture.Cluster.Client.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).ListHosts();
         Assert.Contains(name, hosts);
     }
 }

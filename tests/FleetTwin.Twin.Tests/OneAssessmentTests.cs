@@ -28,7 +28,7 @@ public class OneAssessmentTests(TwinClusterFixture fixture) : IClassFixture<Twin
         await ingestor.WaitUntilAppliedAsync(TimeSpan.FromSeconds(20));
 
         // The planner's inputs: the inventory's configuration and the host grain's evidence.
-        var inventory = await client.GetGrain<IInventoryGrain>(InventoryGrain.Key).GetInventory();
+        var inventory = await client.GetGrain<IInventoryGrain>(TwinGrainKeys.Fleet).GetInventory();
         var planned = new Dictionary<string, PanicPrediction>(StringComparer.Ordinal);
         foreach (var host in KbPool)
         {
@@ -49,9 +49,9 @@ public class OneAssessmentTests(TwinClusterFixture fixture) : IClassFixture<Twin
             await Task.Delay(20);
         }
 
-        var index = await client.GetGrain<IHostIndexGrain>(FleetGrain.Key).GetChanges(null, 0);
+        var index = await client.GetGrain<IHostIndexGrain>(TwinGrainKeys.Fleet).GetChanges(null, 0);
         Assert.Equal(KbPool.Select(h => planned[h].Level), KbPool.Select(h => index.Changed.Single(s => s.Name == h).Risk));
-        var alerts = await client.GetGrain<IAlertLogGrain>(FleetGrain.Key).Since(null, 0);
+        var alerts = await client.GetGrain<IAlertLogGrain>(TwinGrainKeys.Fleet).Since(null, 0);
         Assert.Contains(alerts.Alerts, a => a.Host == "bn2-3c16-ix-4101" && a.Kind == AlertKind.RiskChanged && a.Risk == RiskLevel.Latent);
     }
 

@@ -48,9 +48,9 @@ public class QuietHostTests(QuietHostTests.Fixture fixture) : IClassFixture<Quie
         fixture.Clock.Advance(TimeSpan.FromHours(18)); // 25 h quiet: configured like the incident, failures stopped
         await Eventually(grain, "latent");
 
-        var index = await client.GetGrain<IHostIndexGrain>(FleetGrain.Key).GetChanges(null, 0);
+        var index = await client.GetGrain<IHostIndexGrain>(TwinGrainKeys.Fleet).GetChanges(null, 0);
         Assert.Equal(RiskLevel.Latent, index.Changed.Single(s => s.Name == Host).Risk);
-        var alerts = await client.GetGrain<IAlertLogGrain>(FleetGrain.Key).Since(null, 0);
+        var alerts = await client.GetGrain<IAlertLogGrain>(TwinGrainKeys.Fleet).Since(null, 0);
         Assert.Equal(
             [(RiskLevel.Latent, RiskLevel.Critical), (RiskLevel.Critical, RiskLevel.Warning), (RiskLevel.Warning, RiskLevel.Latent)],
             alerts.Alerts.Where(a => a.Host == Host && a.Kind == AlertKind.RiskChanged && a.PreviousRisk >= RiskLevel.Latent)

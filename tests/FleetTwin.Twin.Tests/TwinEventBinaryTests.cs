@@ -1,3 +1,4 @@
+using FleetTwin.Twin.Serialization;
 using System.Reflection;
 using System.Text.Json;
 using FleetTwin.Domain.Events;

@@ -1,6 +1,6 @@
+using FleetTwin.Twin.Serialization;
 using System.Text.Json;
 using FleetTwin.Domain.Events;
-using FleetTwin.Twin.Streams;
 
 namespace FleetTwin.Twin.Tests;
 

@@ -14,7 +14,7 @@ internal sealed class TwinApiHealthCheck(IGrainFactory grains) : IHealthCheck
     {
         try
         {
-            var index = await grains.GetGrain<IHostIndexGrain>(FleetGrain.Key).GetChanges(null, long.MaxValue).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            var index = await grains.GetGrain<IHostIndexGrain>(TwinGrainKeys.Fleet).GetChanges(null, long.MaxValue).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
             return HealthCheckResult.Healthy($"host index at version {index.Version}");
         }
         catch (Exception error) when (error is TimeoutException or OrleansException or OperationCanceledException)

@@ -84,7 +84,7 @@ internal sealed class AlertWatchService(IGrainFactory grains, AlertHub hub) : Al
         var channel = await hub.JoinAsync();
         try
         {
-            var log = grains.GetGrain<IAlertLogGrain>(FleetGrain.Key);
+            var log = grains.GetGrain<IAlertLogGrain>(TwinGrainKeys.Fleet);
             var backlog = await log.Since(resume?.Epoch, resume?.Sequence ?? long.MaxValue).WaitAsync(ct);
             var epoch = backlog.Epoch;
             var last = resume is null ? backlog.LastSequence : Math.Max(resume.Value.Epoch == epoch ? resume.Value.Sequence : 0, 0);

@@ -76,7 +76,7 @@ internal sealed class HostDirectory(IGrainFactory grains)
 
     private async Task<Snapshot> RefreshAsync(Snapshot current, long asked)
     {
-        var delta = await grains.GetGrain<IHostIndexGrain>(FleetGrain.Key).GetChanges(current.Epoch, current.Version);
+        var delta = await grains.GetGrain<IHostIndexGrain>(TwinGrainKeys.Fleet).GetChanges(current.Epoch, current.Version);
         if (delta.Epoch == current.Epoch && delta.Changed.Length == 0)
             return Keep(current, asked);
         if (delta.Epoch != current.Epoch)

@@ -125,7 +125,7 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
     /// </summary>
     private async Task<(FleetInventory Inventory, InventoryPool Pool, IReadOnlyList<InventoryHost> Hosts, HostState[] States)> PoolAsync(string pool, CancellationToken ct)
     {
-        var inventory = await grains.GetGrain<IInventoryGrain>(InventoryGrain.Key).GetInventory().WaitAsync(ct);
+        var inventory = await grains.GetGrain<IInventoryGrain>(TwinGrainKeys.Fleet).GetInventory().WaitAsync(ct);
         var found = FindPool(inventory, pool);
         var hosts = inventory.HostsOf(found);
         var states = await Task.WhenAll(hosts.Select(h => grains.GetGrain<IHostGrain>(h.Name).GetState())).WaitAsync(ct);

@@ -42,11 +42,11 @@ public static class AnalyzeCommand
             await ingestor.WaitUntilAppliedAsync(TimeSpan.FromMinutes(5), cancellationToken);
 
             var hosts = new List<(HostView Host, NicView[] Nics, BondView[] Bonds)>();
-            foreach (var name in await client.GetGrain<IFleetGrain>("fleet").ListHosts())
+            foreach (var name in await client.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).ListHosts())
             {
                 var view = await client.GetGrain<IHostGrain>(name).GetView();
-                var nics = await Task.WhenAll(view.Nics.Select(n => client.GetGrain<INicGrain>($"{name}/{n.Device}").GetView()));
-                var bonds = (await Task.WhenAll(view.Bonds.Select(b => client.GetGrain<IBondGrain>($"{name}/{b}").GetView()))).OfType<BondView>().ToArray();
+                var nics = await Task.WhenAll(view.Nics.Select(n => client.GetGrain<INicGrain>(TwinGrainKeys.Nic(name, n.Device)).GetView()));
+                var bonds = (await Task.WhenAll(view.Bonds.Select(b => client.GetGrain<IBondGrain>(TwinGrainKeys.Bond(name, b)).GetView()))).OfType<BondView>().ToArray();
                 hosts.Add((view, nics, bonds));
             }
             if (json)

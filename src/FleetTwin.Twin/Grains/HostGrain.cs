@@ -154,7 +154,7 @@ public sealed class HostGrain(
         var risk = Assess();
         var alerts = AlertsOf(host, risk, panicsBefore);
         if (alerts is not null)
-            forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(FleetGrain.Key).Append(alerts));
+            forwards.Add(GrainFactory.GetGrain<IAlertLogGrain>(TwinGrainKeys.Fleet).Append(alerts));
         forwards.Add(PushSummary(Summarise(host, risk)));
         await Task.WhenAll(forwards);
         state.State.AnnouncedRisk = risk.Level;
@@ -172,8 +172,8 @@ public sealed class HostGrain(
         var view = _view ??= HostViews.From(state.State.Host, Assess());
         var name = this.GetPrimaryKeyString();
         // NICs, bonds and the bounce pool live in their own grains: ask them all at once.
-        var nics = Task.WhenAll(view.Nics.Select(n => GrainFactory.GetGrain<INicGrain>(NicKey.Of(name, n.Device)).GetView()));
-        var bonds = Task.WhenAll(view.Bonds.Select(b => GrainFactory.GetGrain<IBondGrain>($"{name}/{b}").GetView()));
+        var nics = Task.WhenAll(view.Nics.Select(n => GrainFactory.GetGrain<INicGrain>(TwinGrainKeys.Nic(name, n.Device)).GetView()));
+        var bonds = Task.WhenAll(view.Bonds.Select(b => GrainFactory.GetGrain<IBondGrain>(TwinGrainKeys.Bond(name, b)).GetView()));
         var swiotlb = state.State.RunsBouncePool
             ? GrainFactory.GetGrain<ISwiotlbRegionGrain>(name).GetView()
             : Task.FromResult(SwiotlbView.NotRun);
@@ -221,7 +221,7 @@ public sealed class HostGrain(
     {
         if (summary.SameAs(_pushedSummary))
             return;
-        await GrainFactory.GetGrain<IHostIndexGrain>(FleetGrain.Key).Update(summary);
+        await GrainFactory.GetGrain<IHostIndexGrain>(TwinGrainKeys.Fleet).Update(summary);
         _pushedSummary = summary;
     }
 
@@ -266,21 +266,21 @@ public sealed class HostGrain(
         if (nicFacts is not null)
         {
             foreach (var (device, facts) in nicFacts)
-                forwards.Add(GrainFactory.GetGrain<INicGrain>(NicKey.Of(name, device)).Apply([.. facts]));
+                forwards.Add(GrainFactory.GetGrain<INicGrain>(TwinGrainKeys.Nic(name, device)).Apply([.. facts]));
         }
         if (bonds is not null)
         {
             foreach (var bond in bonds)
-                forwards.Add(GrainFactory.GetGrain<IBondGrain>($"{name}/{bond.Uuid}").Apply(bond));
+                forwards.Add(GrainFactory.GetGrain<IBondGrain>(TwinGrainKeys.Bond(name, bond.Uuid)).Apply(bond));
         }
         if (pool is not null)
         {
-            var poolGrain = GrainFactory.GetGrain<IPoolGrain>(pool.NameLabel ?? pool.Uuid);
+            var poolGrain = GrainFactory.GetGrain<IPoolGrain>(TwinGrainKeys.Pool(pool.NameLabel, pool.Uuid));
             forwards.Add(poolGrain.AddHost(name));
             forwards.Add(poolGrain.SetMaster(pool.Master));
         }
         if (inventoryFacts is not null)
-            forwards.Add(GrainFactory.GetGrain<IInventoryGrain>(InventoryGrain.Key).Apply([.. inventoryFacts]));
+            forwards.Add(GrainFactory.GetGrain<IInventoryGrain>(TwinGrainKeys.Fleet).Apply([.. inventoryFacts]));
         WatchQuiet(await AnnounceRisk(panicsBefore, forwards));
         // Persist before the stream delivery completes: a batch the stream handed over is not lost with the silo.
         host.PrepareForPersistence();
@@ -366,17 +366,4 @@ public sealed class HostGrain(
             facts[device] = list = [];
         list.Add(e);
     }
-}
-
-/// <summary>Keys of NIC grains: <c>host/eth4</c>, as operators write a host's device.</summary>
-public static class NicKey
-{
-    public static string Of(string host, string device) => $"{host}/{device}";
-}
-
-/// <summary>Storage provider names.</summary>
-public static class TwinStorage
-{
-    /// <summary>Grain state of hosts, NICs, bonds, pools and bounce pools.</summary>
-    public const string Name = "twin";
 }

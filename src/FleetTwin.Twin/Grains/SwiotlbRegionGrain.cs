@@ -38,7 +38,7 @@ public sealed class SwiotlbRegionGrain(
         state.State.Outstanding.Clear();
         state.State.Image = _region.Export();
         await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IFleetGrain>(FleetGrain.Key).RegisterHost(this.GetPrimaryKeyString());
+        await GrainFactory.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).RegisterHost(this.GetPrimaryKeyString());
         await GrainFactory.GetGrain<IHostGrain>(this.GetPrimaryKeyString()).SwiotlbChanged();
     }
 

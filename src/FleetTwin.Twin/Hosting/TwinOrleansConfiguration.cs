@@ -1,3 +1,4 @@
+using FleetTwin.Twin.Serialization;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using FleetTwin.Twin.Grains;

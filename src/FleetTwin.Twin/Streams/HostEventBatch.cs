@@ -1,3 +1,5 @@
+using FleetTwin.Twin.Serialization;
+using FleetTwin.Twin.Contracts;
 using FleetTwin.Domain.Events;
 
 namespace FleetTwin.Twin.Streams;
@@ -51,5 +53,5 @@ public static class TwinStreams
     /// <summary>The fleet's alerts (one stream, key <c>fleet</c>), published by the alert log in sequence order.</summary>
     public const string Alerts = "alerts";
 
-    public static StreamId FleetAlerts { get; } = StreamId.Create(Alerts, "fleet");
+    public static StreamId FleetAlerts { get; } = StreamId.Create(Alerts, TwinGrainKeys.Fleet);
 }

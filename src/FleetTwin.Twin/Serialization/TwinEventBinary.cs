@@ -1,6 +1,6 @@
 using FleetTwin.Domain.Events;
 
-namespace FleetTwin.Twin.Streams;
+namespace FleetTwin.Twin.Serialization;
 
 /// <summary>
 /// The compact binary form of a batch of one host's events, as it travels on the host's stream. A batch of a few

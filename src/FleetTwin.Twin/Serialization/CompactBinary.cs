@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
-namespace FleetTwin.Twin.Streams;
+namespace FleetTwin.Twin.Serialization;
 
 /// <summary>
 /// The primitives of FleetTwin's compact binary forms (<see cref="TwinEventBinary"/>, <see cref="HostStateBinary"/>):

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using FleetTwin.Domain.Events;
 
-namespace FleetTwin.Twin.Streams;
+namespace FleetTwin.Twin.Serialization;
 
 /// <summary>
 /// How the twin serializes what the domain defines (events, host state, the allocator image): System.Text.Json with

@@ -1,6 +1,6 @@
 using FleetTwin.Domain.Fleet;
 
-namespace FleetTwin.Twin.Streams;
+namespace FleetTwin.Twin.Serialization;
 
 /// <summary>
 /// The compact binary form of a host's <see cref="HostState"/>, as its grain persists it after every batch and as

@@ -1,7 +1,7 @@
 using Orleans.Serialization;
 using Orleans.Storage;
 
-namespace FleetTwin.Twin.Hosting;
+namespace FleetTwin.Twin.Serialization;
 
 /// <summary>
 /// Grain state in Orleans' binary format, serialized through a pooled buffer into one exact-size array. (Orleans'
