@@ -60,20 +60,31 @@ public static class Backtest
         var panics = new List<BacktestPanic>();
         var alerts = new List<BacktestAlert>();
         var hosts = new SortedDictionary<string, BacktestHost>(StringComparer.Ordinal);
-        double hostSeconds = 0;
+        double hostSeconds = 0, judgedSeconds = 0;
         foreach (var ((host, boot), list) in boots.OrderBy(b => b.Key.Host, StringComparer.Ordinal).ThenBy(b => b.Key.Boot))
         {
             var ordered = list.OrderBy(x => x.Event.Uptime!.Value).ThenBy(x => x.Order).Select(x => x.Event).ToList();
             var seconds = ordered[^1].Uptime!.Value - ordered[0].Uptime!.Value;
             hostSeconds += seconds;
+            // An alert can be judged false only where the log runs a whole horizon past it (see BacktestAlert.Undecided).
+            var judged = Math.Max(0, seconds - options.Predictor.Horizon.TotalSeconds);
+            judgedSeconds += judged;
             var highest = ReplayBoot(host, boot, ordered, configurationOf?.Invoke(host), options, panics, alerts);
             hosts[host] = hosts.TryGetValue(host, out var seen)
-                ? seen with { HostDays = seen.HostDays + seconds / 86400, Boots = seen.Boots + 1, HighestLevel = (RiskLevel)Math.Max((int)seen.HighestLevel, (int)highest) }
-                : new BacktestHost(host, seconds / 86400, 1, highest);
+                ? seen with
+                {
+                    HostDays = seen.HostDays + seconds / 86400, Boots = seen.Boots + 1, HighestLevel = (RiskLevel)Math.Max((int)seen.HighestLevel, (int)highest),
+                    JudgedDays = seen.JudgedDays + judged / 86400,
+                }
+                : new BacktestHost(host, seconds / 86400, 1, highest) { JudgedDays = judged / 86400 };
         }
 
         var falseAlarms = alerts.Count(a => BacktestReport.IsFalseAlarm(a, panics, options));
-        return new BacktestReport(panics, alerts, falseAlarms, panics.Count(p => p.Missed), hostSeconds / 86400, options) { Hosts = [.. hosts.Values] };
+        return new BacktestReport(panics, alerts, falseAlarms, panics.Count(p => p.Missed), hostSeconds / 86400, options)
+        {
+            Hosts = [.. hosts.Values],
+            JudgedHostDays = judgedSeconds / 86400,
+        };
     }
 
     /// <summary>Replays one boot; returns the highest level the host was assessed at (a swiotlb panic counts as critical).</summary>
@@ -81,6 +92,7 @@ public static class Backtest
         List<BacktestPanic> panics, List<BacktestAlert> alerts)
     {
         var highest = RiskLevel.Unknown;
+        var firstAlertOfBoot = alerts.Count;
         var state = new HostState { Name = host };
         var alerting = false;
         BacktestAlert? firstSincePanic = null;
@@ -118,6 +130,17 @@ public static class Backtest
                 firstSincePanic = null; // the alert was withdrawn before anything happened: a later one starts afresh
             alerting = above || (alerting && state.Panics.Count > 0);
         }
+        // Right-censored alerts: no swiotlb panic followed within the horizon, but the boot's log ends before the
+        // horizon does, so whether the host would have panicked is not in the log (the replay ended, or the host was
+        // rebooted for another reason). They are neither caught panics nor false alarms.
+        var end = events[^1].Uptime!.Value;
+        var horizon = options.Predictor.Horizon.TotalSeconds;
+        for (var i = firstAlertOfBoot; i < alerts.Count; i++)
+        {
+            var alert = alerts[i];
+            if (alert.Uptime + horizon > end && BacktestReport.IsFalseAlarm(alert, panics, options))
+                alerts[i] = alert with { Undecided = true };
+        }
         return highest;
     }
 }
@@ -126,10 +149,22 @@ public static class Backtest
 public sealed record BacktestPanic(string Host, int Boot, double PanicUptime, double? FirstAlertUptime, double LeadTimeSeconds, bool Missed, string Message, string? AlertReason);
 
 /// <summary>One host of a backtest: the host-days its log covers (over all its boots) and the highest level it was assessed at.</summary>
-public sealed record BacktestHost(string Host, double HostDays, int Boots, RiskLevel HighestLevel);
+public sealed record BacktestHost(string Host, double HostDays, int Boots, RiskLevel HighestLevel)
+{
+    /// <summary>Of <see cref="HostDays"/>, the days on which an alert could be judged: each boot but its last horizon (24 h).</summary>
+    public double JudgedDays { get; init; }
+}
 
 /// <summary>One moment a host's risk rose to the alert level.</summary>
-public sealed record BacktestAlert(string Host, int Boot, double Uptime, RiskLevel Level, string Reason);
+public sealed record BacktestAlert(string Host, int Boot, double Uptime, RiskLevel Level, string Reason)
+{
+    /// <summary>
+    /// No swiotlb panic followed, but the boot's log ends within the horizon after the alert: neither caught nor false.
+    /// A backtest that counted these as false would score a log cut short a day after a critical burst (the corpus's
+    /// one-day exact ramps) as crying wolf about a panic the log never had the time to show.
+    /// </summary>
+    public bool Undecided { get; init; }
+}
 
 /// <summary>The score: lead time per panic, false alarms (alerts not followed by a panic within the horizon), missed panics, host-days replayed.</summary>
 public sealed record BacktestReport(
@@ -143,13 +178,20 @@ public sealed record BacktestReport(
     /// <summary>Every host replayed, by name.</summary>
     public IReadOnlyList<BacktestHost> Hosts { get; init; } = [];
 
-    public double FalseAlarmsPerHostDay => HostDays > 0 ? FalseAlarms / HostDays : 0;
+    /// <summary>Of <see cref="HostDays"/>, those on which an alert could be judged (each boot but its last horizon).</summary>
+    public double JudgedHostDays { get; init; }
+
+    /// <summary>Alerts whose horizon the log does not cover and that no panic followed (<see cref="BacktestAlert.Undecided"/>).</summary>
+    public int UndecidedAlarms => Alerts.Count(a => a.Undecided);
+
+    /// <summary>False alarms per judged host-day: a false alarm can only be seen where a whole horizon of log follows.</summary>
+    public double FalseAlarmsPerHostDay => JudgedHostDays > 0 ? FalseAlarms / JudgedHostDays : 0;
 
     /// <summary>True when no swiotlb panic of the alert's host and boot followed it within the predictor's horizon.</summary>
     public bool IsFalseAlarm(BacktestAlert alert) => IsFalseAlarm(alert, Panics, Options);
 
     internal static bool IsFalseAlarm(BacktestAlert alert, IReadOnlyList<BacktestPanic> panics, BacktestOptions options) =>
-        !panics.Any(p => p.Host == alert.Host && p.Boot == alert.Boot
+        !alert.Undecided && !panics.Any(p => p.Host == alert.Host && p.Boot == alert.Boot
             && p.PanicUptime >= alert.Uptime && p.PanicUptime - alert.Uptime <= options.Predictor.Horizon.TotalSeconds);
 
     /// <summary>
@@ -180,6 +222,8 @@ public sealed record BacktestReport(
             json.WriteNumber("false_alarms", FalseAlarms);
             json.WriteNumber("missed_panics", MissedPanics);
             json.WriteNumber("host_days", Math.Round(HostDays, 4));
+            json.WriteNumber("undecided_alarms", UndecidedAlarms);
+            json.WriteNumber("judged_host_days", Math.Round(JudgedHostDays, 4));
             if (classes is not null)
             {
                 json.WritePropertyName("classes");
@@ -204,8 +248,8 @@ public sealed record BacktestReport(
                 text.Append("        first alert: ").Append(p.AlertReason).AppendLine();
         }
         foreach (var a in Alerts)
-            text.Append(Invariant($"alert   {a.Host} boot {a.Boot} at uptime {a.Uptime:0.00}: {a.Reason}")).AppendLine();
-        text.Append(Invariant($"panics: {Panics.Count}  missed: {MissedPanics}  false alarms: {FalseAlarms} in {HostDays:0.###} host-days ({FalseAlarmsPerHostDay:0.###}/host-day)")).AppendLine();
+            text.Append(Invariant($"alert   {a.Host} boot {a.Boot} at uptime {a.Uptime:0.00}: {a.Reason}")).Append(a.Undecided ? " (undecided: the log ends within 24 h and shows no panic)" : "").AppendLine();
+        text.Append(Invariant($"panics: {Panics.Count}  missed: {MissedPanics}  false alarms: {FalseAlarms} in {JudgedHostDays:0.###} judged of {HostDays:0.###} host-days ({FalseAlarmsPerHostDay:0.###}/host-day)  undecided: {UndecidedAlarms}")).AppendLine();
         return text.ToString();
     }
 

@@ -18,9 +18,11 @@ namespace FleetTwin.Domain.Prediction;
 /// <param name="CaughtWithLead">Panics alerted at least an hour before.</param>
 /// <param name="CaughtLate">Panics alerted, but less than an hour before.</param>
 /// <param name="Missed">Panics without a useful alert.</param>
-/// <param name="FalseAlarms">Alerts not followed by a panic of the same boot within the predictor's horizon (24 h).</param>
+/// <param name="FalseAlarms">Alerts not followed by a panic of the same boot within the predictor's horizon (24 h), where the log covers that horizon.</param>
 /// <param name="HostsReachedWarning">Hosts assessed at warning or above at some moment of the replay.</param>
 /// <param name="HostsReachedCritical">Hosts assessed critical at some moment (a panic counts).</param>
+/// <param name="UndecidedAlarms">Alerts no panic followed whose horizon runs past the end of the boot's log (<see cref="BacktestAlert.Undecided"/>).</param>
+/// <param name="JudgedHostDays">Of <paramref name="HostDays"/>, the days on which an alert could be judged: each boot but its last 24 h.</param>
 public sealed record BacktestClassScore(
     string Name,
     int Hosts,
@@ -31,10 +33,16 @@ public sealed record BacktestClassScore(
     int Missed,
     int FalseAlarms,
     int HostsReachedWarning,
-    int HostsReachedCritical)
+    int HostsReachedCritical,
+    int UndecidedAlarms,
+    double JudgedHostDays)
 {
-    /// <summary>False alarms per 100 host-days (the target: at most 1 on the corpus as a whole).</summary>
-    public double FalseAlarmsPer100HostDays => HostDays > 0 ? FalseAlarms * 100 / HostDays : 0;
+    /// <summary>
+    /// False alarms per 100 judged host-days (the target: at most 1 on the corpus as a whole). Judged days, not
+    /// covered days: an alert in a boot's last 24 h can only be undecided, never false, so those days cannot count
+    /// towards the rate's exposure either.
+    /// </summary>
+    public double FalseAlarmsPer100HostDays => JudgedHostDays > 0 ? FalseAlarms * 100 / JudgedHostDays : 0;
 }
 
 /// <summary>The per-class scores of a backtest, in class-name order, and the whole.</summary>
@@ -42,7 +50,8 @@ public sealed record BacktestClassReport(IReadOnlyList<BacktestClassScore> Class
 {
     /// <summary>
     /// <c>{"CLASS": {"hosts", "host_days", "panics", "caught_lead_1h", "caught_late", "missed", "false_alarms",
-    /// "false_alarms_per_100_host_days", "hosts_warning", "hosts_critical"}, ...}</c>, then the same for <c>(all)</c>.
+    /// "false_alarms_per_100_host_days", "hosts_warning", "hosts_critical", "undecided_alarms", "judged_host_days"}, ...}</c>,
+    /// then the same for <c>(all)</c>.
     /// </summary>
     public void WriteJson(Utf8JsonWriter json)
     {
@@ -61,6 +70,8 @@ public sealed record BacktestClassReport(IReadOnlyList<BacktestClassScore> Class
             json.WriteNumber("false_alarms_per_100_host_days", Math.Round(score.FalseAlarmsPer100HostDays, 3));
             json.WriteNumber("hosts_warning", score.HostsReachedWarning);
             json.WriteNumber("hosts_critical", score.HostsReachedCritical);
+            json.WriteNumber("undecided_alarms", score.UndecidedAlarms);
+            json.WriteNumber("judged_host_days", Math.Round(score.JudgedHostDays, 4));
             json.WriteEndObject();
         }
         json.WriteEndObject();
@@ -69,11 +80,11 @@ public sealed record BacktestClassReport(IReadOnlyList<BacktestClassScore> Class
     /// <summary>One row per class, then the whole.</summary>
     public string ToText()
     {
-        string[] header = ["CLASS", "HOSTS", "HOST-DAYS", "PANICS", "CAUGHT>=1H", "CAUGHT<1H", "MISSED", "FALSE ALARMS", "/100 HOST-DAYS", "WARNING+", "CRITICAL"];
+        string[] header = ["CLASS", "HOSTS", "HOST-DAYS", "PANICS", "CAUGHT>=1H", "CAUGHT<1H", "MISSED", "FALSE ALARMS", "JUDGED DAYS", "/100 JUDGED", "UNDECIDED", "WARNING+", "CRITICAL"];
         var rows = Classes.Append(Overall).Select(s => new[]
         {
             s.Name, Invariant($"{s.Hosts}"), Invariant($"{s.HostDays:0.0}"), Invariant($"{s.Panics}"), Invariant($"{s.CaughtWithLead}"),
-            Invariant($"{s.CaughtLate}"), Invariant($"{s.Missed}"), Invariant($"{s.FalseAlarms}"), Invariant($"{s.FalseAlarmsPer100HostDays:0.00}"),
+            Invariant($"{s.CaughtLate}"), Invariant($"{s.Missed}"), Invariant($"{s.FalseAlarms}"), Invariant($"{s.JudgedHostDays:0.0}"), Invariant($"{s.FalseAlarmsPer100HostDays:0.00}"), Invariant($"{s.UndecidedAlarms}"),
             Invariant($"{s.HostsReachedWarning}"), Invariant($"{s.HostsReachedCritical}"),
         }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
@@ -133,6 +144,8 @@ public static class BacktestClasses
             panics.Count(p => p.Missed),
             report.Alerts.Count(a => member(a.Host) && report.IsFalseAlarm(a)),
             hosts.Count(h => h.HighestLevel >= RiskLevel.Warning),
-            hosts.Count(h => h.HighestLevel >= RiskLevel.Critical));
+            hosts.Count(h => h.HighestLevel >= RiskLevel.Critical),
+            report.Alerts.Count(a => member(a.Host) && a.Undecided),
+            hosts.Sum(h => h.JudgedDays));
     }
 }

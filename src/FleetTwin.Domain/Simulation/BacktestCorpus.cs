@@ -61,7 +61,7 @@ public static class BacktestCorpus
         new("sim-mtu-1500", true, "bnx2x MTU 1500 GRO off, high traffic: RX buffers fit a page"),
         new("sim-other-drivers", true, "tg3 MTU 9000 (jumbo ring bounces, 3k TX/s per VM) and ixgbe MTU 9000 (page buffers), GRO off"),
         new("sim-vm-storms", true, "pools of 4 incident-like hosts at 8k: VM-start bursts on days 1 and 3, one host fails on day 4 and HA restarts its VMs on the others"),
-        new("exact-ramp", true, "the KB physics, always on the exact allocator: bnx2x bond MTU 9000 GRO off, 64 MiB, 16 VMs and one more every half hour up to 34, then steady for the rest of a day; its failures and panics are the allocator's own", AlwaysExact: true),
+        new("exact-ramp", true, "the KB physics, always on the exact allocator: bnx2x bond MTU 9000 GRO off, 64 MiB, 16 VMs and one more every half hour up to 34, then steady, three days in all; its failures and panics are the allocator's own", AlwaysExact: true),
         new("exact-ramp-gro-on", true, "the same ramp on the exact allocator with GRO on: RX never bounces", AlwaysExact: true),
         new("sporadic-nic", false, "bnx2x configured like the incident; one failure every 12-60 h, no panic"),
         new("storage-sg", false, "a storage controller (0000:00:1f.2) fails in bursts, mostly over 32 KiB, and survives; NICs bnx2x GRO on; no panic"),
@@ -164,13 +164,14 @@ public static class BacktestCorpus
     /// 34 VMs, then steady: the allocator itself decides every failure and panic. Why 34: at 30-32 steady VMs the
     /// allocator logs almost nothing in a day, with the ramp going on all day it panics every few minutes after its
     /// first panic (each reboot meets more traffic), at 34 it sits at the edge (seed 1: 102 failures, 2 panics in 5
-    /// hosts). A day, not the corpus's week: the exact engine runs ~27k host-seconds per wall second, so these few
-    /// host-days cost ~15 s at scale 1.
+    /// hosts in their first day). Three days, not the corpus's week: the exact engine runs ~27k host-seconds per wall
+    /// second, so these few host-days cost ~45 s at scale 1; and not one day, which left every critical burst of the
+    /// ramp undecided (the log ended before its 24 h horizon did: docs/prediction.md, "Judged and undecided alarms").
     /// </summary>
     private static IEnumerable<CorpusHost> ExactRamp(CorpusOptions options)
     {
         const int RampSteps = 18; // 16 + 18 = 34 VMs
-        const double day = 86400;
+        const double days = 3 * 86400.0;
         var profiles = DriverProfiles.Embedded;
         var ramp = Enumerable.Range(1, RampSteps).Select(i => new VmStartBurst(i * 1800, 1)).ToList();
         var pools = new List<PoolSpec>();
@@ -192,12 +193,12 @@ public static class BacktestCorpus
                     new VmStartSpec(0, ramp, false, 10, 5, 1)));
             }
         }
-        var scenario = new Scenario("backtest-corpus-exact-ramp", options.Seed, day, SimulationEngineKind.Exact, 60, pools, [], [], "corpus");
+        var scenario = new Scenario("backtest-corpus-exact-ramp", options.Seed, days, SimulationEngineKind.Exact, 60, pools, [], [], "corpus");
         var result = FleetSimulation.Run(scenario, new SimulationOptions { Seed = options.Seed, Engine = SimulationEngineKind.Exact, MaxRecordsPerHost = 50_000 });
         foreach (var outcome in result.Hosts)
         {
             var (cls, nics) = classOf[outcome.Name];
-            var lastTime = outcome.RecordsTruncated && outcome.Records.Count > 0 ? outcome.Records.Max(r => r.Time) : day;
+            var lastTime = outcome.RecordsTruncated && outcome.Records.Count > 0 ? outcome.Records.Max(r => r.Time) : days;
             yield return new CorpusHost(cls, outcome.Name, KernLogWriter.ToText(outcome, Start), Transcript(outcome.Name, nics, 64),
                 outcome.Records.Count(r => r.Kind == SimulatedRecordKind.Panic), outcome.Records.Count(r => r.Kind == SimulatedRecordKind.OutOfSpace),
                 lastTime / 86400);

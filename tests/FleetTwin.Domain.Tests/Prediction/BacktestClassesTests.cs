@@ -14,21 +14,26 @@ public class BacktestClassesTests
 
     private static BacktestAlert Alert(string host, double uptime) => new(host, 0, uptime, RiskLevel.Critical, "critical");
 
+    /// <summary>A host whose boots' last 24 h are not judged: one day less per boot.</summary>
+    private static BacktestHost Host(string name, double days, int boots, RiskLevel highest) => new(name, days, boots, highest) { JudgedDays = days - boots };
+
     /// <summary>
-    /// kb: a panic alerted 2 h ahead and one 30 min ahead, on two hosts; nic: a missed panic, an alert 25 h before
-    /// nothing and one host that only reached warning; the unnamed host goes to (unclassified).
+    /// kb: a panic alerted 2 h ahead and one 30 min ahead, on two hosts; nic: a missed panic, two alerts before
+    /// nothing, one alert in a log that ends within its horizon (undecided) and one host that only reached warning;
+    /// the unnamed host goes to (unclassified).
     /// </summary>
     private static BacktestReport Report()
     {
         BacktestPanic[] panics = [Caught("kb-1", 7200), Caught("kb-2", 1800), Missed("nic-1")];
-        BacktestAlert[] alerts = [Alert("kb-1", 100_000 - 7200), Alert("kb-2", 100_000 - 1800), Alert("nic-2", 1000), Alert("nic-2", 200_000)];
+        BacktestAlert[] alerts = [Alert("kb-1", 100_000 - 7200), Alert("kb-2", 100_000 - 1800), Alert("nic-2", 1000), Alert("nic-2", 200_000),
+            Alert("nic-3", 400_000) with { Undecided = true }];
         return new BacktestReport(panics, alerts, FalseAlarms: 2, MissedPanics: 1, HostDays: 50, BacktestOptions.Default)
         {
             Hosts =
             [
-                new BacktestHost("kb-1", 10, 2, RiskLevel.Critical), new BacktestHost("kb-2", 10, 2, RiskLevel.Critical),
-                new BacktestHost("nic-1", 10, 2, RiskLevel.Critical), new BacktestHost("nic-2", 10, 1, RiskLevel.Critical),
-                new BacktestHost("nic-3", 5, 1, RiskLevel.Warning), new BacktestHost("other", 5, 1, RiskLevel.Latent),
+                Host("kb-1", 10, 2, RiskLevel.Critical), Host("kb-2", 10, 2, RiskLevel.Critical),
+                Host("nic-1", 10, 2, RiskLevel.Critical), Host("nic-2", 10, 1, RiskLevel.Critical),
+                Host("nic-3", 5, 1, RiskLevel.Warning), Host("other", 5, 1, RiskLevel.Latent),
             ],
         };
     }
@@ -41,12 +46,12 @@ public class BacktestClassesTests
         var scores = BacktestClasses.Score(Report(), ClassOf);
 
         Assert.Equal(["(unclassified)", "kb", "nic"], scores.Classes.Select(c => c.Name));
-        Assert.Equal(new BacktestClassScore("kb", 2, 20, 2, 1, 1, 0, 0, 2, 2), scores.Classes[1]);
-        Assert.Equal(new BacktestClassScore("nic", 3, 25, 1, 0, 0, 1, 2, 3, 2), scores.Classes[2]);
-        Assert.Equal(8.0, scores.Classes[2].FalseAlarmsPer100HostDays, 12);
-        Assert.Equal(new BacktestClassScore("(unclassified)", 1, 5, 0, 0, 0, 0, 0, 0, 0), scores.Classes[0]);
-        Assert.Equal(new BacktestClassScore("(all)", 6, 50, 3, 1, 1, 1, 2, 5, 4), scores.Overall);
-        Assert.Equal(4.0, scores.Overall.FalseAlarmsPer100HostDays, 12);
+        Assert.Equal(new BacktestClassScore("kb", 2, 20, 2, 1, 1, 0, 0, 2, 2, 0, 16), scores.Classes[1]);
+        Assert.Equal(new BacktestClassScore("nic", 3, 25, 1, 0, 0, 1, 2, 3, 2, 1, 21), scores.Classes[2]);
+        Assert.Equal(200.0 / 21, scores.Classes[2].FalseAlarmsPer100HostDays, 12); // per judged host-day
+        Assert.Equal(new BacktestClassScore("(unclassified)", 1, 5, 0, 0, 0, 0, 0, 0, 0, 0, 4), scores.Classes[0]);
+        Assert.Equal(new BacktestClassScore("(all)", 6, 50, 3, 1, 1, 1, 2, 5, 4, 1, 41), scores.Overall);
+        Assert.Equal(200.0 / 41, scores.Overall.FalseAlarmsPer100HostDays, 12);
     }
 
     [Fact]
@@ -55,7 +60,7 @@ public class BacktestClassesTests
         BacktestPanic[] panics = [Caught("a", 3600), Caught("b", 3599.999)];
         var report = new BacktestReport(panics, [], 0, 0, 2, BacktestOptions.Default)
         {
-            Hosts = [new BacktestHost("a", 1, 1, RiskLevel.Critical), new BacktestHost("b", 1, 1, RiskLevel.Critical)],
+            Hosts = [Host("a", 1, 1, RiskLevel.Critical), Host("b", 1, 1, RiskLevel.Critical)],
         };
 
         var overall = BacktestClasses.Score(report, _ => "x").Overall;
@@ -70,11 +75,12 @@ public class BacktestClassesTests
 
         using var json = JsonDocument.Parse(report.ToJson(BacktestClasses.Score(report, ClassOf)));
 
-        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "classes"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "undecided_alarms", "judged_host_days", "classes"], json.RootElement.EnumerateObject().Select(p => p.Name));
         var nic = json.RootElement.GetProperty("classes").GetProperty("nic");
-        Assert.Equal(["hosts", "host_days", "panics", "caught_lead_1h", "caught_late", "missed", "false_alarms", "false_alarms_per_100_host_days", "hosts_warning", "hosts_critical"],
-            nic.EnumerateObject().Select(p => p.Name));
-        Assert.Equal((1, 2, 8.0), (nic.GetProperty("missed").GetInt32(), nic.GetProperty("false_alarms").GetInt32(), nic.GetProperty("false_alarms_per_100_host_days").GetDouble()));
+        Assert.Equal(["hosts", "host_days", "panics", "caught_lead_1h", "caught_late", "missed", "false_alarms", "false_alarms_per_100_host_days", "hosts_warning", "hosts_critical",
+            "undecided_alarms", "judged_host_days"], nic.EnumerateObject().Select(p => p.Name));
+        Assert.Equal((1, 2, 9.524, 1, 21.0), (nic.GetProperty("missed").GetInt32(), nic.GetProperty("false_alarms").GetInt32(), nic.GetProperty("false_alarms_per_100_host_days").GetDouble(),
+            nic.GetProperty("undecided_alarms").GetInt32(), nic.GetProperty("judged_host_days").GetDouble()));
         Assert.Equal(["(unclassified)", "kb", "nic", "(all)"], json.RootElement.GetProperty("classes").EnumerateObject().Select(p => p.Name));
     }
 
@@ -94,6 +100,7 @@ public class BacktestClassesTests
 
         var report = Backtest.Run(events);
 
+        // a: 1 day then half a day (judged: 0 + 0); b: half a day (judged: 0).
         Assert.Equal([new BacktestHost("a", 1.5, 2, RiskLevel.Warning), new BacktestHost("b", 0.5, 1, RiskLevel.Ok)], report.Hosts);
     }
 }

@@ -76,6 +76,33 @@ public class BacktestTests
         Assert.Empty(report.Panics);
         Assert.Equal(1, report.FalseAlarms);
         Assert.Equal(2.0, report.HostDays, 3);
+        Assert.Equal(1.0, report.JudgedHostDays, 3); // the boot's last 24 h can hold no judged alarm
+        Assert.Equal(1.0, report.FalseAlarmsPerHostDay, 3);
+    }
+
+    [Fact]
+    public void A_critical_alert_whose_log_ends_within_24_h_without_a_panic_is_undecided_not_false()
+    {
+        // The same burst, but the log stops 20 h later: whether the host would have panicked is not in it.
+        TwinEvent[] events = [Boot("b"), Failure("b", 1000, 20000), Failure("b", 1010, 20000), Failure("b", 1020, 20000),
+            new VmStarted { Host = "b", Uptime = 1000 + 20 * 3600, Domid = 7, SourceFile = "kern.log" }];
+
+        var report = Backtest.Run(events, Bnx2x);
+
+        Assert.True(Assert.Single(report.Alerts).Undecided);
+        Assert.Equal((0, 1, 0.0), (report.FalseAlarms, report.UndecidedAlarms, report.JudgedHostDays));
+    }
+
+    [Fact]
+    public void An_alert_followed_by_its_panic_is_caught_even_when_the_log_ends_at_the_panic()
+    {
+        TwinEvent[] events = [Boot("a"), Failure("a", 1000, 25000), Failure("a", 1008, 17000), Failure("a", 1143, 17500),
+            Failure("a", 4000, 33302), Panic("a", 4000.0001)];
+
+        var report = Backtest.Run(events, Bnx2x);
+
+        Assert.False(Assert.Single(report.Alerts).Undecided);
+        Assert.Equal((0, 0), (report.FalseAlarms, report.UndecidedAlarms));
     }
 
     [Fact]
@@ -109,12 +136,12 @@ public class BacktestTests
     }
 
     [Fact]
-    public void The_json_has_exactly_the_issue_fields()
+    public void The_json_has_the_issue_fields_first_then_the_undecided_alarms_and_judged_days()
     {
         var report = Backtest.Run([Boot("a"), Failure("a", 1000, 25000), Failure("a", 4000, 33302), Panic("a", 4000.0001)], Bnx2x);
 
         using var json = JsonDocument.Parse(report.ToJson());
-        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "undecided_alarms", "judged_host_days"], json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["host", "panic_uptime", "first_alert_uptime", "lead_time_seconds"], json.RootElement.GetProperty("panics")[0].EnumerateObject().Select(p => p.Name));
     }
 }
