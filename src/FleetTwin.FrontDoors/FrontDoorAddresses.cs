@@ -7,6 +7,8 @@ public sealed class FrontDoorAddresses
 
     public System.Net.IPEndPoint? SyslogTcp { get; internal set; }
 
+    public System.Net.IPEndPoint? Relp { get; internal set; }
+
     /// <summary>HTTP path prefix on the silo's HTTP server (null: HTTP doors closed).</summary>
     public string? HttpPathPrefix { get; internal set; }
 
@@ -16,6 +18,8 @@ public sealed class FrontDoorAddresses
             yield return $"syslog udp {udp}";
         if (SyslogTcp is { } tcp)
             yield return $"syslog tcp {tcp}  (RFC 6587 octet-counting or LF framing)";
+        if (Relp is { } relp)
+            yield return $"relp       {relp}  (rsyslog omrelp: acknowledged once handed over)";
         if (HttpPathPrefix is { } prefix)
         {
             foreach (var address in httpAddresses)

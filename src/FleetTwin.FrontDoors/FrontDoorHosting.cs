@@ -1,4 +1,5 @@
 using System.Net;
+using FleetTwin.FrontDoors.Relp;
 using FleetTwin.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -31,6 +32,9 @@ public static class FrontDoorHosting
         // Syslog has no TLS yet (RFC 5425 is still to come): in cluster mode it stays on loopback unless allowed.
         if (options.SyslogUdpPort >= 0 || options.SyslogTcpPort >= 0)
             security.RequireSecure("syslog", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}", address, securable: false);
+        // RELP speaks no TLS yet either: the same rule.
+        if (options.RelpPort >= 0)
+            security.RequireSecure("RELP", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}", address, securable: false);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<FrontDoorMetrics>();
         builder.Services.AddSingleton<SourceRateLimiter>();
@@ -41,6 +45,8 @@ public static class FrontDoorHosting
             builder.Services.AddHostedService<SyslogUdpDoor>();
         if (options.SyslogTcpPort >= 0)
             builder.Services.AddHostedService<SyslogTcpDoor>();
+        if (options.RelpPort >= 0)
+            builder.Services.AddHostedService<RelpDoor>();
         return builder;
     }
 
@@ -89,7 +95,7 @@ public static class FrontDoorHosting
         Require(options.MaxRecordsPerSecondPerSource >= 0, "MaxRecordsPerSecondPerSource must be 0 (unlimited) or more");
         Require(options.TcpIdleTimeoutSeconds > 0 && options.SourceQuietSeconds > 0 && options.FlushIntervalMilliseconds > 0 && options.HandOverTimeoutSeconds > 0, "timeouts and intervals must be positive");
         Require(options.BatchSize >= 1, "BatchSize must be at least 1");
-        Require(options.SyslogUdpPort <= 65535 && options.SyslogTcpPort <= 65535, "ports must be at most 65535");
+        Require(options.SyslogUdpPort <= 65535 && options.SyslogTcpPort <= 65535 && options.RelpPort <= 65535, "ports must be at most 65535");
         _ = BindAddressOf(options);
     }
 }
