@@ -41,6 +41,7 @@ public static class FrontDoorHosting
         builder.Services.AddSingleton<FrontDoorAddresses>();
         builder.Services.AddSingleton<LiveIngest>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LiveIngest>());
+        builder.Services.AddSingleton<LiveBatches>(); // the gRPC IngestStream's way in
         if (options.SyslogUdpPort >= 0)
             builder.Services.AddHostedService<SyslogUdpDoor>();
         if (options.SyslogTcpPort >= 0)

@@ -175,7 +175,8 @@ public class RelpDoorTests
     public async Task Rsyslog_omrelp_forwards_every_record_into_the_twin()
     {
         var rsyslogd = Tools.Require("rsyslogd", "rsyslog");
-        if (!File.Exists("/usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so") && !Directory.EnumerateFiles("/usr/lib", "omrelp.so", SearchOption.AllDirectories).Any())
+        // rsyslog looks for its modules in its own directory (/usr/lib/<multiarch>/rsyslog on Debian).
+        if (!Directory.EnumerateFiles("/usr/lib", "omrelp.so", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3, IgnoreInaccessible = true }).Any())
         {
             var message = "rsyslog's omrelp module is not installed (apt-get install -y rsyslog-relp)";
             if (Tools.Required)
