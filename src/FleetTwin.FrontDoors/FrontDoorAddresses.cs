@@ -9,6 +9,9 @@ public sealed class FrontDoorAddresses
 
     public System.Net.IPEndPoint? Relp { get; internal set; }
 
+    /// <summary>The RELP door speaks TLS (FleetTwin:Tls).</summary>
+    public bool RelpTls { get; internal set; }
+
     /// <summary>HTTP path prefix on the silo's HTTP server (null: HTTP doors closed).</summary>
     public string? HttpPathPrefix { get; internal set; }
 
@@ -19,7 +22,7 @@ public sealed class FrontDoorAddresses
         if (SyslogTcp is { } tcp)
             yield return $"syslog tcp {tcp}  (RFC 6587 octet-counting or LF framing)";
         if (Relp is { } relp)
-            yield return $"relp       {relp}  (rsyslog omrelp: acknowledged once handed over)";
+            yield return $"relp       {relp}  (rsyslog omrelp{(RelpTls ? " tls=\"on\"" : "")}: acknowledged once handed over)";
         if (HttpPathPrefix is { } prefix)
         {
             foreach (var address in httpAddresses)

@@ -32,9 +32,15 @@ public static class FrontDoorHosting
         // Syslog has no TLS yet (RFC 5425 is still to come): in cluster mode it stays on loopback unless allowed.
         if (options.SyslogUdpPort >= 0 || options.SyslogTcpPort >= 0)
             security.RequireSecure("syslog", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}", address, securable: false);
-        // RELP speaks no TLS yet either: the same rule.
+        // RELP speaks TLS with FleetTwin:Tls and authenticates senders by client certificate only (omrelp has no
+        // tokens): secure means TLS with FleetTwin:Tls:ClientCaPath.
         if (options.RelpPort >= 0)
-            security.RequireSecure("RELP", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}", address, securable: false);
+        {
+            var setting = $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}";
+            if (security.TlsEnabled && string.IsNullOrWhiteSpace(security.Tls.ClientCaPath) && security.ClusterMode && !security.AllowInsecure && !IPAddress.IsLoopback(address))
+                throw new InvalidOperationException($"{setting}: the RELP door listens on {address} in cluster mode and checks senders by client certificate only; set {FleetTwinEndpointOptions.Section}:Tls:ClientCaPath (or {FleetTwinEndpointOptions.Section}:AllowInsecure=true, or close it: {FrontDoorOptions.Section}:RelpPort=-1)");
+            security.RequireSecure("RELP", setting, address, securable: security.TlsEnabled);
+        }
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<FrontDoorMetrics>();
         builder.Services.AddSingleton<SourceRateLimiter>();

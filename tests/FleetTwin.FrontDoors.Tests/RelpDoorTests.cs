@@ -223,14 +223,14 @@ public class RelpDoorTests
     }
 
     /// <summary>The rsyslog configuration the README shows (omrelp to the twin's RELP door), with the test's paths and port.</summary>
-    internal static string RsyslogOmrelpConfig(string directory, string console, string host, int port) => string.Create(CultureInfo.InvariantCulture, $$"""
+    internal static string RsyslogOmrelpConfig(string directory, string console, string host, int port, string tls = "") => string.Create(CultureInfo.InvariantCulture, $$"""
         global(workDirectory="{{directory}}/work" localHostname="{{host}}")
         module(load="imfile" mode="polling" PollingInterval="1")
         module(load="omrelp")
         # console lines are <level>[uptime] text: the level becomes nothing, the rest the message of an RFC 5424 record.
         template(name="console" type="string" string="<%pri%>1 %timegenerated:::date-rfc3339% %hostname% kernel - - - %rawmsg:R,ERE,1,FIELD:^<[0-9]+>(.*)--end%")
         ruleset(name="twin") {
-          action(type="omrelp" target="127.0.0.1" port="{{port}}" template="console"
+          action(type="omrelp" target="127.0.0.1" port="{{port}}" template="console" {{tls}}
                  queue.type="LinkedList" action.resumeRetryCount="-1")
         }
         input(type="imfile" File="{{console}}" Tag="kernel" ruleset="twin")

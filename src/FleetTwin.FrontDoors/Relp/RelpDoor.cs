@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using FleetTwin.Security;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,8 +21,10 @@ namespace FleetTwin.FrontDoors.Relp;
 /// </summary>
 internal sealed class RelpDoor(
     LiveIngest ingest, IOptions<FrontDoorOptions> options, FrontDoorMetrics metrics, SourceRateLimiter limiter,
-    FrontDoorAddresses addresses, ILogger<RelpDoor> log) : BackgroundService
+    FrontDoorAddresses addresses, FleetTwinEndpointOptions security, DoorRefusals refusals, ILogger<RelpDoor> log) : BackgroundService
 {
+    /// <summary>TLS from the first byte when <c>FleetTwin:Tls</c> is set (omrelp <c>tls="on"</c>), plain otherwise.</summary>
+    private readonly RelpTls? _tls = security.TlsEnabled ? new RelpTls(security, refusals) : null;
     private static readonly long LogIntervalMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
     private readonly FrontDoorOptions _options = options.Value;
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
@@ -45,6 +48,7 @@ internal sealed class RelpDoor(
         }
         _listener.Listen(512);
         addresses.Relp = (IPEndPoint)_listener.LocalEndPoint!;
+        addresses.RelpTls = _tls is not null;
         return base.StartAsync(cancellationToken);
     }
 
@@ -103,9 +107,16 @@ internal sealed class RelpDoor(
         metrics.ConnectionOpened();
         var peer = (socket.RemoteEndPoint as IPEndPoint)?.Address;
         var source = $"relp {socket.RemoteEndPoint} #{id}";
-        await using var stream = new NetworkStream(socket, ownsSocket: true);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
         try
         {
+            if (_tls is not null)
+            {
+                var ssl = await _tls.AcceptAsync(stream, peer, TimeSpan.FromSeconds(Math.Min(30, _options.TcpIdleTimeoutSeconds)), stoppingToken);
+                if (ssl is null)
+                    return; // refused at the handshake (counted)
+                stream = ssl;
+            }
             await ServeAsync(stream, source, peer, stoppingToken);
         }
         catch (Exception error) when (error is IOException or SocketException)
@@ -114,9 +125,16 @@ internal sealed class RelpDoor(
         }
         finally
         {
+            await stream.DisposeAsync();
             Interlocked.Decrement(ref _open);
             metrics.ConnectionClosed();
         }
+    }
+
+    public override void Dispose()
+    {
+        _tls?.Dispose();
+        base.Dispose();
     }
 
     /// <summary>One session over <paramref name="stream"/> (plain TCP, or TLS once the handshake is done).</summary>
