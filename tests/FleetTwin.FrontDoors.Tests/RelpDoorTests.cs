@@ -157,6 +157,30 @@ public class RelpDoorTests
     }
 
     [Fact]
+    public async Task Random_bytes_end_their_sessions_counted_and_the_door_still_serves()
+    {
+        await using var silo = await LiveSilo.StartAsync();
+        var random = new Random(20);
+        for (var i = 0; i < 20; i++)
+        {
+            var garbage = new byte[random.Next(1, 64 * 1024)];
+            random.NextBytes(garbage);
+            await using var client = await Client.ConnectAsync(silo.RelpPort);
+            await client.SendAsync(Encoding.Latin1.GetString(garbage));
+            // Not a session: the serverclose hint, then the door closes. (Seeded: none of these streams is a frame prefix
+            // waiting for more bytes, which would wait for the idle timeout.)
+            var received = await client.ReadUntilAsync("the door to refuse the garbage", r => r.Length > 0);
+            Assert.Equal("0 serverclose 0\n", received);
+        }
+        Assert.Equal(20, silo.Metrics.Rejections.Where(r => r.Key.Door == Door.Relp).Sum(r => r.Value));
+        Assert.Equal(0, silo.Metrics.AcceptedCount(Door.Relp));
+
+        await using var session = await Client.ConnectAsync(silo.RelpPort);
+        await session.SendAsync(Open + Syslog(2, Exhaustions("relp-after-garbage", 1)[0]));
+        Assert.Equal(OpenAnswer + "2 rsp 6 200 OK\n", await session.ReadUntilAsync("the answer to txnr 2", r => r.Contains("2 rsp", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_silo_that_stops_answers_what_it_owes_and_hints_serverclose()
     {
         var silo = await LiveSilo.StartAsync();
