@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 // dotnet run -c Release --project load/FleetTwin.Load -- replay --hosts 1000 --lines 1000000
 // dotnet run -c Release --project load/FleetTwin.Load -- idle-hosts --hosts 10000
 // dotnet run -c Release --project load/FleetTwin.Load -- syslog-tcp --hosts 1000 --rate 100000 --seconds 30   (silo running)
+// dotnet run -c Release --project load/FleetTwin.Load -- relp --hosts 1000 --rate 100000 --seconds 20 --connections 8 --window 20000   (silo running)
 // dotnet run -c Release --project load/FleetTwin.Load -- api --endpoint http://127.0.0.1:5000 --hosts 10000 --rate 5000
 var root = new RootCommand("FleetTwin load tools");
 
@@ -78,7 +79,27 @@ syslog.SetAction(async (parse, ct) =>
     await host.StopAsync(CancellationToken.None);
 });
 
+var relpPortOption = new Option<int>("--relp-port") { DefaultValueFactory = _ => 2514, Description = "the silo's RELP door" };
+var windowOption = new Option<int>("--window") { DefaultValueFactory = _ => 20_000, Description = "txnrs each session keeps outstanding (omrelp's windowSize)" };
+var relpConnectionsOption = new Option<int>("--connections") { DefaultValueFactory = _ => 8, Description = "RELP sessions (each carries hosts h with h % connections == its index, as relays do)" };
+var relp = new Command("relp", "Sustained RELP from a simulated fleet into a running silo: records/s acknowledged, p99 acknowledgement latency, loss") { hostsOption, rateOption, secondsOption, relpConnectionsOption, windowOption, relpPortOption, gatewayOption };
+relp.SetAction(async (parse, ct) =>
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.UseOrleansClient(c => c.AddFleetTwinClient(new TwinClusterOptions { GatewayPort = parse.GetValue(gatewayOption) }));
+    using var host = builder.Build();
+    await host.StartAsync(ct);
+    int hosts = parse.GetValue(hostsOption), connections = parse.GetValue(relpConnectionsOption), window = parse.GetValue(windowOption);
+    var load = new RelpLoad(host.Services.GetRequiredService<IClusterClient>(), hosts, connections, parse.GetValue(rateOption), window,
+        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), $"relp{DateTime.UtcNow:HHmmss}");
+    Console.WriteLine($"relp load: {hosts} hosts over {connections} sessions (window {window}), {parse.GetValue(rateOption)} records/s offered for {parse.GetValue(secondsOption)} s (30% exhaustion events)");
+    await load.RunAsync("127.0.0.1", parse.GetValue(relpPortOption), ct);
+    await host.StopAsync(CancellationToken.None);
+});
+
 root.Subcommands.Add(replay);
+root.Subcommands.Add(relp);
 root.Subcommands.Add(syslog);
 root.Subcommands.Add(idle);
 root.Subcommands.Add(ApiLoad.Create());

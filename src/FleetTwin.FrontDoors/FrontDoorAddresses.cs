@@ -7,6 +7,11 @@ public sealed class FrontDoorAddresses
 
     public System.Net.IPEndPoint? SyslogTcp { get; internal set; }
 
+    public System.Net.IPEndPoint? Relp { get; internal set; }
+
+    /// <summary>The RELP door speaks TLS (FleetTwin:Tls).</summary>
+    public bool RelpTls { get; internal set; }
+
     /// <summary>HTTP path prefix on the silo's HTTP server (null: HTTP doors closed).</summary>
     public string? HttpPathPrefix { get; internal set; }
 
@@ -16,6 +21,8 @@ public sealed class FrontDoorAddresses
             yield return $"syslog udp {udp}";
         if (SyslogTcp is { } tcp)
             yield return $"syslog tcp {tcp}  (RFC 6587 octet-counting or LF framing)";
+        if (Relp is { } relp)
+            yield return $"relp       {relp}  (rsyslog omrelp{(RelpTls ? " tls=\"on\"" : "")}: acknowledged once handed over)";
         if (HttpPathPrefix is { } prefix)
         {
             foreach (var address in httpAddresses)

@@ -1,4 +1,5 @@
 using System.Net;
+using FleetTwin.FrontDoors.Relp;
 using FleetTwin.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -31,16 +32,28 @@ public static class FrontDoorHosting
         // Syslog has no TLS yet (RFC 5425 is still to come): in cluster mode it stays on loopback unless allowed.
         if (options.SyslogUdpPort >= 0 || options.SyslogTcpPort >= 0)
             security.RequireSecure("syslog", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}", address, securable: false);
+        // RELP speaks TLS with FleetTwin:Tls and authenticates senders by client certificate only (omrelp has no
+        // tokens): secure means TLS with FleetTwin:Tls:ClientCaPath.
+        if (options.RelpPort >= 0)
+        {
+            var setting = $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}";
+            if (security.TlsEnabled && string.IsNullOrWhiteSpace(security.Tls.ClientCaPath) && security.ClusterMode && !security.AllowInsecure && !IPAddress.IsLoopback(address))
+                throw new InvalidOperationException($"{setting}: the RELP door listens on {address} in cluster mode and checks senders by client certificate only; set {FleetTwinEndpointOptions.Section}:Tls:ClientCaPath (or {FleetTwinEndpointOptions.Section}:AllowInsecure=true, or close it: {FrontDoorOptions.Section}:RelpPort=-1)");
+            security.RequireSecure("RELP", setting, address, securable: security.TlsEnabled);
+        }
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton<FrontDoorMetrics>();
         builder.Services.AddSingleton<SourceRateLimiter>();
         builder.Services.AddSingleton<FrontDoorAddresses>();
         builder.Services.AddSingleton<LiveIngest>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LiveIngest>());
+        builder.Services.AddSingleton<LiveBatches>(); // the gRPC IngestStream's way in
         if (options.SyslogUdpPort >= 0)
             builder.Services.AddHostedService<SyslogUdpDoor>();
         if (options.SyslogTcpPort >= 0)
             builder.Services.AddHostedService<SyslogTcpDoor>();
+        if (options.RelpPort >= 0)
+            builder.Services.AddHostedService<RelpDoor>();
         return builder;
     }
 
@@ -89,7 +102,7 @@ public static class FrontDoorHosting
         Require(options.MaxRecordsPerSecondPerSource >= 0, "MaxRecordsPerSecondPerSource must be 0 (unlimited) or more");
         Require(options.TcpIdleTimeoutSeconds > 0 && options.SourceQuietSeconds > 0 && options.FlushIntervalMilliseconds > 0 && options.HandOverTimeoutSeconds > 0, "timeouts and intervals must be positive");
         Require(options.BatchSize >= 1, "BatchSize must be at least 1");
-        Require(options.SyslogUdpPort <= 65535 && options.SyslogTcpPort <= 65535, "ports must be at most 65535");
+        Require(options.SyslogUdpPort <= 65535 && options.SyslogTcpPort <= 65535 && options.RelpPort <= 65535, "ports must be at most 65535");
         _ = BindAddressOf(options);
     }
 }

@@ -11,6 +11,10 @@ public static class Door
     public const string SyslogTcp = "syslog-tcp";
     public const string HttpNdjson = "http-ndjson";
     public const string HttpText = "http-text";
+    /// <summary>RELP (rsyslog's omrelp): acknowledged per record once handed over.</summary>
+    public const string Relp = "relp";
+    /// <summary>The gRPC bidirectional IngestStream: acknowledged per batch once handed over.</summary>
+    public const string GrpcStream = "grpc-stream";
 }
 
 /// <summary>Why a door turned input away (metric tag <c>reason</c>).</summary>
@@ -38,6 +42,18 @@ public static class RejectReason
     public const string NoHost = "no_host";
     /// <summary>Records the parser counted as malformed (IngestStatistics.Malformed).</summary>
     public const string MalformedRecord = "malformed_record";
+    /// <summary>A RELP frame that breaks the grammar of librelp's doc/relp.md (TXNR SP COMMAND SP DATALEN [SP DATA] LF).</summary>
+    public const string RelpMalformedFrame = "relp_malformed_frame";
+    /// <summary>A RELP frame whose DATALEN is over the record limit.</summary>
+    public const string RelpFrameTooLarge = "relp_frame_too_large";
+    /// <summary>A RELP TXNR that is not the one after the previous frame's (doc/relp.md: monotonically increasing from 1).</summary>
+    public const string RelpTxnrOutOfOrder = "relp_txnr_out_of_order";
+    /// <summary>A RELP command before <c>open</c>, a second <c>open</c>, or an <c>open</c> without a <c>relp_version</c> offer.</summary>
+    public const string RelpNotOpen = "relp_not_open";
+    /// <summary>A RELP command the door does not offer (it offers <c>commands=syslog</c>), answered <c>rsp 500</c>.</summary>
+    public const string RelpUnknownCommand = "relp_unknown_command";
+    /// <summary>Records whose hand-over to the twin failed: RELP answered <c>rsp 500</c>, gRPC an error status.</summary>
+    public const string HandOverFailed = "hand_over_failed";
 }
 
 /// <summary>

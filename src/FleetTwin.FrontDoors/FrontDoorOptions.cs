@@ -18,6 +18,12 @@ public sealed record FrontDoorOptions
     /// <summary>Syslog over TCP (RFC 6587: octet-counting or LF framing, detected per frame).</summary>
     public int SyslogTcpPort { get; init; } = 5514;
 
+    /// <summary>
+    /// RELP (rsyslog's omrelp; librelp doc/relp.md): every record acknowledged once handed over. 2514 is the port
+    /// rsyslog's documentation uses for imrelp/omrelp examples; 514 stays free for plain syslog.
+    /// </summary>
+    public int RelpPort { get; init; } = 2514;
+
     /// <summary>HTTP doors on the silo's own HTTP server: POST {prefix}/ndjson and POST {prefix}/text?host=…; null or empty closes them.</summary>
     public string? HttpPathPrefix { get; init; } = "/ingest";
 

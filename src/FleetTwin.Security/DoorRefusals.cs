@@ -18,6 +18,8 @@ public static class RefusalReason
     public const string UntrustedCertificate = "untrusted_certificate";
     /// <summary>Authenticated, but without the role the door needs (403 / PERMISSION_DENIED).</summary>
     public const string WrongRole = "wrong_role";
+    /// <summary>A TLS handshake that failed for another reason (a client that does not speak TLS, a protocol mismatch, a timeout).</summary>
+    public const string TlsHandshake = "tls_handshake";
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using FleetTwin.Api.Hosting;
 using FleetTwin.Api.V1;
+using FleetTwin.FrontDoors;
 using FleetTwin.Twin.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -61,6 +62,11 @@ public sealed class ApiSilo : IAsyncDisposable
             builder.UseOrleans(silo => silo.AddFleetTwin(twin));
             builder.Services.AddHealthChecks();
             var endpoint = builder.AddFleetTwinApi(twin);
+            // The live ingest behind IngestStream, its listening doors closed (the front doors' own tests cover them).
+            builder.Configuration["FleetTwin:FrontDoors:SyslogTcpPort"] = "-1";
+            builder.Configuration["FleetTwin:FrontDoors:SyslogUdpPort"] = "-1";
+            builder.Configuration["FleetTwin:FrontDoors:RelpPort"] = "-1";
+            builder.AddFrontDoors();
             var app = builder.Build();
             app.MapFleetTwinApi();
             await InProcessTwin.StartOrDisposeAsync(app);

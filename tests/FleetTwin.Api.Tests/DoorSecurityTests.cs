@@ -155,6 +155,37 @@ public class DoorSecurityTests(SecureSiloFixture fixture) : IClassFixture<Secure
         var error = Assert.Throws<ArgumentException>(() => TwinChannel.Open("http://127.0.0.1:5000", new ClientCredentialOptions { Token = "x" }));
         Assert.Contains("https://", error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>One batch through IngestStream with <paramref name="credentials"/>: its ack, or the call's failure.</summary>
+    private async Task<IngestAck> StreamOneBatch(ClientCredentialOptions credentials)
+    {
+        using var channel = TwinChannel.Open(fixture.Silo.Endpoint, credentials);
+        using var call = new IngestService.IngestServiceClient(channel).IngestStream(deadline: DateTime.UtcNow.AddSeconds(30));
+        try
+        {
+            await call.RequestStream.WriteAsync(new IngestBatch { BatchId = "secure-1", HostHint = "secure-stream", Lines = { "<3>[1.000000] PCI-DMA: Out of SW-IOMMU space for 16384 bytes at device 0000:04:00.1" } });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // A refused call may end before the batch is written: its status is the call's.
+        }
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        return call.ResponseStream.Current;
+    }
+
+    [Fact]
+    public async Task IngestStream_takes_an_ingest_token_and_refuses_no_credentials_and_a_read_token()
+    {
+        var ack = await StreamOneBatch(WithToken(TimeSpan.FromMinutes(5), DoorRoles.Ingest));
+        Assert.Equal(new IngestAck { BatchId = "secure-1", Accepted = 1, Recognised = 1 }, ack);
+
+        var none = await Rpc.FailureOf(() => StreamOneBatch(new ClientCredentialOptions { CaPath = Credentials.CaPath }));
+        Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+        var read = await Rpc.FailureOf(() => StreamOneBatch(WithToken(TimeSpan.FromMinutes(5), DoorRoles.Read)));
+        Assert.Equal(StatusCode.PermissionDenied, read.StatusCode);
+        Assert.Contains("ingest", read.Detail, StringComparison.Ordinal);
+    }
 }
 
 /// <summary>The server certificate is re-read when its files change: renewals need no restart.</summary>

@@ -55,6 +55,8 @@ public sealed class LiveSilo : IAsyncDisposable
 
     public int UdpPort => Addresses.SyslogUdp!.Port;
 
+    public int RelpPort => Addresses.Relp!.Port;
+
     /// <param name="gate">While closed, the twin does not take what the doors publish (see <see cref="TwinGate"/>).</param>
     public static async Task<LiveSilo> StartAsync(IDictionary<string, string?>? settings = null, TwinGate? gate = null)
     {
@@ -64,6 +66,7 @@ public sealed class LiveSilo : IAsyncDisposable
         {
             ["FleetTwin:FrontDoors:SyslogTcpPort"] = "0",
             ["FleetTwin:FrontDoors:SyslogUdpPort"] = "0",
+            ["FleetTwin:FrontDoors:RelpPort"] = "0",
             ["FleetTwin:FrontDoors:SourceQuietSeconds"] = "1",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

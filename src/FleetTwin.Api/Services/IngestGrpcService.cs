@@ -1,6 +1,9 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Text;
+using System.Threading.Channels;
 using FleetTwin.Api.V1;
+using FleetTwin.FrontDoors;
 using FleetTwin.Ingest.Reading;
 using FleetTwin.Twin.Ingest;
 using Grpc.Core;
@@ -10,10 +13,18 @@ namespace FleetTwin.Api.Services;
 /// <summary>
 /// fleettwin.v1.IngestService: the gRPC front door of the ingest path. Lines go through a pipe into the same
 /// <see cref="TwinIngestor"/> (LogParser -> per-host batches on the host streams -> host grains) that
-/// <c>fleettwin replay</c> uses; the answer comes once every event has been applied.
+/// <c>fleettwin replay</c> uses; the answer comes once every event has been applied. <c>IngestStream</c> goes through
+/// the front doors' live ingest instead and acknowledges each batch once it is handed over (<see cref="LiveBatches"/>).
 /// </summary>
-internal sealed class IngestGrpcService(IClusterClient client, HostDirectory directory) : IngestService.IngestServiceBase
+internal sealed class IngestGrpcService(IClusterClient client, HostDirectory directory, IServiceProvider services) : IngestService.IngestServiceBase
 {
+    /// <summary>Batches read ahead of their acks (the server's side of the client's window).</summary>
+    public const int MaxBatchesInFlight = 64;
+
+    public const int MaxBatchIdLength = 128;
+
+    private static long s_calls;
+
     /// <summary>Lines in one IngestRequest; bytes are bounded by the server's 4 MiB message limit.</summary>
     public const int MaxLinesPerMessage = 10_000;
 
@@ -114,6 +125,136 @@ internal sealed class IngestGrpcService(IClusterClient client, HostDirectory dir
         foreach (var sample in stats.UnrecognisedSamples.Concat(stats.MalformedSamples))
             response.RejectedSamples.Add(new RejectedLine { Source = sample.Source, Line = sample.Line, Text = sample.Text, Reason = sample.Reason ?? "unrecognised" });
         return response;
+    }
+
+    public override async Task IngestStream(IAsyncStreamReader<IngestBatch> requestStream, IServerStreamWriter<IngestAck> responseStream, ServerCallContext context)
+    {
+        var live = services.GetService(typeof(LiveBatches)) as LiveBatches;
+        if (live is null || !live.IsRunning)
+            throw new RpcException(new Status(StatusCode.Unavailable, "IngestStream: this silo runs no live ingest (its front doors are not configured, or it is starting or stopping)"));
+        var peer = PeerAddress(context.Peer);
+        var call = Interlocked.Increment(ref s_calls);
+        var sources = new HashSet<string>(StringComparer.Ordinal);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var pending = Channel.CreateBounded<(string BatchId, Task<BatchCounts> HandedOver)>(new BoundedChannelOptions(MaxBatchesInFlight) { SingleReader = true, SingleWriter = true });
+        var acks = Task.Run(() => AcknowledgeAsync(pending.Reader, responseStream, live, stop), CancellationToken.None);
+        RpcException? refused = null;
+        try
+        {
+            var index = 0;
+            while (await requestStream.MoveNext(stop.Token))
+            {
+                index++;
+                var batch = requestStream.Current;
+                if (Check(batch, index, live.MaxRecordBytes) is { } problem)
+                {
+                    refused = problem;
+                    break;
+                }
+                var host = batch.HostHint.Length == 0 ? null : batch.HostHint;
+                // One parser per call and host hint: a hint is a parser option (the host of records that carry none).
+                var source = $"grpc-stream {context.Peer} #{call} {host}";
+                sources.Add(source);
+                var handedOver = await live.SubmitAsync(Door.GrpcStream, source, host, batch.Lines, peer, stop.Token);
+                await pending.Writer.WriteAsync((batch.BatchId, handedOver), stop.Token);
+            }
+        }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+            // The client went away, or an ack failed (its error is the one reported below).
+        }
+        catch (ChannelClosedException)
+        {
+            // The acknowledging side failed: its error is reported below.
+        }
+        finally
+        {
+            pending.Writer.TryComplete();
+            foreach (var source in sources)
+                live.EndSource(Door.GrpcStream, source);
+        }
+        // The acks owed for the batches before a refused one go out first: the client learns exactly what was kept.
+        await acks;
+        if (refused is not null)
+            throw refused;
+        context.CancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Writes one ack per batch in order, each once its batch is handed over; a failed hand-over ends the call.</summary>
+    private static async Task AcknowledgeAsync(ChannelReader<(string BatchId, Task<BatchCounts> HandedOver)> pending, IServerStreamWriter<IngestAck> output, LiveBatches live, CancellationTokenSource stop)
+    {
+        try
+        {
+            await foreach (var (batchId, handedOver) in pending.ReadAllAsync(CancellationToken.None))
+            {
+                BatchCounts counts;
+                try
+                {
+                    counts = await handedOver.WaitAsync(live.HandOverTimeout, stop.Token);
+                }
+                catch (TimeoutException)
+                {
+                    live.Rejected(Door.GrpcStream, RejectReason.HandOverTimeout);
+                    throw new RpcException(new Status(StatusCode.Unavailable, $"batch_id '{batchId}': not handed over to the twin within {live.HandOverTimeout.TotalSeconds} s; it stays accepted and will still be applied, but is not acknowledged: send it and the batches after it again (records with a printk uptime or time stamp are recognised when repeated)"));
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    live.Rejected(Door.GrpcStream, RejectReason.HandOverFailed);
+                    throw new RpcException(new Status(StatusCode.Unavailable, $"batch_id '{batchId}': not stored ({error.GetBaseException().Message}); send it and the batches after it again"));
+                }
+                await output.WriteAsync(new IngestAck
+                {
+                    BatchId = batchId,
+                    Accepted = counts.Accepted,
+                    Recognised = counts.Recognised,
+                    Unrecognised = counts.Unrecognised,
+                    Malformed = counts.Malformed,
+                }, stop.Token);
+            }
+        }
+        catch
+        {
+            stop.Cancel(); // stop reading: nothing after the failed batch is acknowledged
+            throw;
+        }
+    }
+
+    private static RpcException? Check(IngestBatch batch, int index, int maxRecordBytes)
+    {
+        if (batch.BatchId.Length == 0)
+            return ApiErrors.InvalidArgument("batch_id", $"message {index} has none: every batch names itself, its ack carries the name");
+        if (batch.BatchId.Length > MaxBatchIdLength)
+            return ApiErrors.InvalidArgument("batch_id", $"message {index}: {batch.BatchId.Length} characters, at most {MaxBatchIdLength}");
+        if (batch.Lines.Count > MaxLinesPerMessage)
+            return ApiErrors.ResourceExhausted("lines", $"batch '{batch.BatchId}' holds {batch.Lines.Count} lines, at most {MaxLinesPerMessage} per batch: send smaller batches");
+        if (batch.HostHint.Length > 0)
+        {
+            try
+            {
+                ApiErrors.CheckName(batch.HostHint, "host_hint");
+            }
+            catch (RpcException error)
+            {
+                return new RpcException(new Status(error.StatusCode, $"{error.Status.Detail} (batch '{batch.BatchId}')"));
+            }
+        }
+        for (var i = 0; i < batch.Lines.Count; i++)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(batch.Lines[i]);
+            if (bytes > maxRecordBytes)
+                return ApiErrors.InvalidArgument($"lines[{i}]", $"batch '{batch.BatchId}': {bytes} bytes, more than the {maxRecordBytes}-byte record limit (FleetTwin:FrontDoors:MaxRecordBytes)");
+        }
+        return null;
+    }
+
+    /// <summary>The client's address from gRPC's peer string (<c>ipv4:127.0.0.1:5000</c>, <c>ipv6:[::1]:5000</c>), for the per-source rate.</summary>
+    private static IPAddress? PeerAddress(string peer)
+    {
+        var colon = peer.IndexOf(':', StringComparison.Ordinal);
+        var end = peer.LastIndexOf(':');
+        if (colon < 0 || end <= colon)
+            return null;
+        return IPAddress.TryParse(peer[(colon + 1)..end].Trim('[', ']'), out var address) ? address : null;
     }
 
     private static void Check(IngestRequest message, IngestRequest first, int index)

@@ -1,0 +1,260 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using FleetTwin.Security;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FleetTwin.FrontDoors.Relp;
+
+/// <summary>
+/// RELP, the Reliable Event Logging Protocol rsyslog's omrelp speaks (librelp doc/relp.md). Unlike plain TCP syslog
+/// every record is acknowledged: <c>rsp 200 OK</c> for a txnr only once its record has been handed over by the live
+/// ingest (<see cref="RecordChunk.HandedOver"/>), <c>rsp 500</c> when the hand-over failed, so the sender keeps and
+/// resends it. Reading goes on while earlier txnrs wait (the client's window is the pipeline); answers go out in txnr
+/// order. One parser source per session, completed when the session ends, as for the syslog TCP door. A malformed
+/// stream ends the session (doc/relp.md, "ERROR HANDLING"), counted by reason and logged once per source address a
+/// minute; the answers owed for the frames before it are still sent.
+/// </summary>
+internal sealed class RelpDoor(
+    LiveIngest ingest, IOptions<FrontDoorOptions> options, FrontDoorMetrics metrics, SourceRateLimiter limiter,
+    FrontDoorAddresses addresses, FleetTwinEndpointOptions security, DoorRefusals refusals, ILogger<RelpDoor> log) : BackgroundService
+{
+    /// <summary>TLS from the first byte when <c>FleetTwin:Tls</c> is set (omrelp <c>tls="on"</c>), plain otherwise.</summary>
+    private readonly RelpTls? _tls = security.TlsEnabled ? new RelpTls(security, refusals) : null;
+    private static readonly long LogIntervalMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+    private readonly FrontDoorOptions _options = options.Value;
+    private readonly ConcurrentDictionary<long, Task> _sessions = new();
+    private readonly ConcurrentDictionary<IPAddress, long> _lastLogged = new();
+    private Socket? _listener;
+    private long _connectionIds;
+    private int _open;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        var address = FrontDoorHosting.BindAddressOf(_options);
+        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        try
+        {
+            _listener.Bind(new IPEndPoint(address, _options.RelpPort));
+        }
+        catch (SocketException error)
+        {
+            throw new InvalidOperationException($"relp: cannot listen on {address}:{_options.RelpPort} ({error.SocketErrorCode}); set FleetTwin:FrontDoors:RelpPort", error);
+        }
+        _listener.Listen(512);
+        addresses.Relp = (IPEndPoint)_listener.LocalEndPoint!;
+        addresses.RelpTls = _tls is not null;
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops accepting, stops reading the sessions, and lets each send the answers it owes (the live ingest still runs:
+    /// doors stop before it) and the <c>serverclose</c> hint, within the host's shutdown time.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _listener?.Dispose();
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await Task.WhenAll(_sessions.Values).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener!.AcceptAsync(stoppingToken);
+            }
+            catch (Exception error) when (error is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException error)
+            {
+                log.LogDebug(error, "relp: accept failed");
+                continue;
+            }
+            if (Interlocked.Increment(ref _open) > _options.MaxConnections)
+            {
+                Interlocked.Decrement(ref _open);
+                metrics.Rejected(Door.Relp, RejectReason.TooManyConnections);
+                socket.Dispose();
+                continue;
+            }
+            socket.NoDelay = true; // answers are small and a client's window waits for them
+            var id = Interlocked.Increment(ref _connectionIds);
+            var session = Task.Run(() => ServeAsync(socket, id, stoppingToken), CancellationToken.None);
+            _sessions[id] = session;
+            _ = session.ContinueWith(_ => _sessions.TryRemove(id, out var _), TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, long id, CancellationToken stoppingToken)
+    {
+        metrics.ConnectionOpened();
+        var peer = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+        var source = $"relp {socket.RemoteEndPoint} #{id}";
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            if (_tls is not null)
+            {
+                var ssl = await _tls.AcceptAsync(stream, peer, TimeSpan.FromSeconds(Math.Min(30, _options.TcpIdleTimeoutSeconds)), stoppingToken);
+                if (ssl is null)
+                    return; // refused at the handshake (counted)
+                stream = ssl;
+            }
+            await ServeAsync(stream, source, peer, stoppingToken);
+        }
+        catch (Exception error) when (error is IOException or SocketException)
+        {
+            log.LogDebug(error, "relp: {Source} failed", source);
+        }
+        finally
+        {
+            await stream.DisposeAsync();
+            Interlocked.Decrement(ref _open);
+            metrics.ConnectionClosed();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _tls?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>One session over <paramref name="stream"/> (plain TCP, or TLS once the handshake is done).</summary>
+    internal async Task ServeAsync(Stream stream, string source, IPAddress? peer, CancellationToken stoppingToken)
+    {
+        var framer = new RelpFramer(_options.MaxRecordBytes);
+        var session = new RelpSession();
+        var responder = new RelpResponder(stream);
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var idle = TimeSpan.FromSeconds(_options.TcpIdleTimeoutSeconds);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        // The peer stopped taking answers (the writer failed): stop reading it too.
+        _ = responder.Completion.ContinueWith(_ =>
+        {
+            try
+            {
+                reading.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The session had already ended.
+            }
+        }, TaskScheduler.Default);
+        var submitted = false;
+        try
+        {
+            while (true)
+            {
+                reading.CancelAfter(idle);
+                int read;
+                try
+                {
+                    read = await stream.ReadAsync(buffer, reading.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && !responder.Completion.IsCompleted)
+                {
+                    metrics.Rejected(Door.Relp, RejectReason.IdleTimeout);
+                    break;
+                }
+                catch (OperationCanceledException)
+                {
+                    break; // stopping, or the peer is gone
+                }
+                if (read == 0)
+                {
+                    if (!framer.Finish())
+                        Refused(peer, source, framer.ErrorReason!, framer.Error!);
+                    break;
+                }
+                var chunk = new RecordChunk(Door.Relp, source, null, read + read / 8 + 64);
+                var handedOver = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                chunk.HandedOver = handedOver;
+                session.Begin(chunk, handedOver.Task);
+                var whole = framer.Feed(buffer.AsSpan(0, read), session);
+                session.End();
+                if (session.UnknownCommands > 0)
+                    metrics.Rejected(Door.Relp, RejectReason.RelpUnknownCommand, session.UnknownCommands);
+                if (chunk.Records > 0)
+                {
+                    var wait = limiter.Take(peer, chunk.Records);
+                    if (wait > TimeSpan.Zero)
+                        await Task.Delay(wait, stoppingToken); // over its rate: read more slowly, not dropped
+                    await ingest.AdmitAsync(chunk.Records, stoppingToken);
+                    chunk.Admitted = chunk.Records;
+                    metrics.Accepted(Door.Relp, chunk.Records);
+                    ingest.Submit(chunk);
+                    submitted = true;
+                }
+                else
+                {
+                    chunk.Release();
+                    handedOver.TrySetResult(); // only empty messages (or none): nothing to wait for
+                }
+                foreach (var answer in session.Answers)
+                    await responder.EnqueueAsync(answer, stoppingToken);
+                if (!whole)
+                {
+                    if (session.Closed)
+                        break;
+                    var (reason, error) = framer.Error is not null ? (framer.ErrorReason!, framer.Error) : (session.ErrorReason!, session.Error!);
+                    Refused(peer, source, reason, error);
+                    break;
+                }
+            }
+        }
+        catch (Exception error) when (error is OperationCanceledException or ChannelClosedException)
+        {
+            // Stopping while admission waited, or the peer went away while answers queued.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            // The client that sent close gets its answer and no hint; a session the server ends is told so.
+            responder.Complete(serverClose: !session.Closed);
+            await responder.Completion;
+            if (responder.Failed > 0)
+                metrics.Rejected(Door.Relp, RejectReason.HandOverFailed, responder.Failed);
+            if (submitted)
+                ingest.EndSource(Door.Relp, source);
+        }
+    }
+
+    private void Refused(IPAddress? peer, string source, string reason, string error)
+    {
+        metrics.Rejected(Door.Relp, reason);
+        var address = peer ?? IPAddress.None;
+        var now = Environment.TickCount64;
+        var logged = false;
+        _lastLogged.AddOrUpdate(address, _ => { logged = true; return now; }, (_, last) =>
+        {
+            if (now - last < LogIntervalMs)
+                return last;
+            logged = true;
+            return now;
+        });
+        if (logged)
+        {
+            log.LogWarning("relp: {Source} sent a stream the door refuses ({Reason}: {Error}); the session is closed (further refusals of this address are counted, not logged, for a minute)", source, reason, error);
+            if (_lastLogged.Count > 100_000)
+                _lastLogged.Clear();
+        }
+    }
+}
