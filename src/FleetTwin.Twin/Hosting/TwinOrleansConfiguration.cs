@@ -75,7 +75,11 @@ public static class TwinOrleansConfiguration
             var journal = JournalOptionsFor(options);
             silo.AddPersistentStreams(TwinStreams.Provider, (sp, name) => CreateJournal(sp, name, options, journal), streams =>
             {
-                streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50)));
+                streams.ConfigurePullingAgent(agent => agent.Configure(o =>
+                {
+                    o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50);
+                    o.MaxEventDeliveryTime = journal.MaxDeliveryTime;
+                }));
                 streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             });
         }

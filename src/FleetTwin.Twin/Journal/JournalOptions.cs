@@ -27,6 +27,13 @@ public sealed record JournalOptions
     /// </summary>
     public int MaxDeliveries { get; init; } = 10;
 
+    /// <summary>
+    /// How long Orleans keeps retrying the delivery of one entry to its host grain before the entry goes to the dead
+    /// letters (StreamPullingAgentOptions.MaxEventDeliveryTime). Longer than the cluster takes to declare a killed
+    /// silo dead (its grains come back elsewhere only then), so a silo's loss is not mistaken for poison.
+    /// </summary>
+    public TimeSpan MaxDeliveryTime { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How often a queue's owner looks for entries other consumers left pending (a dead silo's).</summary>
     public TimeSpan ClaimInterval { get; init; } = TimeSpan.FromSeconds(10);
 
