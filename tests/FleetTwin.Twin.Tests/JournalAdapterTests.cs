@@ -125,6 +125,28 @@ public sealed class JournalAdapterTests(RedisServer redis) : IClassFixture<Redis
         Assert.Equal(0, consumers.Single(c => c.Name == ((JournalReceiver)dead).Consumer).PendingMessageCount);
     }
 
+    [SkippableFact]
+    public async Task A_queue_owner_takes_over_entries_another_consumer_left_idle_past_ClaimIdleTime_without_taking_its_own_twice()
+    {
+        var connection = redis.Require();
+        var (journal, options, _) = NewJournal(connection, new JournalOptions { ClaimInterval = TimeSpan.Zero, ClaimIdleTime = TimeSpan.FromMilliseconds(200) });
+        var owner = journal.CreateReceiver(OnlyQueue(journal));
+        await owner.Initialize(TimeSpan.FromSeconds(5), default);
+        await Publish(journal, "a", 1);
+        Assert.Single(await owner.GetQueueMessagesAsync(10, default)); // held by the owner, not acknowledged
+        // A consumer that died after the owner had taken the queue (a rebalance's overlap) left entry 2 pending.
+        await Publish(journal, "a", 2);
+        await Redis(connection).StreamReadGroupAsync(options.QueueKey(0), options.ConsumerGroup, "departed-consumer", ">", 10);
+        await Task.Delay(400);
+
+        var taken = await owner.GetQueueMessagesAsync(10, default);
+
+        Assert.Equal([2.0], taken.Select(t => What(t).Uptime));
+        var pending = await Redis(connection).StreamPendingMessagesAsync(options.QueueKey(0), options.ConsumerGroup, 10, ((JournalReceiver)owner).Consumer);
+        Assert.Equal(2, pending.Length);
+        Assert.All(pending, p => Assert.Equal(1, p.DeliveryCount)); // the periodic claim did not count as a delivery
+    }
+
     private JournalAdapterFactory NewJournalSharing(JournalAdapterFactory _, string connection, JournalOptions options)
     {
         var metrics = new TwinMetrics();

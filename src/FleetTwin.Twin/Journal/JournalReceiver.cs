@@ -156,31 +156,56 @@ internal sealed class JournalReceiver : IQueueAdapterReceiver
         return Task.CompletedTask;
     }
 
+    private bool IsOutstanding(string entryId)
+    {
+        lock (_outstandingLock)
+            return _outstanding.Contains(entryId);
+    }
+
     internal void Forget(string entryId)
     {
         lock (_outstandingLock)
             _outstanding.Remove(entryId);
     }
 
-    /// <summary>Takes over entries pending with any consumer for at least <paramref name="idle"/> (XAUTOCLAIM, Redis 6.2+).</summary>
+    /// <summary>
+    /// Takes over entries pending with any consumer for at least <paramref name="idle"/> (XAUTOCLAIM, Redis 6.2+).
+    /// On taking the queue (idle 0) the claim counts as a delivery (Redis increments the entry's delivery count, which
+    /// <see cref="JournalOptions.MaxDeliveries"/> reads); the periodic claim uses JUSTID, which does not, so entries this
+    /// receiver itself still holds (a slow consumer's) are not counted as delivered again while they wait.
+    /// </summary>
     private async Task ClaimAsync(IDatabase database, TimeSpan idle)
     {
         RedisValue start = "0-0";
         var claimed = new List<StreamEntry>();
+        var periodic = idle > TimeSpan.Zero;
         while (true)
         {
-            var result = await database.StreamAutoClaimAsync(_key, _options.ConsumerGroup, _consumer, (long)idle.TotalMilliseconds, start, ClaimBatch);
-            foreach (var entry in result.ClaimedEntries)
+            RedisValue next;
+            if (periodic)
             {
-                if (entry.IsNull)
-                    continue;
-                bool ours;
-                lock (_outstandingLock)
-                    ours = _outstanding.Contains(entry.Id!);
-                if (!ours)
-                    claimed.Add(entry);
+                var ids = await database.StreamAutoClaimIdsOnlyAsync(_key, _options.ConsumerGroup, _consumer, (long)idle.TotalMilliseconds, start, ClaimBatch);
+                foreach (var id in ids.ClaimedIds)
+                {
+                    if (IsOutstanding(id!))
+                        continue;
+                    var entries = await database.StreamRangeAsync(_key, id, id, 1);
+                    if (entries.Length == 1)
+                        claimed.Add(entries[0]);
+                }
+                next = ids.NextStartId;
             }
-            start = result.NextStartId;
+            else
+            {
+                var result = await database.StreamAutoClaimAsync(_key, _options.ConsumerGroup, _consumer, 0, start, ClaimBatch);
+                foreach (var entry in result.ClaimedEntries)
+                {
+                    if (!entry.IsNull && !IsOutstanding(entry.Id!))
+                        claimed.Add(entry);
+                }
+                next = result.NextStartId;
+            }
+            start = next;
             if (start.IsNull || start == "0-0")
                 break;
         }
@@ -190,7 +215,7 @@ internal sealed class JournalReceiver : IQueueAdapterReceiver
         // Redis counts every delivery of a pending entry (XREADGROUP, XCLAIM): one delivered this often kept killing
         // whoever applied it.
         var deliveries = new Dictionary<string, long>(StringComparer.Ordinal);
-        var details = await database.StreamPendingMessagesAsync(_key, _options.ConsumerGroup, claimed.Count, _consumer, claimed[0].Id, claimed[^1].Id);
+        var details = await database.StreamPendingMessagesAsync(_key, _options.ConsumerGroup, claimed.Count + _outstanding.Count + 16, _consumer, claimed[0].Id, claimed[^1].Id);
         foreach (var d in details)
             deliveries[d.MessageId!] = d.DeliveryCount;
         foreach (var entry in claimed)
