@@ -14,6 +14,7 @@ using Microsoft.Extensions.Logging;
 // dotnet run -c Release --project load/FleetTwin.Load -- idle-hosts --hosts 10000
 // dotnet run -c Release --project load/FleetTwin.Load -- syslog-tcp --hosts 1000 --rate 100000 --seconds 30   (silo running)
 // dotnet run -c Release --project load/FleetTwin.Load -- relp --hosts 1000 --rate 100000 --seconds 20 --connections 8 --window 20000   (silo running)
+// dotnet run -c Release --project load/FleetTwin.Load -- http-ndjson --url http://127.0.0.1:8080 --hosts 1000 --rate 100000 --seconds 20   (silo running)
 // dotnet run -c Release --project load/FleetTwin.Load -- api --endpoint http://127.0.0.1:5000 --hosts 10000 --rate 5000
 var root = new RootCommand("FleetTwin load tools");
 
@@ -103,6 +104,7 @@ root.Subcommands.Add(relp);
 root.Subcommands.Add(syslog);
 root.Subcommands.Add(idle);
 root.Subcommands.Add(ApiLoad.Create());
+root.Subcommands.Add(HttpNdjsonLoad.Create());
 root.Subcommands.Add(FleetTwin.Load.SchedulingJitter.Create());
 return await root.Parse(args).InvokeAsync();
 

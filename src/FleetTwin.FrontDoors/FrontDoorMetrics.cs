@@ -36,6 +36,8 @@ public static class RejectReason
     public const string IdleTimeout = "idle_timeout";
     /// <summary>An HTTP request whose records were not handed to the twin in time (503).</summary>
     public const string HandOverTimeout = "hand_over_timeout";
+    /// <summary>The journal did not take the records (HTTP 503; on TCP/UDP, best-effort doors, the records are lost and counted).</summary>
+    public const string JournalUnavailable = "journal_unavailable";
     /// <summary>The HTTP doors were asked while the silo is starting or stopping (503).</summary>
     public const string NotRunning = "not_running";
     /// <summary>Events whose host is unknown (no header host, no host field or parameter).</summary>

@@ -69,6 +69,12 @@ public sealed record FrontDoorOptions
     /// </summary>
     public double HandOverTimeoutSeconds { get; init; } = 30;
 
+    /// <summary>
+    /// How long a publish the twin's streams (the journal in cluster mode) refused is retried before the requests it
+    /// carries are answered 503 with Retry-After: seconds, so a shipper retries elsewhere instead of waiting.
+    /// </summary>
+    public double JournalRetrySeconds { get; init; } = 2;
+
     /// <summary>Retry-After (seconds) on 429 and 503.</summary>
     public int RetryAfterSeconds { get; init; } = 1;
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using FleetTwin.Twin.Journal;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -317,6 +318,12 @@ internal static class HttpDoor
                 // recognises a record it already has by its printk uptime or time stamp (HostState.RecordFingerprint):
                 // two unstamped lines with the same text may be two real events, so those are applied again.
                 return Retry(context, door, RejectReason.HandOverTimeout, 503, $"the records were accepted but not handed to the twin within {options.HandOverTimeoutSeconds} s; they will still be applied. A retry is counted once for records with a printk uptime or a time stamp (the twin recognises those it already has); records with neither are applied again");
+            }
+            catch (JournalUnavailableException error)
+            {
+                // Not acknowledged: the journal did not take (all of) the request's records. The shipper retries (Vector
+                // and Fluent Bit retry a 503); records it already appended are recognised by their uptime or time stamp.
+                return Retry(context, door, RejectReason.JournalUnavailable, 503, $"the ingest journal did not take the records, nothing is acknowledged; retry after {options.RetryAfterSeconds} s ({error.Message})", records);
             }
             long recognised = 0, unrecognised = 0, malformed = 0;
             foreach (var chunk in chunks)

@@ -2,29 +2,27 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using FleetTwin.Domain.Events;
 using FleetTwin.Ingest.Reading;
-using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Ingest;
-using FleetTwin.Twin.Streams;
+using FleetTwin.Twin.Journal;
 using FleetTwin.Twin.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
 
 namespace FleetTwin.FrontDoors;
 
 /// <summary>
 /// The long-lived ingest path behind every front door: chunks of raw records from many connections go through one
 /// channel to one consumer that owns the parsers (one <see cref="LogParser"/> per source, like one per file in
-/// replay) and the per-host event queues, and publishes <see cref="HostEventBatch"/>es on the host streams exactly
-/// as <see cref="TwinIngestor"/> does. Doors run on many threads; only the consumer touches parsers and queues.
-/// Admission is bounded by records not yet published, so a twin that falls behind pushes back on the doors.
+/// replay) and a <see cref="HostBatchPublisher"/> (the per-host queues replay uses too). Doors run on many threads;
+/// only the consumer touches parsers and queues. Admission is bounded by records not yet published, so a twin that
+/// falls behind pushes back on the doors. A chunk's <see cref="RecordChunk.HandedOver"/> completes once every event
+/// read before it is on its host stream — in cluster mode appended to the durable journal — and faults with a
+/// <see cref="JournalUnavailableException"/> when they could not be (docs/durability.md): a door acknowledges
+/// exactly what is durable.
 /// </summary>
 public sealed class LiveIngest : BackgroundService
 {
-    private const string FleetGrainKey = "fleet";
-    /// <summary>Hosts publishing at once, as in <see cref="TwinIngestor"/>.</summary>
-    private const int MaxPublishesInFlight = 64;
     /// <summary>Events pending before a flush even inside the flush interval (keeps a burst's memory bounded).</summary>
     private const int MaxPendingEvents = 50_000;
     /// <summary>Applied batches older than this say nothing about the twin's current lag.</summary>
@@ -37,14 +35,10 @@ public sealed class LiveIngest : BackgroundService
     private readonly ILogger<LiveIngest> _log;
     private readonly Channel<RecordChunk> _chunks = Channel.CreateUnbounded<RecordChunk>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, SourceParser> _sources = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HostQueue> _hosts = new(StringComparer.Ordinal);
-    private readonly List<string> _unregistered = [];
     private readonly List<RecordChunk> _awaitingHandOver = [];
-    private readonly SemaphoreSlim _publishSlots = new(MaxPublishesInFlight);
     private readonly TimeSpan _maxStreamLag = TimeSpan.FromSeconds(2);
-    private IStreamProvider? _streams;
+    private HostBatchPublisher? _publisher;
     private long _unpublished;
-    private int _pendingEvents;
     private string _currentDoor = Door.SyslogTcp;
     private volatile bool _running;
 
@@ -98,7 +92,8 @@ public sealed class LiveIngest : BackgroundService
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        _streams = _client.GetStreamProvider(TwinStreams.Provider);
+        // A failed publish is retried for JournalRetrySeconds, then the requests waiting on it get 503 + Retry-After.
+        _publisher = new HostBatchPublisher(_client, _options.BatchSize, retryFor: TimeSpan.FromSeconds(_options.JournalRetrySeconds));
         _running = true;
         return base.StartAsync(cancellationToken);
     }
@@ -127,7 +122,7 @@ public sealed class LiveIngest : BackgroundService
                     // Nothing waiting. A record after a quiet spell goes out at once (no batch to fill); under steady
                     // traffic flushes are at least the interval apart, so each host's batch carries the interval's
                     // events instead of one or two (every batch costs the host grain a turn and a state write).
-                    if (_pendingEvents > 0 || _awaitingHandOver.Count > 0)
+                    if (_publisher!.PendingEvents > 0 || _awaitingHandOver.Count > 0)
                     {
                         var remaining = interval - sinceFlush.Elapsed;
                         if (remaining > TimeSpan.Zero)
@@ -153,10 +148,10 @@ public sealed class LiveIngest : BackgroundService
                 while (reader.TryRead(out var chunk))
                 {
                     Consume(chunk);
-                    if (sinceFlush.Elapsed >= interval || _pendingEvents >= MaxPendingEvents)
+                    if (sinceFlush.Elapsed >= interval || _publisher!.PendingEvents >= MaxPendingEvents)
                         break;
                 }
-                if (sinceFlush.Elapsed >= interval || _pendingEvents >= MaxPendingEvents)
+                if (sinceFlush.Elapsed >= interval || _publisher!.PendingEvents >= MaxPendingEvents)
                 {
                     await FlushAsync(stoppingToken);
                     sinceFlush.Restart();
@@ -227,13 +222,13 @@ public sealed class LiveIngest : BackgroundService
         }
         if (done is null)
             return 0;
-        var before = _pendingEvents;
+        var before = _publisher!.PendingEvents;
         foreach (var key in done)
         {
             Complete(_sources[key]);
             _sources.Remove(key);
         }
-        return _pendingEvents - before;
+        return _publisher.PendingEvents - before;
     }
 
     private void Complete(SourceParser source)
@@ -244,99 +239,54 @@ public sealed class LiveIngest : BackgroundService
 
     private void Accept(TwinEvent e)
     {
-        var host = TwinIngestor.SubjectHost(e);
-        if (host is null)
-        {
+        if (!_publisher!.Accept(e))
             _metrics.Rejected(_currentDoor, RejectReason.NoHost);
-            return;
-        }
-        if (!_hosts.TryGetValue(host, out var queue))
-        {
-            _hosts[host] = queue = new HostQueue(_streams!.GetStream<HostEventBatch>(TwinStreams.ForHost(host)));
-            _unregistered.Add(host);
-        }
-        queue.Pending.Add(e);
-        _pendingEvents++;
     }
 
     /// <summary>
     /// Publishes every pending event (hosts in parallel, each host's batches in order) and then releases the chunks
-    /// read before it: their HTTP requests get their 2xx, their records leave the unpublished bound.
+    /// read before it: their HTTP requests get their 2xx once the journal has every event, or a 503 when it did not
+    /// take them (nothing of such a flush is published again: its senders were not acknowledged and retry).
     /// </summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
         await WaitForStreamLagAsync(cancellationToken);
-        var publishes = new List<Task>();
-        if (_unregistered.Count > 0)
+        var events = (long)_publisher!.PendingEvents;
+        Exception? failure = null;
+        try
         {
-            var hosts = _unregistered.ToArray();
-            _unregistered.Clear();
-            publishes.Add(RetryAsync(() => _client.GetGrain<IFleetGrain>(FleetGrainKey).RegisterHosts(hosts), "register hosts", cancellationToken));
+            await _publisher.DrainAsync();
+            _metrics.Published(events);
         }
-        long events = 0;
-        foreach (var (host, queue) in _hosts)
+        catch (Exception error) when (error is not OperationCanceledException)
         {
-            if (queue.Pending.Count == 0)
-                continue;
-            var batch = queue.Pending.ToArray();
-            queue.Pending.Clear();
-            events += batch.Length;
-            await _publishSlots.WaitAsync(cancellationToken);
-            publishes.Add(PublishAsync(host, queue.Stream, batch, cancellationToken));
+            failure = error as JournalUnavailableException ?? new JournalUnavailableException($"the twin's streams did not take the records: {error.Message}", error);
+            _log.LogWarning(error, "front doors: {Events} events not published; {Chunks} requests are answered 503", events, _awaitingHandOver.Count);
+            var lost = 0L;
+            foreach (var chunk in _awaitingHandOver)
+            {
+                if (chunk.HandedOver is null)
+                    lost += chunk.Records;
+            }
+            if (lost > 0)
+                _metrics.Rejected(_currentDoor, RejectReason.JournalUnavailable, lost);
         }
-        _pendingEvents = 0;
-        await Task.WhenAll(publishes);
-        _metrics.Published(events);
         // Idle host queues are dropped so a fleet that renamed its hosts does not keep them forever.
-        if (_hosts.Count > 16_384)
-            _hosts.Clear();
+        if (_publisher.Hosts > 16_384)
+            _publisher.ForgetIdleHosts();
         var now = Stopwatch.GetTimestamp();
         foreach (var chunk in _awaitingHandOver)
         {
             Interlocked.Add(ref _unpublished, -chunk.Admitted);
             if (chunk.Records > 0)
                 _metrics.HandOver(Stopwatch.GetElapsedTime(chunk.ArrivedAt, now));
-            chunk.HandedOver?.TrySetResult();
+            if (failure is null)
+                chunk.HandedOver?.TrySetResult();
+            else
+                chunk.HandedOver?.TrySetException(failure);
             chunk.Release();
         }
         _awaitingHandOver.Clear();
-    }
-
-    private async Task PublishAsync(string host, IAsyncStream<HostEventBatch> stream, TwinEvent[] events, CancellationToken cancellationToken)
-    {
-        try
-        {
-            for (var start = 0; start < events.Length; start += _options.BatchSize)
-            {
-                var batch = events.Length <= _options.BatchSize ? events : events[start..Math.Min(events.Length, start + _options.BatchSize)];
-                await RetryAsync(() => stream.OnNextAsync(new HostEventBatch(host, batch, DateTimeOffset.UtcNow)), $"publish to host {host}", cancellationToken);
-            }
-        }
-        finally
-        {
-            _publishSlots.Release();
-        }
-    }
-
-    /// <summary>
-    /// A publish that fails (the stream queue is full, a silo is restarting) is retried, not dropped: the consumer
-    /// waits, the doors' bound fills and they push back.
-    /// </summary>
-    private async Task RetryAsync(Func<Task> action, string what, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await action();
-                return;
-            }
-            catch (Exception error) when (error is not OperationCanceledException && attempt < 50 && !cancellationToken.IsCancellationRequested)
-            {
-                _log.LogWarning(error, "front doors: {What} failed (attempt {Attempt}), retrying", what, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 20 * attempt)), CancellationToken.None);
-            }
-        }
     }
 
     /// <summary>
@@ -360,12 +310,6 @@ public sealed class LiveIngest : BackgroundService
         public string Door { get; } = door;
         public long LastSeen { get; set; }
         public long Malformed { get; set; }
-    }
-
-    private sealed class HostQueue(IAsyncStream<HostEventBatch> stream)
-    {
-        public IAsyncStream<HostEventBatch> Stream { get; } = stream;
-        public List<TwinEvent> Pending { get; } = [];
     }
 
     private sealed class Sink(LiveIngest owner) : ITwinEventSink

@@ -58,7 +58,8 @@ public sealed class LiveSilo : IAsyncDisposable
     public int RelpPort => Addresses.Relp!.Port;
 
     /// <param name="gate">While closed, the twin does not take what the doors publish (see <see cref="TwinGate"/>).</param>
-    public static async Task<LiveSilo> StartAsync(IDictionary<string, string?>? settings = null, TwinGate? gate = null)
+    /// <param name="redis">A Redis connection string: cluster mode, the doors in front of the durable journal.</param>
+    public static async Task<LiveSilo> StartAsync(IDictionary<string, string?>? settings = null, TwinGate? gate = null, string? redis = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Error);
@@ -83,7 +84,8 @@ public sealed class LiveSilo : IAsyncDisposable
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, o => o.UseDoorTls(security, certificate)));
         }
         var id = $"fleettwin-doors-{Guid.NewGuid():N}";
-        var twin = new TwinClusterOptions { SiloPort = InProcessTwin.FreeLoopbackPort(), GatewayPort = InProcessTwin.FreeLoopbackPort(), ClusterId = id, ServiceId = id };
+        var twin = new TwinClusterOptions { SiloPort = InProcessTwin.FreeLoopbackPort(), GatewayPort = InProcessTwin.FreeLoopbackPort(), ClusterId = id, ServiceId = id,
+            RedisConnectionString = redis, AdvertisedAddress = redis is null ? null : "127.0.0.1" };
         builder.UseOrleans(silo =>
         {
             silo.AddFleetTwin(twin);

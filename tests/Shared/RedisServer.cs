@@ -143,8 +143,10 @@ public sealed class RedisServer : IAsyncLifetime
             _process.WaitForExit(5000);
         }
         _process?.Dispose();
+        _process = null; // stopping twice (a test that takes the server away, then its cleanup) is harmless
         if (_directory is not null)
             Directory.Delete(_directory, recursive: true);
+        _directory = null;
         return Task.CompletedTask;
     }
 

@@ -2,6 +2,7 @@ using FleetTwin.Domain.Events;
 using FleetTwin.Domain.Fleet;
 using FleetTwin.Domain.Prediction;
 using FleetTwin.Twin.Contracts;
+using FleetTwin.Twin.Journal;
 using FleetTwin.Twin.Streams;
 using FleetTwin.Twin.Telemetry;
 using Orleans.Streams;
@@ -34,6 +35,9 @@ public sealed class HostGrainState
 
     /// <summary>When (the twin's clock) a batch last moved the host's uptime on: the start of its quiet time.</summary>
     [Id(6)] public DateTimeOffset? LastHeardAt { get; set; }
+
+    /// <summary>Journal entries applied last (<see cref="AppliedJournalEntries"/>): a redelivered entry is skipped whole.</summary>
+    [Id(7)] public byte[] AppliedJournalEntries { get; set; } = [];
 }
 
 /// <summary>What the host list filters on, per NIC.</summary>
@@ -227,6 +231,13 @@ public sealed class HostGrain(
 
     private async Task OnBatch(HostEventBatch batch, StreamSequenceToken? token)
     {
+        var entry = token as JournalToken;
+        if (entry is not null && AppliedJournalEntries.Contains(state.State.AppliedJournalEntries, entry))
+        {
+            // Delivered again (its first delivery was applied and written, the XACK was lost with a silo): applied once.
+            metrics.JournalRedelivery();
+            return;
+        }
         var host = state.State.Host;
         _view = null;
         _details = null;
@@ -284,6 +295,8 @@ public sealed class HostGrain(
         WatchQuiet(await AnnounceRisk(panicsBefore, forwards));
         // Persist before the stream delivery completes: a batch the stream handed over is not lost with the silo.
         host.PrepareForPersistence();
+        if (entry is not null)
+            state.State.AppliedJournalEntries = AppliedJournalEntries.Add(state.State.AppliedJournalEntries, entry);
         await state.WriteStateAsync();
     }
 

@@ -39,5 +39,11 @@ public sealed record TwinClusterOptions
     /// </summary>
     public TimeSpan QuietCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The durable ingest journal of cluster mode (section <c>FleetTwin:Journal</c>; docs/durability.md). The embedded
+    /// default keeps Orleans memory streams: a batch acknowledged there lives only in the silo's memory.
+    /// </summary>
+    public Journal.JournalOptions Journal { get; init; } = new();
+
     public bool IsClusterMode => !string.IsNullOrWhiteSpace(RedisConnectionString);
 }

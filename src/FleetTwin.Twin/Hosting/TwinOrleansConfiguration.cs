@@ -2,6 +2,8 @@ using FleetTwin.Twin.Serialization;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using FleetTwin.Twin.Grains;
+using FleetTwin.Twin.Journal;
+using Microsoft.Extensions.Logging;
 using FleetTwin.Twin.Streams;
 using FleetTwin.Twin.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -67,17 +69,35 @@ public static class TwinOrleansConfiguration
             foreach (var name in new[] { TwinStorage.Name, TwinStreams.PubSubStore })
                 silo.Services.AddGrainStorage(name, static (sp, _) => new EmbeddedGrainStorage(sp.GetRequiredService<IGrainStorageSerializer>()));
         }
-        silo.AddMemoryStreams(TwinStreams.Provider, streams =>
+        if (options.IsClusterMode)
         {
-            // One queue per partition, each drained by a pulling agent polling its queue. The default 100 ms poll adds
-            // up to 100 ms of lag to a batch after a quiet spell; 10 ms cost an idle silo 12 % of a core (800 polls a
-            // second); 50 ms halves the lag for 6 %.
-            streams.ConfigurePartitioning(8);
-            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50)));
-            // Host streams only have implicit subscribers (the HostGrain); without the explicit pub-sub every new host
-            // stream would cost a PubSubRendezvousGrain activation and a state write before its first delivery.
-            streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
-        });
+            // The durable journal: batches are Redis stream entries before any door acknowledges them, and a host grain
+            // consumes them at least once, applying each once (docs/durability.md).
+            var journal = JournalOptionsFor(options);
+            silo.AddPersistentStreams(TwinStreams.Provider, (sp, name) => CreateJournal(sp, name, options, journal), streams =>
+            {
+                streams.ConfigurePullingAgent(agent => agent.Configure(o =>
+                {
+                    o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50);
+                    o.MaxEventDeliveryTime = journal.MaxDeliveryTime;
+                }));
+                streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            });
+        }
+        else
+        {
+            silo.AddMemoryStreams(TwinStreams.Provider, streams =>
+            {
+                // One queue per partition, each drained by a pulling agent polling its queue. The default 100 ms poll adds
+                // up to 100 ms of lag to a batch after a quiet spell; 10 ms cost an idle silo 12 % of a core (800 polls a
+                // second); 50 ms halves the lag for 6 %.
+                streams.ConfigurePartitioning(8);
+                streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50)));
+                // Host streams only have implicit subscribers (the HostGrain); without the explicit pub-sub every new host
+                // stream would cost a PubSubRendezvousGrain activation and a state write before its first delivery.
+                streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
+            });
+        }
         // Alerts are subscribed explicitly (the API's watch), so they travel on their own provider.
         silo.AddMemoryStreams(TwinStreams.AlertProvider, streams => streams.ConfigurePartitioning(1)); // one stream: one queue
         // No AddActivityPropagation here: its call filter puts two more async state machines on every grain call
@@ -101,18 +121,38 @@ public static class TwinOrleansConfiguration
             client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!));
         else
             client.UseLocalhostClustering(options.GatewayPort);
-        return client.AddFleetTwinClientStreams();
+        return client.AddFleetTwinClientStreams(options);
     }
 
-    /// <summary>The client side of the twin's streams and serialization (without clustering, for test clusters).</summary>
-    public static IClientBuilder AddFleetTwinClientStreams(this IClientBuilder client)
+    /// <summary>
+    /// The client side of the twin's streams and serialization (without clustering, for test clusters): the journal in
+    /// cluster mode (a replay's batches are durable before its publish returns), memory streams otherwise.
+    /// </summary>
+    public static IClientBuilder AddFleetTwinClientStreams(this IClientBuilder client, TwinClusterOptions? options = null)
     {
-        client.AddMemoryStreams(TwinStreams.Provider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+        if (options is { IsClusterMode: true })
+        {
+            var journal = JournalOptionsFor(options);
+            client.AddPersistentStreams(TwinStreams.Provider, (sp, name) => CreateJournal(sp, name, options, journal),
+                streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+        }
+        else
+        {
+            client.AddMemoryStreams(TwinStreams.Provider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+        }
         client.AddMemoryStreams(TwinStreams.AlertProvider, streams => streams.ConfigurePartitioning(1));
         client.AddActivityPropagation();
         client.Services.AddTwinSerialization();
         return client;
     }
+
+    /// <summary>The journal's settings, its keys named after the service (two twins on one Redis keep apart journals).</summary>
+    public static JournalOptions JournalOptionsFor(TwinClusterOptions options) =>
+        options.Journal.KeyPrefix is { Length: > 0 } ? options.Journal : options.Journal with { KeyPrefix = $"fleettwin:{options.ServiceId}:journal" };
+
+    private static JournalAdapterFactory CreateJournal(IServiceProvider services, string name, TwinClusterOptions options, JournalOptions journal) =>
+        new(name, options.RedisConnectionString!, journal, services.GetRequiredService<Serializer<JournalBatchContainer>>(),
+            services.GetRequiredService<ILoggerFactory>(), services.GetService<TwinMetrics>());
 
     /// <summary>
     /// The domain's event and state types carry no Orleans attributes (the domain does not reference Orleans), so

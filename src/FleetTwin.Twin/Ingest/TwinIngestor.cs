@@ -2,8 +2,6 @@ using System.Diagnostics;
 using FleetTwin.Domain.Events;
 using FleetTwin.Ingest.Reading;
 using FleetTwin.Twin.Contracts;
-using FleetTwin.Twin.Streams;
-using Orleans.Streams;
 
 namespace FleetTwin.Twin.Ingest;
 
@@ -22,16 +20,8 @@ public sealed record IngestReport(
 public sealed class TwinIngestor
 {
     private readonly IClusterClient _client;
-    private readonly int _batchSize;
     private readonly double? _speed;
-    /// <summary>Hosts publishing at once; enough to keep both cores busy without flooding the stream queues.</summary>
-    private const int MaxBatchesInFlight = 64;
-
-    private const string FleetGrainKey = "fleet";
-    private readonly Dictionary<string, HostQueue> _hosts = new(StringComparer.Ordinal);
-    private readonly List<string> _unregistered = [];
-    private readonly List<Task> _inFlight = [];
-    private long _batches;
+    private readonly HostBatchPublisher _publisher;
     private long _withoutHost;
     private readonly Stopwatch _clock = new();
     private double? _firstEventSeconds;
@@ -45,12 +35,17 @@ public sealed class TwinIngestor
         if (speed is <= 0)
             throw new ArgumentOutOfRangeException(nameof(speed), speed, "replay speed must be positive");
         _client = client;
-        _batchSize = batchSize;
         _speed = speed;
+        _publisher = new HostBatchPublisher(client, batchSize)
+        {
+            // The host's count before this replay, so WaitUntilAppliedAsync waits for this replay's events only.
+            BeforeFirstPublish = async host => _publisher!.SetBaseline(host, await _client.GetGrain<IHostGrain>(host).GetProcessedEvents()),
+            BeforeBatch = PaceAsync,
+        };
     }
 
     /// <summary>Events published so far, per host (what <see cref="IngestAsync"/> callers report).</summary>
-    public IReadOnlyDictionary<string, long> PublishedByHost => _hosts.ToDictionary(h => h.Key, h => h.Value.Published, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> PublishedByHost => _publisher.PublishedByHost;
 
     /// <summary>Events that named no host and were therefore not published.</summary>
     public long EventsWithoutHost => _withoutHost;
@@ -76,7 +71,7 @@ public sealed class TwinIngestor
             await using (stream)
                 files.Add(await IngestAsync(stream, effective, bytes => progress?.Report((path, bytes, total)), cancellationToken));
         }
-        return new IngestReport(files, _hosts.ToDictionary(h => h.Key, h => h.Value.Published, StringComparer.Ordinal), _batches, _withoutHost);
+        return new IngestReport(files, _publisher.PublishedByHost, _publisher.Batches, _withoutHost);
     }
 
     /// <summary>Reads one stream to its end and publishes what it recognises.</summary>
@@ -94,7 +89,8 @@ public sealed class TwinIngestor
                 parser.Write(buffer.AsSpan(0, read));
                 bytes += read;
                 bytesRead?.Invoke(bytes);
-                await PublishAsync(onlyFullBatches: true);
+                // Publishing is pipelined with parsing: whole batches go while the reader goes on.
+                await _publisher.PublishAsync(onlyFullBatches: true);
             }
         }
         catch (IOException error)
@@ -102,7 +98,7 @@ public sealed class TwinIngestor
             throw new LogSourceException(options.SourceName, $"{options.SourceName}: read failed after {bytes} bytes: {error.Message}", error);
         }
         parser.Complete();
-        await PublishAsync(onlyFullBatches: false);
+        await _publisher.DrainAsync();
         return parser.Statistics;
     }
 
@@ -113,13 +109,14 @@ public sealed class TwinIngestor
     public async Task WaitUntilAppliedAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var deadline = Stopwatch.StartNew();
-        foreach (var (host, queue) in _hosts)
+        foreach (var (host, published) in _publisher.PublishedByHost)
         {
             var grain = _client.GetGrain<IHostGrain>(host);
-            while (await grain.GetProcessedEvents() < queue.Baseline + queue.Published)
+            var baseline = Math.Max(0, _publisher.Baseline(host));
+            while (await grain.GetProcessedEvents() < baseline + published)
             {
                 if (deadline.Elapsed > timeout)
-                    throw new TimeoutException($"host {host} has not applied its {queue.Published} events within {timeout.TotalSeconds:0} s");
+                    throw new TimeoutException($"host {host} has not applied its {published} events within {timeout.TotalSeconds:0} s");
                 await Task.Delay(20, cancellationToken);
             }
         }
@@ -127,109 +124,15 @@ public sealed class TwinIngestor
 
     private void Accept(TwinEvent e)
     {
-        var host = SubjectHost(e);
-        if (host is null)
-        {
+        if (!_publisher.Accept(e))
             _withoutHost++;
-            return;
-        }
-        if (!_hosts.TryGetValue(host, out var queue))
-        {
-            _hosts[host] = queue = new HostQueue(_client.GetStreamProvider(TwinStreams.Provider).GetStream<HostEventBatch>(TwinStreams.ForHost(host)));
-            _unregistered.Add(host);
-        }
-        queue.Pending.Add(e);
     }
 
     /// <summary>
     /// The host an event is about. Usually the host that logged it; but xe run on the pool master lists every host's
     /// PIFs and hosts, and those facts belong to the host they name.
     /// </summary>
-    public static string? SubjectHost(TwinEvent e) => e switch
-    {
-        PifFact { HostName: { Length: > 0 } name } => name,
-        XenHostFact { NameLabel: { Length: > 0 } name } => name,
-        _ => e.Host,
-    };
-
-    /// <summary>
-    /// Hands pending events to the host streams. Publishing is pipelined with parsing: up to
-    /// <see cref="MaxBatchesInFlight"/> hosts publish at once while the reader goes on, but each host has at most one
-    /// publish in flight, so its batches arrive in log order. With <paramref name="onlyFullBatches"/> false (end of
-    /// input) everything pending is sent and awaited.
-    /// </summary>
-    private async Task PublishAsync(bool onlyFullBatches)
-    {
-        while (true)
-        {
-            var registered = RegisterNewHostsAsync();
-            foreach (var (host, queue) in _hosts)
-            {
-                if (queue.Sending is { IsCompleted: false })
-                    continue;
-                if (queue.Sending is { } finished)
-                {
-                    await finished; // surfaces a failed publish
-                    queue.Sending = null;
-                }
-                var ready = onlyFullBatches ? queue.Pending.Count / _batchSize * _batchSize : queue.Pending.Count;
-                if (ready == 0)
-                    continue;
-                // Hand the events over and start a fresh list: the reader appends while this publish is in flight.
-                var events = queue.Pending.GetRange(0, ready);
-                queue.Pending.RemoveRange(0, ready);
-                queue.Sending = PublishHostAsync(host, queue, events);
-                _inFlight.Add(queue.Sending);
-                if (_inFlight.Count >= MaxBatchesInFlight)
-                {
-                    await Task.WhenAny(_inFlight);
-                    _inFlight.RemoveAll(t => t.IsCompleted);
-                }
-            }
-            await registered;
-            if (onlyFullBatches)
-                return;
-            await Task.WhenAll(_inFlight);
-            _inFlight.Clear();
-            var pending = false;
-            foreach (var queue in _hosts.Values)
-            {
-                if (queue.Sending is { } done)
-                {
-                    await done;
-                    queue.Sending = null;
-                }
-                pending |= queue.Pending.Count > 0;
-            }
-            if (!pending)
-                return;
-        }
-    }
-
-    /// <summary>Adds the hosts this ingestor has not announced yet to the fleet directory, in one call.</summary>
-    private Task RegisterNewHostsAsync()
-    {
-        if (_unregistered.Count == 0)
-            return Task.CompletedTask;
-        var hosts = _unregistered.ToArray();
-        _unregistered.Clear();
-        return _client.GetGrain<IFleetGrain>(FleetGrainKey).RegisterHosts(hosts);
-    }
-
-    private async Task PublishHostAsync(string host, HostQueue queue, List<TwinEvent> events)
-    {
-        if (queue.Baseline < 0)
-            queue.Baseline = await _client.GetGrain<IHostGrain>(host).GetProcessedEvents();
-        for (var start = 0; start < events.Count; start += _batchSize)
-        {
-            var count = Math.Min(_batchSize, events.Count - start);
-            var batch = events.GetRange(start, count).ToArray();
-            await PaceAsync(batch[0]);
-            await queue.Stream.OnNextAsync(new HostEventBatch(host, batch, DateTimeOffset.UtcNow));
-            queue.Published += count;
-            Interlocked.Increment(ref _batches);
-        }
-    }
+    public static string? SubjectHost(TwinEvent e) => HostBatchPublisher.SubjectHost(e);
 
     /// <summary>With a replay speed, waits until the batch's first event is due (log time / speed since the first event).</summary>
     private async Task PaceAsync(TwinEvent first)
@@ -249,15 +152,6 @@ public sealed class TwinIngestor
         var wait = due - _clock.Elapsed;
         if (wait > TimeSpan.Zero)
             await Task.Delay(wait);
-    }
-
-    private sealed class HostQueue(IAsyncStream<HostEventBatch> stream)
-    {
-        public IAsyncStream<HostEventBatch> Stream { get; } = stream;
-        public List<TwinEvent> Pending { get; } = [];
-        public Task? Sending { get; set; }
-        public long Published { get; set; }
-        public long Baseline { get; set; } = -1;
     }
 
     private sealed class Sink(TwinIngestor owner) : ITwinEventSink

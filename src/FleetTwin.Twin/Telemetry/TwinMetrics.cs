@@ -17,6 +17,9 @@ public sealed class TwinMetrics : IDisposable
     private readonly Counter<long> _exhaustions;
     private readonly Counter<long> _panics;
     private readonly Histogram<double> _lag;
+    private readonly Counter<long> _deadLetters;
+    private long _deadLetterCount;
+    private readonly Counter<long> _redeliveries;
     private readonly ConcurrentDictionary<string, RiskLevel> _riskByHost = new(StringComparer.Ordinal);
     private long _lastLagTicks;
     private long _lastLagObservedAt;
@@ -28,6 +31,10 @@ public sealed class TwinMetrics : IDisposable
         _exhaustions = _meter.CreateCounter<long>("fleettwin.swiotlb.exhaustions", "{event}", "SWIOTLB exhaustion records applied");
         _panics = _meter.CreateCounter<long>("fleettwin.panics", "{event}", "Kernel panics applied");
         _lag = _meter.CreateHistogram<double>("fleettwin.stream.lag", "ms", "Time from publishing a host batch to its host grain applying it");
+        _deadLetters = _meter.CreateCounter<long>("fleettwin.journal.dead_letters", "{entry}",
+            "Journal entries moved to the dead-letter stream (undecodable, or delivery kept failing); never dropped");
+        _redeliveries = _meter.CreateCounter<long>("fleettwin.journal.redeliveries", "{entry}",
+            "Journal entries delivered again to a host that had applied them (skipped: applied once)");
         _meter.CreateObservableGauge("fleettwin.hosts", ObserveHostsByRisk, "{host}", "Hosts by risk level");
     }
 
@@ -39,6 +46,28 @@ public sealed class TwinMetrics : IDisposable
         else if (type == "kernel_panic")
             _panics.Add(1);
     }
+
+    /// <summary>A journal entry went to the dead letters (docs/durability.md).</summary>
+    public void JournalDeadLetter()
+    {
+        _deadLetters.Add(1);
+        Interlocked.Increment(ref _deadLetterCount);
+    }
+
+    /// <summary>A host grain skipped a journal entry it had applied (redelivery after a silo's loss).</summary>
+    public void JournalRedelivery()
+    {
+        _redeliveries.Add(1);
+        Interlocked.Increment(ref _redeliveryCount);
+    }
+
+    /// <summary>Journal entries this process's host grains skipped as already applied.</summary>
+    public long JournalRedeliveries => Interlocked.Read(ref _redeliveryCount);
+
+    private long _redeliveryCount;
+
+    /// <summary>Journal entries this process moved to the dead letters.</summary>
+    public long JournalDeadLetters => Interlocked.Read(ref _deadLetterCount);
 
     public void StreamLag(TimeSpan lag)
     {
