@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
-using FleetTwin.Cli;
 using FleetTwin.Cli.Commands;
+using FleetTwin.Tests.Shared;
+using FleetTwin.Cli.Offline;
 
-namespace FleetTwin.Api.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary>The CLI's API verbs against a running (test) silo: tables, --json, one-line errors and exit codes.</summary>
 public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
