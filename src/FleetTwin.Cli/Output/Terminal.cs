@@ -17,11 +17,14 @@ internal sealed class Terminal
     /// <summary>Wide enough that Spectre never wraps a redirected table or line: a script reads one row per line.</summary>
     private const int PlainWidth = 4096;
 
-    private Terminal(TextWriter writer, bool isTerminal, int width)
+    private readonly ColorSystemSupport _colours;
+
+    private Terminal(TextWriter writer, bool isTerminal, int width, ColorSystemSupport colours)
     {
         Writer = writer;
         IsTerminal = isTerminal;
         Width = width;
+        _colours = isTerminal ? colours : ColorSystemSupport.NoColors;
     }
 
     public TextWriter Writer { get; }
@@ -37,15 +40,16 @@ internal sealed class Terminal
         var tty = ReferenceEquals(writer, Console.Out) ? !Console.IsOutputRedirected
             : ReferenceEquals(writer, Console.Error) && !Console.IsErrorRedirected;
         return tty && ColourAllowed(Environment.GetEnvironmentVariable("NO_COLOR"), Environment.GetEnvironmentVariable("TERM"))
-            ? new Terminal(writer, true, ConsoleWidth())
-            : new Terminal(writer, false, PlainWidth);
+            // Detect reads COLORTERM/TERM for the depth (truecolor, 256, 16 colours).
+            ? new Terminal(writer, true, ConsoleWidth(), ColorSystemSupport.Detect)
+            : new Terminal(writer, false, PlainWidth, ColorSystemSupport.NoColors);
     }
 
     /// <summary>Plain text into <paramref name="writer"/>, as for a pipe.</summary>
-    public static Terminal Plain(TextWriter writer) => new(writer, false, PlainWidth);
+    public static Terminal Plain(TextWriter writer) => new(writer, false, PlainWidth, ColorSystemSupport.NoColors);
 
-    /// <summary>A colour terminal of <paramref name="width"/> columns behind <paramref name="writer"/> (tests, and what <see cref="For"/> finds).</summary>
-    public static Terminal Colour(TextWriter writer, int width = 120) => new(writer, true, width);
+    /// <summary>A 256-colour terminal of <paramref name="width"/> columns behind <paramref name="writer"/>, whatever the environment says.</summary>
+    public static Terminal Colour(TextWriter writer, int width = 120) => new(writer, true, width, ColorSystemSupport.EightBit);
 
     /// <summary>NO_COLOR set to anything but "" or TERM=dumb: no colour and no cursor movement.</summary>
     public static bool ColourAllowed(string? noColor, string? term) =>
@@ -69,8 +73,7 @@ internal sealed class Terminal
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = IsTerminal ? AnsiSupport.Yes : AnsiSupport.No,
-            // Detect reads COLORTERM/TERM for the depth (truecolor, 256, 16); plain output has none.
-            ColorSystem = IsTerminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            ColorSystem = _colours,
             Interactive = IsTerminal ? InteractionSupport.Yes : InteractionSupport.No,
             Out = new AnsiConsoleOutput(into),
         });
