@@ -60,6 +60,16 @@ public partial class TerminalOutputTests(KbSiloFixture kb)
     }
 
     [Fact]
+    public void Plain_columns_are_what_Spectre_draws_without_a_border_indented_or_not()
+    {
+        var table = HostsCommand.Table([Summary("host-a", "a-long-pool-name", RiskLevel.Critical, 18), Summary("h", "p", RiskLevel.Unspecified, 123456)]);
+        var plain = Terminal.Plain(TextWriter.Null);
+
+        Assert.Equal(plain.Render(table.For(plain)), table.Render(plain));
+        Assert.Equal(plain.Render(new Spectre.Console.Padder(table.For(plain), new Spectre.Console.Padding(2, 0, 0, 0))), table.Render(plain, indent: 2));
+    }
+
+    [Fact]
     public void On_a_colour_console_each_risk_level_has_its_colour()
     {
         var console = new TestConsole().EmitAnsiSequences().Colors(Spectre.Console.ColorSystem.EightBit);

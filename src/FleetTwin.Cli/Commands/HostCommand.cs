@@ -6,7 +6,6 @@ using FleetTwin.Cli.Connections;
 using FleetTwin.Cli.Options;
 using FleetTwin.Cli.Output;
 using Google.Protobuf;
-using Spectre.Console;
 
 namespace FleetTwin.Cli.Commands;
 
@@ -52,7 +51,7 @@ public static class HostCommand
                 nics.Add(n.Device, TextTable.Or(n.BusId), TextTable.Or(n.Driver),
                     n.HasMtu ? n.Mtu.ToString(inv) : "-", n.HasGro ? (n.Gro ? "on" : "off") : TextTable.Or(n.GroOverride),
                     n.BondSlaveOf.Length > 0 ? "member" : n.BondMasterOf.Length > 0 ? "bond" : "-");
-            t.Append(terminal.Render(new Padder(nics.For(terminal), new Padding(2, 0, 0, 0))));
+            t.Append(nics.Render(terminal, indent: 2));
         }
         foreach (var b in h.Bonds)
             t.Append(inv, $"bond      {b.Uuid} mode {TextTable.Or(b.Mode)}, members {string.Join(", ", b.MemberPifs)}\n");
