@@ -1,4 +1,4 @@
-using FleetTwin.Cli;
+using FleetTwin.Cli.Offline;
 using FleetTwin.Domain.Planning;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Grains;

@@ -1,5 +1,5 @@
 using FleetTwin.Api.V1;
-using FleetTwin.Cli;
+using FleetTwin.Cli.Offline;
 using FleetTwin.Domain.Planning;
 using Grpc.Core;
 

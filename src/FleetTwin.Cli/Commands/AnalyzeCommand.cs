@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FleetTwin.Cli.Options;
+using FleetTwin.Cli.Output;
 using FleetTwin.Ingest.Reading;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Hosting;
@@ -52,7 +54,7 @@ public static class AnalyzeCommand
             if (json)
                 WriteJson(stdout, hosts);
             else
-                WriteText(stdout, hosts);
+                WriteText(stdout, Terminal.For(stdout), hosts);
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"analyze: {report.Files.Sum(f => f.LinesRead)} lines, {report.EventsByHost.Values.Sum()} events, {hosts.Count} hosts"));
             if (report.EventsWithoutHost > 0)
@@ -70,13 +72,13 @@ public static class AnalyzeCommand
         }
     }
 
-    private static void WriteText(TextWriter o, List<(HostView Host, NicView[] Nics, BondView[] Bonds)> hosts)
+    private static void WriteText(TextWriter o, Terminal terminal, List<(HostView Host, NicView[] Nics, BondView[] Bonds)> hosts)
     {
         foreach (var (h, nics, bonds) in hosts)
         {
             o.WriteLine($"host {h.Name}{(h.Pool is null ? "" : $" (pool {h.Pool})")}");
             o.WriteLine($"  release   XenServer {h.XenServerRelease ?? "unknown"}, kernel {h.Kernel ?? "unknown"}, {h.Boots} boot(s) logged");
-            o.WriteLine($"  risk      {h.Risk}: {h.RiskReason}");
+            o.WriteLine($"  risk      {terminal.Styled(h.Risk, RiskStyle.Of(h.Risk))}: {h.RiskReason}");
             foreach (var n in nics)
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  nic       {n.Device} {n.BusId ?? "?"} driver {n.Driver ?? "?"} MTU {n.Mtu?.ToString(CultureInfo.InvariantCulture) ?? "?"} GRO {(n.Gro is null ? "?" : n.Gro.Value ? "on" : "off")}{(n.BondSlaveOf is null ? "" : $" member of bond {n.BondSlaveOf}")}"));
@@ -86,7 +88,7 @@ public static class AnalyzeCommand
             foreach (var d in h.Devices)
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"            {d.BusId}{(d.Device is null ? "" : $" ({d.Device})")}: {d.ExhaustionEvents}"));
             foreach (var p in h.Panics)
-                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  panic     at uptime {p.Uptime:0.000000}: {p.Message}; cause: {p.Cause}; {p.Comm} pid {p.Pid}"));
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {terminal.Styled("panic", RiskStyle.Critical)}     at uptime {p.Uptime:0.000000}: {p.Message}; cause: {p.Cause}; {p.Comm} pid {p.Pid}"));
             foreach (var v in h.VmStarts)
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  vm start  domain {v.Domid} at uptime {v.Uptime:0.000000}"));
             o.WriteLine();

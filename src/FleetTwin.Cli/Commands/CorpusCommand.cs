@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using FleetTwin.Cli.Output;
 using FleetTwin.Domain.Simulation;
 
-namespace FleetTwin.Cli;
+namespace FleetTwin.Cli.Commands;
 
 /// <summary>
 /// <c>fleettwin corpus --out DIR [--seed N] [--engine fast|exact] [--scale X]</c>: writes the fleet backtest corpus
@@ -40,22 +41,14 @@ public static class CorpusCommand
             return 2;
         }
         var stopwatch = Stopwatch.StartNew();
-        var lastDraw = Stopwatch.StartNew();
-        var hosts = BacktestCorpus.Generate(new CorpusOptions
+        var engineName = engine.ToString().ToLowerInvariant();
+        var hosts = LiveProgress.Run(Terminal.For(stderr), quiet, $"simulated classes ({engineName} engine)", progress => BacktestCorpus.Generate(new CorpusOptions
         {
             Seed = seed,
             Engine = engine,
             Scale = scale,
-            Progress = quiet ? null : done =>
-            {
-                if (lastDraw.ElapsedMilliseconds < 500)
-                    return;
-                lastDraw.Restart();
-                stderr.Write(Invariant($"\r[{new string('#', (int)(done * 30)).PadRight(30, '.')}] {done:P0} simulated classes ({engine.ToString().ToLowerInvariant()} engine)   "));
-            },
-        });
-        if (!quiet)
-            stderr.WriteLine();
+            Progress = progress.Drawn ? done => progress.Report(done) : null,
+        }));
         try
         {
             foreach (var host in hosts)
@@ -71,14 +64,16 @@ public static class CorpusCommand
             stderr.WriteLine($"fleettwin corpus: {e.Message}");
             return 2;
         }
-        stdout.WriteLine(Invariant($"{"CLASS",-22} {"HOSTS",5} {"DAYS",8} {"FAILURES",9} {"PANICS",6}  WHAT"));
+        var table = new TextTable("CLASS", "HOSTS", "DAYS", "FAILURES", "PANICS", "WHAT").AlignRight("HOSTS", "DAYS", "FAILURES", "PANICS");
         foreach (var cls in BacktestCorpus.Classes)
         {
             var of = hosts.Where(h => h.Class == cls.Name).ToList();
-            stdout.WriteLine(Invariant($"{cls.Name,-22} {of.Count,5} {of.Sum(h => h.Days),8:0.0} {of.Sum(h => h.Failures),9} {of.Sum(h => h.Panics),6}  {(!cls.Simulated ? "hand-written: " : cls.AlwaysExact ? "exact engine: " : engine.ToString().ToLowerInvariant() + " engine: ")}{cls.What}"));
+            table.Add(cls.Name, TextTable.Number(of.Count), Invariant($"{of.Sum(h => h.Days):0.0}"), TextTable.Number(of.Sum(h => h.Failures)), TextTable.Number(of.Sum(h => h.Panics)),
+                (!cls.Simulated ? "hand-written: " : cls.AlwaysExact ? "exact engine: " : engineName + " engine: ") + cls.What);
         }
-        stdout.WriteLine(Invariant($"{"(all)",-22} {hosts.Count,5} {hosts.Sum(h => h.Days),8:0.0} {hosts.Sum(h => h.Failures),9} {hosts.Sum(h => h.Panics),6}"));
-        stdout.WriteLine(Invariant($"wrote {hosts.Count} hosts to {outDir} in {stopwatch.Elapsed.TotalSeconds:0.0} s (seed {seed}, scale {scale}, {engine.ToString().ToLowerInvariant()} engine); score it with: fleettwin backtest --classes {outDir}"));
+        table.Add("(all)", TextTable.Number(hosts.Count), Invariant($"{hosts.Sum(h => h.Days):0.0}"), TextTable.Number(hosts.Sum(h => h.Failures)), TextTable.Number(hosts.Sum(h => h.Panics)), "");
+        table.Write(Terminal.For(stdout));
+        stdout.WriteLine(Invariant($"wrote {hosts.Count} hosts to {outDir} in {stopwatch.Elapsed.TotalSeconds:0.0} s (seed {seed}, scale {scale}, {engineName} engine); score it with: fleettwin backtest --classes {outDir}"));
         stdout.Flush();
         return 0;
     }

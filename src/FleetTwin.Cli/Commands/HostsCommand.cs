@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using FleetTwin.Api.V1;
+using FleetTwin.Cli.Connections;
+using FleetTwin.Cli.Options;
+using FleetTwin.Cli.Output;
 using Google.Protobuf;
 
 namespace FleetTwin.Cli.Commands;
@@ -22,7 +25,7 @@ public static class HostsCommand
         var groOff = new Option<bool>("--gro-off") { Description = "Hosts with a NIC whose GRO is off" };
         var mtu = new Option<int?>("--mtu") { Description = "Hosts with a NIC of this MTU" };
         var release = new Option<string?>("--release") { Description = "XenServer release (6.2)" };
-        var json = ApiClient.JsonOption();
+        var json = OutputOptions.Json();
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("hosts", "List the running twin's hosts (filters combine)") { pool, risk, driver, groOff, mtu, release, json, endpoint };
         command.SetAction((parse, ct) => ApiClient.RunAsync("hosts", endpoint.Read(parse), stderr, async channel =>
@@ -53,12 +56,8 @@ public static class HostsCommand
                 stdout.WriteLine("[" + string.Join(",\n ", hosts.Select(h => JsonFormatter.Default.Format(h))) + "]");
                 return 0;
             }
-            stdout.Write(ApiClient.Table(["HOST", "POOL", "RISK", "RELEASE", "DRIVERS", "GRO", "MTU", "EXHAUSTIONS", "PANICS"],
-                hosts.Select(h => (IReadOnlyList<string>)[h.Name, Or(h.Pool), ApiClient.Risk(h.Risk), Or(h.XenserverRelease),
-                    h.Drivers.Count == 0 ? "-" : string.Join(",", h.Drivers), h.GroOff ? "off" : "-",
-                    h.Mtus.Count == 0 ? "-" : string.Join(",", h.Mtus.Select(m => m.ToString(CultureInfo.InvariantCulture))),
-                    h.ExhaustionEvents.ToString(CultureInfo.InvariantCulture), h.Panics.ToString(CultureInfo.InvariantCulture)])));
-            stderr.WriteLine($"{hosts.Count} hosts");
+            Table(hosts).Write(Terminal.For(stdout));
+            stderr.WriteLine(Counts(hosts));
             return 0;
         }));
         return command;
@@ -75,5 +74,23 @@ public static class HostsCommand
         _ => throw new ArgumentException($"--risk '{level}': expected unknown, ok, latent, warning or critical"),
     };
 
-    internal static string Or(string value) => value.Length == 0 ? "-" : value;
+    /// <summary>One row per host, its risk level in the level's colour on a terminal.</summary>
+    internal static TextTable Table(IEnumerable<HostSummary> hosts)
+    {
+        var table = new TextTable("HOST", "POOL", "RISK", "RELEASE", "DRIVERS", "GRO", "MTU", "EXHAUSTIONS", "PANICS").AlignRight("EXHAUSTIONS", "PANICS");
+        foreach (var h in hosts)
+            table.Add(h.Name, TextTable.Or(h.Pool), new Cell(RiskStyle.Name(h.Risk), RiskStyle.Of(h.Risk)), TextTable.Or(h.XenserverRelease),
+                h.Drivers.Count == 0 ? "-" : string.Join(",", h.Drivers), h.GroOff ? "off" : "-",
+                h.Mtus.Count == 0 ? "-" : string.Join(",", h.Mtus.Select(m => m.ToString(CultureInfo.InvariantCulture))),
+                TextTable.Number(h.ExhaustionEvents), TextTable.Number(h.Panics));
+        return table;
+    }
+
+    /// <summary>"5 hosts: 1 critical, 1 warning, 3 ok": the header count of a fleet view, worst level first.</summary>
+    internal static string Counts(IReadOnlyCollection<HostSummary> hosts)
+    {
+        var levels = hosts.GroupBy(h => h.Risk).OrderByDescending(g => (int)g.Key)
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Count()} {RiskStyle.Name(g.Key)}"));
+        return string.Create(CultureInfo.InvariantCulture, $"{hosts.Count} hosts") + (hosts.Count == 0 ? "" : ": " + string.Join(", ", levels));
+    }
 }

@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using FleetTwin.Api.V1;
+using FleetTwin.Cli.Connections;
+using FleetTwin.Cli.Options;
+using FleetTwin.Cli.Output;
 using Google.Protobuf;
 
 namespace FleetTwin.Cli.Commands;
@@ -24,7 +27,7 @@ public static class IngestCommand
         var host = InputOptions.Host();
         var year = InputOptions.Year();
         var format = new Option<string>("--format") { Description = "Format hint (advisory: each record's format is recognised)", DefaultValueFactory = _ => "auto" };
-        var json = ApiClient.JsonOption();
+        var json = OutputOptions.Json();
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("ingest", "Send log files to the running twin over gRPC (parser -> host streams -> grains)") { files, host, year, format, json, endpoint };
         command.SetAction((parse, ct) => ApiClient.RunAsync("ingest", endpoint.Read(parse), stderr, async channel =>
@@ -48,24 +51,28 @@ public static class IngestCommand
                 using var reader = new StreamReader(input, Encoding.UTF8);
                 using var call = client.Ingest(cancellationToken: ct);
                 var message = new IngestRequest { HostHint = parse.GetValue(host) ?? "", FormatHint = parse.GetValue(format)!, SourceName = path, Year = fileYear };
-                string? line;
-                while ((line = await reader.ReadLineAsync(ct)) is not null)
+                // A bar for a file of known size (not stdin), on a terminal only.
+                var response = await LiveProgress.RunAsync(Terminal.For(stderr), quiet: total <= 0, path, async progress =>
                 {
-                    message.Lines.Add(line);
-                    if (message.Lines.Count == LinesPerMessage)
+                    string? line;
+                    while ((line = await reader.ReadLineAsync(ct)) is not null)
                     {
-                        await call.RequestStream.WriteAsync(message, ct);
-                        message = new IngestRequest();
-                        if (total > 0)
-                            stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\r{path}: {input.Position * 100 / Math.Max(1, total),3}%   "));
+                        message.Lines.Add(line);
+                        if (message.Lines.Count == LinesPerMessage)
+                        {
+                            await call.RequestStream.WriteAsync(message, ct);
+                            message = new IngestRequest();
+                            progress.Report((double)input.Position / Math.Max(1, total));
+                        }
                     }
-                }
-                if (message.Lines.Count > 0 || message.SourceName.Length > 0)
-                    await call.RequestStream.WriteAsync(message, ct);
-                await call.RequestStream.CompleteAsync();
-                if (total > 0)
-                    stderr.Write($"\r{path}: 100%, waiting for the twin to apply it\n");
-                var response = await call;
+                    if (message.Lines.Count > 0 || message.SourceName.Length > 0)
+                        await call.RequestStream.WriteAsync(message, ct);
+                    await call.RequestStream.CompleteAsync();
+                    progress.Report(1, $"{path}: sent, waiting for the twin to apply it");
+                    var answer = await call;
+                    progress.Report(1, path);
+                    return answer;
+                });
                 if (parse.GetValue(json))
                 {
                     stdout.WriteLine(JsonFormatter.Default.Format(response));

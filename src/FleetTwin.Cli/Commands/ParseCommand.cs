@@ -3,12 +3,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using FleetTwin.Cli.Options;
 using FleetTwin.Cli.Output;
 using FleetTwin.Domain.Events;
 using FleetTwin.Ingest.Reading;
 
-// In the root CLI namespace (file under Commands/) so Program.cs registers it with one line and no using.
-namespace FleetTwin.Cli;
+namespace FleetTwin.Cli.Commands;
 
 /// <summary>
 /// <c>fleettwin parse FILE... [--host NAME] [--year YYYY] [--json]</c>: reads logs and command output offline and

@@ -1,8 +1,11 @@
 using System.CommandLine;
+using FleetTwin.Cli.Connections;
+using FleetTwin.Cli.Offline;
+using FleetTwin.Cli.Options;
 using FleetTwin.Domain.Planning;
 using FleetTwin.Ingest.Reading;
 
-namespace FleetTwin.Cli;
+namespace FleetTwin.Cli.Commands;
 
 /// <summary>
 /// <c>fleettwin plan --pool NAME [--max-down K] [--format text|json|script|html] [--swiotlb-delay] [--shutdown-pinned] [--migration-gbps G] FILE...</c>: builds an
@@ -30,7 +33,7 @@ public static class PlanCommand
         var gbps = new Option<double>("--migration-gbps") { Description = "Live-migration throughput for the ETA, Gbit/s.", DefaultValueFactory = _ => 10 };
         var host = InputOptions.Host();
         var year = InputOptions.Year();
-        var endpoint = Commands.ApiClient.EndpointOption();
+        var endpoint = ApiClient.EndpointOption();
         var command = new Command("plan", "Plan the rolling GRO change of a pool: per PIF commands, prerequisites, evacuation, reboot order, verification.");
         command.Arguments.Add(files);
         command.Options.Add(pool);
@@ -44,15 +47,15 @@ public static class PlanCommand
         foreach (var option in endpoint.All)
             command.Options.Add(option);
         command.SetAction((r, ct) => r.GetValue(files) is not { Length: > 0 }
-            ? RunOnTwinAsync(endpoint.Read(r), r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text", r.GetValue(delay), r.GetValue(shutdownPinned), r.GetValue(gbps), stdout, stderr, ct)
+            ? RunThroughApiAsync(endpoint.Read(r), r.GetValue(pool)!, r.GetValue(maxDown), r.GetValue(format) ?? "text", r.GetValue(delay), r.GetValue(shutdownPinned), r.GetValue(gbps), stdout, stderr, ct)
             : Task.FromResult(Run(r.GetValue(files) ?? [], r.GetValue(pool)!, r.GetValue(format) ?? "text",
                 new RollingPlanOptions { MaxDown = r.GetValue(maxDown), IncludeSwiotlbDelay = r.GetValue(delay), ShutdownPinned = r.GetValue(shutdownPinned), MigrationGbps = r.GetValue(gbps) },
                 r.GetValue(host), r.GetValue(year), stdout, stderr)));
         return command;
     }
 
-    /// <summary>Without FILE: asks the running twin (PlanService.ProposePlan) for the pool's plan. Same output and exit codes.</summary>
-    internal static async Task<int> RunOnTwinAsync(Commands.ApiConnection endpoint, string pool, int maxDown, string format, bool swiotlbDelay, bool shutdownPinned, double migrationGbps,
+    /// <summary>Without FILE: asks the running twin through its gRPC API (PlanService.ProposePlan) for the pool's plan. Same output and exit codes.</summary>
+    internal static async Task<int> RunThroughApiAsync(ApiConnection endpoint, string pool, int maxDown, string format, bool swiotlbDelay, bool shutdownPinned, double migrationGbps,
         TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         if (maxDown < 1)
@@ -60,7 +63,7 @@ public static class PlanCommand
             stderr.WriteLine($"fleettwin plan: --max-down {maxDown}: at least one host must be allowed down");
             return ExitBadInput;
         }
-        return await Commands.ApiClient.RunAsync("plan", endpoint, stderr, async channel =>
+        return await ApiClient.RunAsync("plan", endpoint, stderr, async channel =>
         {
             var client = new FleetTwin.Api.V1.PlanService.PlanServiceClient(channel);
             var plan = await client.ProposePlanAsync(new FleetTwin.Api.V1.ProposePlanRequest { Pool = pool, MaxDown = maxDown, SwiotlbDelay = swiotlbDelay, ShutdownPinned = shutdownPinned, MigrationGbps = migrationGbps },

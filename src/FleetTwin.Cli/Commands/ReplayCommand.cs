@@ -1,5 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using FleetTwin.Cli.Connections;
+using FleetTwin.Cli.Options;
+using FleetTwin.Cli.Output;
 using FleetTwin.Ingest.Reading;
 using FleetTwin.Twin.Hosting;
 using FleetTwin.Twin.Ingest;
@@ -12,7 +15,9 @@ namespace FleetTwin.Cli.Commands;
 /// </summary>
 public static class ReplayCommand
 {
-    public static Command Create()
+    public static Command Create() => Create(Console.Out, Console.Error);
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var files = new Argument<string[]>("FILE") { Description = "Log or command-output files; '-' reads standard input", Arity = ArgumentArity.OneOrMore };
         var host = InputOptions.Host();
@@ -29,7 +34,7 @@ public static class ReplayCommand
         {
             if (parse.GetValue(speed) is { } s && (s <= 0 || parse.GetValue(fast)))
             {
-                Console.Error.WriteLine("fleettwin replay: --speed must be positive and cannot be combined with --as-fast-as-possible");
+                stderr.WriteLine("fleettwin replay: --speed must be positive and cannot be combined with --as-fast-as-possible");
                 return 2;
             }
             try
@@ -37,24 +42,30 @@ public static class ReplayCommand
                 using var twin = await TwinConnection.ConnectAsync(parse.GetValue(gateway), parse.GetValue(redis), cancellationToken);
                 var ingestor = new TwinIngestor(twin.Client(), speed: parse.GetValue(speed));
                 var options = new LogParserOptions { DefaultHost = parse.GetValue(host), Year = parse.GetValue(year) };
-                var progress = new Progress<(string File, long Bytes, long Total)>(p =>
-                    Console.Error.Write(p.Total > 0
-                        ? string.Create(CultureInfo.InvariantCulture, $"\r{p.File}: {p.Bytes * 100 / Math.Max(1, p.Total),3}% ({p.Bytes / 1024} of {p.Total / 1024} KiB)   ")
-                        : string.Create(CultureInfo.InvariantCulture, $"\r{p.File}: {p.Bytes / 1024} KiB   ")));
-                var report = await ingestor.IngestFilesAsync(parse.GetValue(files)!, options, progress, cancellationToken);
-                Console.Error.WriteLine();
-                await ingestor.WaitUntilAppliedAsync(TimeSpan.FromMinutes(5), cancellationToken);
+                var report = await LiveProgress.RunAsync(Terminal.For(stderr), quiet: false, "replay", async line =>
+                {
+                    var progress = new ImmediateProgress<(string File, long Bytes, long Total)>(p => line.Report(
+                        p.Total > 0 ? (double)p.Bytes / p.Total : 0,
+                        p.Total > 0
+                            ? string.Create(CultureInfo.InvariantCulture, $"{p.File} ({p.Bytes / 1024} of {p.Total / 1024} KiB)")
+                            : string.Create(CultureInfo.InvariantCulture, $"{p.File} ({p.Bytes / 1024} KiB)")));
+                    var sent = await ingestor.IngestFilesAsync(parse.GetValue(files)!, options, progress, cancellationToken);
+                    line.Report(1, "sent; waiting until the hosts have applied it");
+                    await ingestor.WaitUntilAppliedAsync(TimeSpan.FromMinutes(5), cancellationToken);
+                    line.Report(1, "applied");
+                    return sent;
+                });
                 foreach (var (name, count) in report.EventsByHost.OrderBy(h => h.Key, StringComparer.Ordinal))
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {count} events applied"));
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {count} events applied"));
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"replayed {report.Files.Sum(f => f.LinesRead)} lines, {report.EventsByHost.Values.Sum()} events to {report.EventsByHost.Count} hosts in {report.Batches} batches"));
                 if (report.EventsWithoutHost > 0)
-                    Console.Error.WriteLine($"fleettwin replay: {report.EventsWithoutHost} events named no host and were not sent; pass --host NAME");
+                    stderr.WriteLine($"fleettwin replay: {report.EventsWithoutHost} events named no host and were not sent; pass --host NAME");
                 return report.EventsWithoutHost > 0 ? 1 : 0;
             }
             catch (Exception error) when (error is LogSourceException or TwinUnreachableException or TimeoutException)
             {
-                Console.Error.WriteLine($"fleettwin replay: {error.Message}");
+                stderr.WriteLine($"fleettwin replay: {error.Message}");
                 return 2;
             }
         });

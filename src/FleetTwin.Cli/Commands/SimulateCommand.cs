@@ -4,6 +4,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FleetTwin.Api.V1;
+using FleetTwin.Cli.Connections;
+using FleetTwin.Cli.Options;
+using FleetTwin.Cli.Output;
 using FleetTwin.Cli.Simulation;
 using FleetTwin.Domain.Simulation;
 using FleetTwin.Twin.Hosting;
@@ -40,7 +43,7 @@ public static class SimulateCommand
         var vmsPerHost = new Option<int?>("--vms-per-host") { Description = "with --pool: VMs on every host (default: each host's resident VMs, else 24)" };
         var storageTx = new Option<double?>("--storage-tx-per-vm") { Description = "with --pool: storage transmit packets/s per VM at the peak (default 20000)" };
         var vmTx = new Option<double?>("--vm-tx-per-vm") { Description = "with --pool: guest network transmit packets/s per VM (default 500)" };
-        var json = ApiClient.JsonOption();
+        var json = OutputOptions.Json();
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("simulate", "Run a what-if fleet simulation from a scenario file (no servers needed), or of a pool the running twin knows (--pool)")
         {
@@ -71,7 +74,7 @@ public static class SimulateCommand
                     errors.WriteLine($"fleettwin simulate: {problem}");
                     return 2;
                 }
-                return await RunOnTwinAsync(endpoint.Read(parse), remote, parse.GetValue(json), parse.GetValue(quiet), output, errors, cancellationToken);
+                return await RunThroughApiAsync(endpoint.Read(parse), remote, parse.GetValue(json), parse.GetValue(quiet), output, errors, cancellationToken);
             }
             if (file is null)
             {
@@ -101,83 +104,98 @@ public static class SimulateCommand
             if (parse.GetValue(seed) is { } s)
                 loaded = loaded with { Seed = s };
             if (parse.GetValue(twin))
-                return await RunInTwinAsync(loaded, parse.GetValue(quiet) || stdout is not null, output, cancellationToken);
+                return await RunInProcessTwinAsync(loaded, parse.GetValue(quiet), output, errors, cancellationToken);
             var kind = parse.GetValue(engine) is { } e2 ? Enum.Parse<SimulationEngineKind>(e2, ignoreCase: true) : (SimulationEngineKind?)null;
-            return Run(loaded, parse.GetValue(seed), parse.GetValue(outDir), kind, parse.GetValue(quiet) || stdout is not null, output);
+            return RunFleetSimulation(loaded, parse.GetValue(seed), parse.GetValue(outDir), kind, parse.GetValue(quiet), output, errors);
         });
         return command;
     }
 
     /// <summary>
-    /// <c>--pool</c>: PlanService.RunScenario on the running twin. Progress (the twin sends at most one message per
-    /// percent) goes to stderr as one rewritten line; then a per-host table of baseline vs what-if, or the twin's result
-    /// JSON with <c>--json</c>. No deadline: a week of a 16-host pool takes minutes; Ctrl-C cancels the twin's run.
+    /// <c>--pool</c>: PlanService.RunScenario on the running twin, through its gRPC API. The first progress message
+    /// ("scenario built: ...") is a line on stderr; the rest (at most one per percent) drive a progress bar on a
+    /// terminal. Then a per-host table of baseline vs what-if, or the twin's result JSON with <c>--json</c>. No
+    /// deadline: a week of a 16-host pool takes minutes; Ctrl-C cancels the twin's run.
     /// </summary>
-    private static Task<int> RunOnTwinAsync(ApiConnection endpoint, RemoteWhatIf whatIf, bool json, bool quiet, TextWriter output, TextWriter errors, CancellationToken cancellationToken) =>
+    private static Task<int> RunThroughApiAsync(ApiConnection endpoint, RemoteWhatIf whatIf, bool json, bool quiet, TextWriter output, TextWriter errors, CancellationToken cancellationToken) =>
         ApiClient.RunAsync("simulate", endpoint, errors, async channel =>
         {
             var client = new PlanService.PlanServiceClient(channel);
             using var call = client.RunScenario(whatIf.Request(), cancellationToken: cancellationToken);
+            var messages = call.ResponseStream.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var _ = messages;
             ScenarioProgress? last = null;
-            var first = true;
-            await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken))
+            if (await messages.MoveNextAsync())
             {
-                if (message.Done)
-                {
-                    last = message;
-                    break;
-                }
-                if (quiet)
-                    continue;
-                if (first)
-                {
-                    errors.WriteLine(message.Message); // "scenario built: ..." (hosts, engine, hours, layout, changes)
-                    first = false;
-                    continue;
-                }
-                var bar = new string('#', (int)(message.Percent * 30 / 100)).PadRight(30, '.');
-                errors.Write(string.Create(CultureInfo.InvariantCulture, $"\r[{bar}] {message.Message}   "));
+                if (messages.Current.Done)
+                    last = messages.Current;
+                else if (!quiet)
+                    errors.WriteLine(messages.Current.Message); // "scenario built: ..." (hosts, engine, hours, layout, changes)
             }
-            if (!quiet)
-                errors.WriteLine("\r[" + new string('#', 30) + "] done                 ");
+            if (last is null)
+            {
+                last = await LiveProgress.RunAsync(Terminal.For(errors), quiet, "what-if on the twin", async progress =>
+                {
+                    while (await messages.MoveNextAsync())
+                    {
+                        if (messages.Current.Done)
+                        {
+                            progress.Report(1, "done");
+                            return messages.Current;
+                        }
+                        progress.Report(messages.Current.Percent / 100.0, messages.Current.Message);
+                    }
+                    return null;
+                });
+            }
             if (last is null)
             {
                 errors.WriteLine("fleettwin simulate: the twin ended the run without results");
                 return 1;
             }
-            output.Write(json ? last.ResultJson + Environment.NewLine : WhatIfTable(last.ResultJson));
+            output.Write(json ? last.ResultJson + Environment.NewLine : WhatIfTable(last.ResultJson, Terminal.For(output)));
             output.Flush();
             return 0;
         });
 
     /// <summary>Per host: panics, first panic, exhaustion records and risk, baseline vs what-if; then the summary and the assumptions.</summary>
-    public static string WhatIfTable(string resultJson)
+    internal static string WhatIfTable(string resultJson, Terminal terminal)
     {
         using var document = JsonDocument.Parse(resultJson);
         var root = document.RootElement;
         var baseline = HostsOf(root.GetProperty("baseline"));
         var whatIf = root.TryGetProperty("what_if", out var w) ? HostsOf(w) : null;
-        var rows = new List<IReadOnlyList<string>>();
+        var table = new TextTable("HOST", "PANICS", "WHAT-IF", "FIRST PANIC", "WHAT-IF", "EXHAUSTION", "WHAT-IF", "AT RISK", "CHANGES")
+            .AlignRight("PANICS", "WHAT-IF", "FIRST PANIC", "WHAT-IF", "EXHAUSTION", "WHAT-IF");
         foreach (var (host, b) in baseline)
         {
             var a = whatIf?.GetValueOrDefault(host);
-            rows.Add([
+            table.Add(
                 host,
                 b.GetProperty("panics").GetInt32().ToString(CultureInfo.InvariantCulture),
                 a is { } x ? x.GetProperty("panics").GetInt32().ToString(CultureInfo.InvariantCulture) : "-",
                 FirstPanic(b), a is { } y ? FirstPanic(y) : "-",
                 b.GetProperty("exhaustion_events").GetInt64().ToString(CultureInfo.InvariantCulture),
                 a is { } z ? z.GetProperty("exhaustion_events").GetInt64().ToString(CultureInfo.InvariantCulture) : "-",
-                (b.GetProperty("at_risk").GetBoolean() ? "yes" : "no") + (a is { } r ? (r.GetProperty("at_risk").GetBoolean() ? " -> yes" : " -> no") : ""),
-                a is { } c ? string.Join(", ", c.GetProperty("changes").EnumerateArray().Select(l => l.GetString())) : "",
-            ]);
+                AtRisk(b, a, terminal),
+                a is { } c ? string.Join(", ", c.GetProperty("changes").EnumerateArray().Select(l => l.GetString())) : "");
         }
         var text = new StringBuilder();
-        text.Append(ApiClient.Table(["HOST", "PANICS", "WHAT-IF", "FIRST PANIC", "WHAT-IF", "EXHAUSTION", "WHAT-IF", "AT RISK", "CHANGES"], rows));
+        text.Append(table.Render(terminal));
         text.AppendLine(root.GetProperty("summary").GetString());
         foreach (var assumption in root.GetProperty("assumptions").EnumerateArray())
             text.AppendLine("  assumed: " + assumption.GetString());
         return text.ToString();
+    }
+
+    /// <summary>"yes -> no": at risk in the baseline and in the what-if; on a terminal the what-if's answer in red (yes) or green (no).</summary>
+    private static Cell AtRisk(JsonElement baseline, JsonElement? whatIf, Terminal terminal)
+    {
+        var before = baseline.GetProperty("at_risk").GetBoolean();
+        if (whatIf is not { } after)
+            return new Cell(before ? "yes" : "no", before ? RiskStyle.Critical : RiskStyle.Ok);
+        var now = after.GetProperty("at_risk").GetBoolean();
+        return new Cell((before ? "yes" : "no") + (now ? " -> yes" : " -> no"), now ? RiskStyle.Critical : RiskStyle.Ok);
     }
 
     private static Dictionary<string, JsonElement> HostsOf(JsonElement run) =>
@@ -197,66 +215,63 @@ public static class SimulateCommand
     /// allocator runs in each host's SWIOTLB region grain on one-minute demand batches, and the host grains assess the
     /// records they receive on their streams, as for a real fleet.
     /// </summary>
-    private static async Task<int> RunInTwinAsync(Scenario scenario, bool quiet, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> RunInProcessTwinAsync(Scenario scenario, bool quiet, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scenario {scenario.Name}: {scenario.HostCount} hosts through an in-process twin (exact allocator grains), {scenario.DurationSeconds / 3600:0.#} simulated hours, seed {scenario.Seed}"));
         var stopwatch = Stopwatch.StartNew();
         using var host = await InProcessTwin.StartAsync(cancellationToken);
         var simulation = new TwinSimulation(host.Client());
-        var lastDraw = Stopwatch.StartNew();
-        var results = await simulation.RunAsync(scenario, done =>
+        var settled = await LiveProgress.RunAsync(Terminal.For(errors), quiet, "in-process twin", async progress =>
         {
-            if (quiet || lastDraw.ElapsedMilliseconds < 200)
-                return;
-            lastDraw.Restart();
-            Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r[{new string('#', (int)(done * 30)).PadRight(30, '.')}] {done:P0} twin   "));
-        }, cancellationToken);
-        var settled = await simulation.SettleAsync(results, TimeSpan.FromMinutes(2), cancellationToken);
-        if (!quiet)
-            Console.Error.WriteLine();
-        output.WriteLine($"{"host",-24} {"pool",-16} {"panics",7} {"exhaustion",11} {"VM starts",10} {"twin risk",-10} reason");
+            var results = await simulation.RunAsync(scenario, done => progress.Report(done), cancellationToken);
+            progress.Report(1, "settling: waiting for the host grains' assessments");
+            var assessed = await simulation.SettleAsync(results, TimeSpan.FromMinutes(2), cancellationToken);
+            progress.Report(1, "in-process twin");
+            return assessed;
+        });
+        var table = new TextTable("host", "pool", "panics", "exhaustion", "VM starts", "twin risk", "reason").AlignRight("panics", "exhaustion", "VM starts");
         foreach (var h in settled)
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{h.Host,-24} {h.Pool,-16} {h.Panics,7} {h.Exhaustions,11} {h.VmStarts,10} {h.View.Risk,-10} {h.View.RiskReason}"));
+            table.Add(h.Host, h.Pool, TextTable.Number(h.Panics), TextTable.Number(h.Exhaustions), TextTable.Number(h.VmStarts),
+                new Cell(h.View.Risk, RiskStyle.Of(h.View.Risk)), h.View.RiskReason ?? "");
+        table.Write(Terminal.For(output));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"speed: {scenario.HostCount * scenario.DurationSeconds / stopwatch.Elapsed.TotalSeconds:N0} simulated host-seconds per wall second through the grains ({stopwatch.Elapsed.TotalSeconds:0.0} s)"));
         await host.StopAsync(cancellationToken);
         return 0;
     }
 
-    private static int Run(Scenario scenario, int? seed, string? outDir, SimulationEngineKind? engine, bool quiet, TextWriter output)
+    /// <summary>A scenario file through the fleet simulation engines in this process (no twin): baseline, then with its interventions.</summary>
+    private static int RunFleetSimulation(Scenario scenario, int? seed, string? outDir, SimulationEngineKind? engine, bool quiet, TextWriter output, TextWriter errors)
     {
         var effectiveSeed = seed ?? scenario.Seed;
         var cache = new HazardCache(effectiveSeed);
         var runs = scenario.Interventions.Count > 0 ? 2 : 1;
-        var run = 0;
-        var lastDraw = Stopwatch.StartNew();
-        void Progress(double done)
-        {
-            if (quiet || lastDraw.ElapsedMilliseconds < 200)
-                return;
-            lastDraw.Restart();
-            var total = (run + Math.Min(1, done)) / runs;
-            var bar = new string('#', (int)(total * 30)).PadRight(30, '.');
-            Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r[{bar}] {total:P0} {(run == 0 ? "baseline" : "with interventions")}   "));
-        }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scenario {scenario.Name}: {scenario.HostCount} hosts in {scenario.Pools.Count} pools, {scenario.DurationSeconds / 86400:0.##} simulated days, seed {effectiveSeed}, {(engine ?? scenario.Engine).ToString().ToLowerInvariant()} engine"));
-        var options = new SimulationOptions { Seed = effectiveSeed, Engine = engine, Calibrations = cache, Progress = Progress, KeepRecords = outDir is not null };
-        var baseline = FleetSimulation.Run(scenario, options with { ApplyInterventions = false });
-        run = 1;
-        SimulationResult? with = runs == 2 ? FleetSimulation.Run(scenario, options with { ApplyInterventions = true }) : null;
-        if (!quiet)
-            Console.Error.WriteLine("\r[" + new string('#', 30) + "] 100%                          ");
-        var summary = SimulationReport.SummaryTable(baseline, with);
-        output.Write(summary);
+        var (baseline, with) = LiveProgress.Run(Terminal.For(errors), quiet, "baseline", progress =>
+        {
+            var run = 0;
+            var options = new SimulationOptions
+            {
+                Seed = effectiveSeed, Engine = engine, Calibrations = cache, KeepRecords = outDir is not null,
+                Progress = progress.Drawn ? done => progress.Report((run + Math.Min(1, done)) / runs) : null,
+            };
+            var baseline = FleetSimulation.Run(scenario, options with { ApplyInterventions = false });
+            run = 1;
+            progress.Report(1.0 / runs, "with interventions");
+            var with = runs == 2 ? FleetSimulation.Run(scenario, options with { ApplyInterventions = true }) : null;
+            progress.Report(1, runs == 2 ? "baseline and with interventions" : "baseline");
+            return (baseline, with);
+        });
+        output.Write(SimulationReport.SummaryTable(baseline, with, Terminal.For(output)));
         var hostSeconds = baseline.HostSeconds + (with?.HostSeconds ?? 0);
         var wall = baseline.Wall + (with?.Wall ?? TimeSpan.Zero);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"speed: {hostSeconds / Math.Max(1e-9, wall.TotalSeconds):N0} simulated host-seconds per wall second ({wall.TotalSeconds:0.0} s wall for {runs} run(s) of {hostSeconds / runs:N0} host-seconds each; {cache.Count} configurations calibrated in {cache.CalibrationTime.TotalSeconds:0.0} s of it); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB"));
         if (outDir is not null)
         {
-            SimulationReport.WriteAll(outDir, baseline, with, summary);
+            SimulationReport.WriteAll(outDir, baseline, with, SimulationReport.SummaryTable(baseline, with));
             output.WriteLine($"wrote {Path.Combine(outDir, "report.html")} (results.json, hosts.csv, panics-per-day.csv, charts, logs/)");
         }
         return 0;

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using FleetTwin.Api.V1;
+using FleetTwin.Cli.Connections;
+using FleetTwin.Cli.Options;
+using FleetTwin.Cli.Output;
 using Google.Protobuf;
 using Grpc.Core;
 
@@ -21,7 +24,7 @@ public static class WatchCommand
         risk.AcceptOnlyFromAmong("unknown", "ok", "latent", "warning", "critical");
         var resume = new Option<string?>("--resume") { Description = "Resume token of the last alert seen (replays what was missed)" };
         var count = new Option<int?>("--count") { Description = "Stop after this many alerts" };
-        var json = ApiClient.JsonOption();
+        var json = OutputOptions.Json();
         var endpoint = ApiClient.EndpointOption();
         var command = new Command("watch", "Follow risk changes and panics from the running twin (Ctrl-C stops)") { pool, risk, resume, count, json, endpoint };
         command.SetAction((parse, ct) => ApiClient.RunAsync("watch", endpoint.Read(parse), stderr, async channel =>
@@ -30,6 +33,7 @@ public static class WatchCommand
             var token = parse.GetValue(resume) ?? "";
             var left = parse.GetValue(count) ?? int.MaxValue;
             var delay = TimeSpan.FromMilliseconds(250);
+            var terminal = Terminal.For(stdout);
             while (!ct.IsCancellationRequested && left > 0)
             {
                 try
@@ -42,7 +46,7 @@ public static class WatchCommand
                         token = alert.ResumeToken;
                         if (alert.Gap)
                             stderr.WriteLine("fleettwin watch: some alerts may have been missed (the twin's alert log started anew or pruned them)");
-                        stdout.WriteLine(parse.GetValue(json) ? JsonFormatter.Default.Format(alert) : Render(alert));
+                        stdout.WriteLine(parse.GetValue(json) ? JsonFormatter.Default.Format(alert) : Render(alert, terminal));
                         stdout.Flush();
                         if (--left == 0)
                             return 0;
@@ -76,12 +80,13 @@ public static class WatchCommand
         return command;
     }
 
-    internal static string Render(Alert a)
+    /// <summary>One line per alert; on a terminal the levels in their colours and PANIC in critical's.</summary>
+    internal static string Render(Alert a, Terminal terminal)
     {
         var when = a.RaisedAt?.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "-";
         var what = a.Kind == AlertKind.Panic
-            ? $"PANIC  {a.PanicMessage}"
-            : $"risk {ApiClient.Risk(a.PreviousRisk)} -> {ApiClient.Risk(a.Risk)}: {a.Reason}";
+            ? $"{terminal.Styled("PANIC", RiskStyle.Critical)}  {a.PanicMessage}"
+            : $"risk {terminal.Styled(RiskStyle.Name(a.PreviousRisk), RiskStyle.Of(a.PreviousRisk))} -> {terminal.Styled(RiskStyle.Name(a.Risk), RiskStyle.Of(a.Risk))}: {a.Reason}";
         return $"{when}  #{a.Sequence}  {a.Host}{(a.Pool.Length > 0 ? " (" + a.Pool + ")" : "")}  {what}";
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using FleetTwin.Cli.Output;
 using FleetTwin.Domain.Simulation;
 
 namespace FleetTwin.Cli.Simulation;
@@ -14,19 +15,24 @@ public static class SimulationReport
 {
     public static readonly DateTimeOffset Start = new(2014, 9, 20, 0, 0, 0, TimeSpan.Zero);
 
-    public static string SummaryTable(SimulationResult baseline, SimulationResult? withInterventions)
+    /// <summary>The summary as summary.txt and report.html keep it: plain text.</summary>
+    public static string SummaryTable(SimulationResult baseline, SimulationResult? withInterventions) =>
+        SummaryTable(baseline, withInterventions, Terminal.Plain(TextWriter.Null));
+
+    /// <summary>Per pool and for the fleet: hosts, panics, exhaustion records and hosts at risk, without and with the interventions.</summary>
+    internal static string SummaryTable(SimulationResult baseline, SimulationResult? withInterventions, Terminal terminal)
     {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"pool",-24} {"hosts",6} {"run",-20} {"panics",7} {"exhaustion",11} {"at risk",8}");
+        var table = new TextTable("pool", "hosts", "run", "panics", "exhaustion", "at risk").AlignRight("hosts", "panics", "exhaustion", "at risk");
         foreach (var pool in baseline.Scenario.Pools)
         {
-            Row(text, pool.Name, baseline, "no intervention");
+            Row(table, pool.Name, baseline, "no intervention");
             if (withInterventions is not null && withInterventions.Scenario.Interventions.Any(i => i.Pool == pool.Name))
-                Row(text, pool.Name, withInterventions, "with interventions");
+                Row(table, pool.Name, withInterventions, "with interventions");
         }
-        Row(text, "(fleet)", baseline, "no intervention");
+        Row(table, "(fleet)", baseline, "no intervention");
         if (withInterventions is not null && withInterventions.Scenario.Interventions.Count > 0)
-            Row(text, "(fleet)", withInterventions, "with interventions");
+            Row(table, "(fleet)", withInterventions, "with interventions");
+        var text = new StringBuilder(table.Render(terminal));
         if (withInterventions is not null)
         {
             foreach (var i in withInterventions.Scenario.Interventions)
@@ -39,11 +45,12 @@ public static class SimulationReport
         return text.ToString();
     }
 
-    private static void Row(StringBuilder text, string pool, SimulationResult run, string label)
+    private static void Row(TextTable table, string pool, SimulationResult run, string label)
     {
         var hosts = pool == "(fleet)" ? run.Hosts : run.Hosts.Where(h => h.Pool == pool).ToList();
-        text.AppendLine(CultureInfo.InvariantCulture,
-            $"{pool,-24} {hosts.Count,6} {label,-20} {hosts.Sum(h => h.Panics.Count),7} {hosts.Sum(h => h.Exhaustions),11} {hosts.Count(h => h.AtRisk),8}");
+        var panics = hosts.Sum(h => h.Panics.Count);
+        table.Add(pool, TextTable.Number(hosts.Count), label, new Cell(TextTable.Number(panics), panics > 0 ? RiskStyle.Critical : RiskStyle.Ok),
+            TextTable.Number(hosts.Sum(h => h.Exhaustions)), TextTable.Number(hosts.Count(h => h.AtRisk)));
     }
 
     public static void WriteAll(string dir, SimulationResult baseline, SimulationResult? withInterventions, string summary, int maxLogHosts = 500)

@@ -2,9 +2,10 @@ using System.CommandLine;
 using System.Text.Json;
 using FleetTwin.Cli.Commands;
 
+using FleetTwin.Cli.Tests.Support;
 using FleetTwin.Ingest.Tests.Support;
 
-namespace FleetTwin.Ingest.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary><c>fleettwin simulate</c>, in process: the report files, and a bad scenario named with its position.</summary>
 public class SimulateCommandTests

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace FleetTwin.Cli;
+namespace FleetTwin.Cli.Options;
 
 /// <summary>
 /// The options every verb that reads logs shares, so <c>--host</c> and <c>--year</c> mean the same everywhere

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Text.Json;
-using FleetTwin.Cli;
 using FleetTwin.Cli.Commands;
+using FleetTwin.Cli.Tests.Support;
+using FleetTwin.Tests.Shared;
 
-namespace FleetTwin.Api.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary>The CLI's API verbs against a running (test) silo: tables, --json, one-line errors and exit codes.</summary>
-public class CliTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
+[Collection(KbSilo.Collection)]
+public class ApiVerbTests(KbSiloFixture kb)
 {
     private async Task<(int Exit, string Stdout, string Stderr)> Cli(params string[] args)
     {

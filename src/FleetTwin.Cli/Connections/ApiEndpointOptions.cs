@@ -1,7 +1,7 @@
 using System.CommandLine;
 using FleetTwin.Security;
 
-namespace FleetTwin.Cli.Commands;
+namespace FleetTwin.Cli.Connections;
 
 /// <summary>Where an API verb connects and what it presents there.</summary>
 internal sealed record ApiConnection(string Endpoint, ClientCredentialOptions Credentials);

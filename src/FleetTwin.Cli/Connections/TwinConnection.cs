@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FleetTwin.Cli.Commands;
+namespace FleetTwin.Cli.Connections;
 
 /// <summary>How the CLI reaches a twin: a running silo's gateway, or an in-process silo of its own.</summary>
 internal static class TwinConnection

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using FleetTwin.Domain.Fleet;
 using FleetTwin.Domain.Prediction;
 
-namespace FleetTwin.Ingest.Tests.Support;
+namespace FleetTwin.Cli.Tests.Support;
 
 /// <summary>
 /// A XenServer pool the generated plan script can run against: fake <c>xe</c>, <c>ssh</c>, <c>ethtool</c>,

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
-using FleetTwin.Cli;
+using FleetTwin.Cli.Commands;
+using FleetTwin.Cli.Offline;
 using FleetTwin.Domain.Simulation;
+using FleetTwin.Cli.Tests.Support;
 using FleetTwin.Ingest.Tests.Support;
 
-namespace FleetTwin.Ingest.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary>
 /// The fleet backtest corpus (docs/prediction.md, "Fleet backtest corpus"): the small golden part in

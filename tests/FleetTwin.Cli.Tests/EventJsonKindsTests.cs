@@ -1,7 +1,7 @@
 using FleetTwin.Cli.Output;
 using FleetTwin.Domain.Events;
 
-namespace FleetTwin.Ingest.Tests;
+namespace FleetTwin.Cli.Tests;
 
 public sealed class EventJsonKindsTests
 {

@@ -2,7 +2,7 @@ using FleetTwin.Security;
 using FleetTwin.Twin.Hosting;
 using Microsoft.Extensions.Configuration;
 
-namespace FleetTwin.Cli.Commands;
+namespace FleetTwin.Cli.Connections;
 
 /// <summary>
 /// The CLI's view of section <c>FleetTwin</c> from the environment (<c>FleetTwin__ClusterId</c>, <c>FleetTwin__Client__Token</c>,

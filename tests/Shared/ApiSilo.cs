@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace FleetTwin.Api.Tests;
+namespace FleetTwin.Tests.Shared;
 
 /// <summary>
 /// A silo as the real one composes it (Orleans with the embedded configuration, <c>AddFleetTwinApi</c> /
@@ -105,7 +105,7 @@ public sealed class ApiSilo : IAsyncDisposable
     }
 }
 
-/// <summary>One silo for the read-only specifications: the KB incident's host and its pool's xe/ethtool transcript.</summary>
+/// <summary>One silo for the read-only specifications (API and CLI tests): the KB incident's host and its pool's xe/ethtool transcript.</summary>
 public sealed class KbSiloFixture : IAsyncLifetime
 {
     public const string KbHost = "bn2-3c16-ix-4104";
@@ -117,34 +117,11 @@ public sealed class KbSiloFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Silo = await ApiSilo.StartAsync();
-        Ingested = await Silo.IngestFilesAsync(KbHost, Golden.Path("kb-incident/kern.log"), Golden.Path("kb-incident/dom0.log"), Golden.Path("kb-pool/kb-pool-transcript.txt"));
+        Ingested = await Silo.IngestFilesAsync(KbHost, GoldenFile("kb-incident/kern.log"), GoldenFile("kb-incident/dom0.log"), GoldenFile("kb-pool/kb-pool-transcript.txt"));
     }
 
     public async Task DisposeAsync() => await Silo.DisposeAsync();
-}
 
-public static class Golden
-{
-    public static string Path(string relative) => System.IO.Path.Combine(AppContext.BaseDirectory, "Golden", relative);
-
-    /// <summary>The repository root (the folder holding FleetTwin.sln).</summary>
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "FleetTwin.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("FleetTwin.sln not found above " + AppContext.BaseDirectory);
-    }
-}
-
-public static class Rpc
-{
-    /// <summary>The status of a call that must fail.</summary>
-    public static async Task<Status> FailureOf(Func<Task> call)
-    {
-        var error = await Assert.ThrowsAsync<RpcException>(call);
-        return error.Status;
-    }
+    /// <summary>A golden input (kept with the ingest tests, copied beside each test assembly that uses this fixture).</summary>
+    private static string GoldenFile(string relative) => Path.Combine(AppContext.BaseDirectory, "Golden", relative);
 }

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using FleetTwin.Cli.Commands;
 using FleetTwin.Ingest.Tests.Support;
 
-namespace FleetTwin.Ingest.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary>
 /// <c>fleettwin analyze</c> (the golden KB files replayed into a private in-process twin, the real silo configuration)

@@ -1,9 +1,10 @@
-using FleetTwin.Cli;
+using FleetTwin.Cli.Commands;
+using FleetTwin.Cli.Offline;
 using FleetTwin.Domain.Events;
 using FleetTwin.Domain.Prediction;
 using FleetTwin.Domain.Simulation;
 
-namespace FleetTwin.Ingest.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary>
 /// A simulated host's kern.log is read by the same parser and predictor as a real dom0's: every exhaustion record and

@@ -1,11 +1,9 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
 using FleetTwin.Api.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace FleetTwin.Cli.Commands;
+namespace FleetTwin.Cli.Connections;
 
 /// <summary>How the CLI's API verbs reach a running silo's gRPC endpoint, and how they report its errors (one line).</summary>
 internal static class ApiClient
@@ -14,8 +12,6 @@ internal static class ApiClient
 
     /// <summary>--endpoint and the credentials for it (--token, --ca, --cert, --key).</summary>
     public static ApiEndpointOptions EndpointOption() => new();
-
-    public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON (for scripts) instead of a table" };
 
     /// <summary>A channel to the connection's endpoint; throws <see cref="ArgumentException"/> for an address that is not http(s)://host:port or unusable credentials.</summary>
     public static GrpcChannel Open(ApiConnection connection) => FleetTwin.Api.Client.TwinChannel.Open(connection.Endpoint, connection.Credentials);
@@ -54,30 +50,4 @@ internal static class ApiClient
         StatusCode.PermissionDenied => $"the twin at {endpoint} refused: {error.Status.Detail}",
         _ => $"{error.Status.Detail} ({error.StatusCode})",
     };
-
-    public static string Risk(RiskLevel level) => level switch
-    {
-        RiskLevel.Unspecified => "-",
-        _ => level.ToString().ToLowerInvariant(),
-    };
-
-    /// <summary>Plain aligned columns (no colour codes: the output is also read by scripts and pasted into tickets).</summary>
-    public static string Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
-    {
-        var all = rows.ToList();
-        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
-        var text = new StringBuilder();
-        void Line(IReadOnlyList<string> cells)
-        {
-            for (var i = 0; i < cells.Count; i++)
-                text.Append(i == cells.Count - 1 ? cells[i] : cells[i].PadRight(widths[i] + 2));
-            text.Append('\n');
-        }
-        Line(headers);
-        foreach (var row in all)
-            Line(row);
-        return text.ToString();
-    }
-
-    public static string Number(double? value, string format = "0.###") => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
 }

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using FleetTwin.Cli;
+using FleetTwin.Cli.Commands;
+using FleetTwin.Cli.Offline;
 using FleetTwin.Ingest.Tests.Support;
 
-namespace FleetTwin.Ingest.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary><c>fleettwin parse</c> run in-process on the golden files, through the real command-line parsing.</summary>
 public class ParseCommandTests

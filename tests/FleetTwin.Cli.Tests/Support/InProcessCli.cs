@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace FleetTwin.Ingest.Tests.Support;
+namespace FleetTwin.Cli.Tests.Support;
 
 /// <summary>Runs fleettwin verbs in-process, as the CLI's root command would, with their output captured.</summary>
 internal static class InProcessCli

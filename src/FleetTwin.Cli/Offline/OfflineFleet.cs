@@ -3,7 +3,7 @@ using FleetTwin.Domain.Fleet;
 using FleetTwin.Domain.Prediction;
 using FleetTwin.Ingest.Reading;
 
-namespace FleetTwin.Cli;
+namespace FleetTwin.Cli.Offline;
 
 /// <summary>
 /// An in-process twin built from files, for the offline verbs: every event read, the fleet inventory and each host's

@@ -1,10 +1,12 @@
 using System.Diagnostics;
-using FleetTwin.Cli;
+using FleetTwin.Cli.Commands;
+using FleetTwin.Cli.Offline;
 using FleetTwin.Domain.Fleet;
 using FleetTwin.Domain.Planning;
+using FleetTwin.Cli.Tests.Support;
 using FleetTwin.Ingest.Tests.Support;
 
-namespace FleetTwin.Ingest.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary>
 /// The generated plan script of the KB pool (Golden/kb-pool), run in bash against a fake pool that keeps its state

@@ -1,13 +1,15 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using FleetTwin.Cli;
+using FleetTwin.Cli.Commands;
+using FleetTwin.Cli.Offline;
 using FleetTwin.Domain.Fleet;
 using FleetTwin.Domain.Planning;
 using FleetTwin.Domain.Prediction;
+using FleetTwin.Cli.Tests.Support;
 using FleetTwin.Ingest.Tests.Support;
 
-namespace FleetTwin.Ingest.Tests;
+namespace FleetTwin.Cli.Tests;
 
 /// <summary>
 /// The KB incident end to end (its logs plus an xe/ethtool transcript of its pool, Golden/kb-pool), the synthetic
