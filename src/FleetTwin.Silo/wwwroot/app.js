@@ -25,7 +25,7 @@ function el(tag, attrs, ...children) {
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -51,6 +51,11 @@ async function getJson(url) {
   const body = await response.json().catch(() => ({ error: `${response.status} ${response.statusText}` }));
   if (!response.ok) throw new Error(body.error || `${response.status} ${response.statusText}`);
   return body;
+}
+
+/** Replaces the page with these children (arrays flattened, null left out, as el() does). */
+function show(...children) {
+  page.replaceChildren(el("div", { class: "page" }, ...children));
 }
 
 function showError(error) {
@@ -182,7 +187,7 @@ async function fleetPage(params) {
     if (state.render !== render) return; // navigated away meanwhile
     showCounts(fleet.counts);
     state.version = fleet.version;
-    page.replaceChildren(
+    show(
       el("h1", {}, "Fleet", el("span", { class: "muted" }, `${num(fleet.hosts)} hosts, ${num(fleet.matching)} shown, riskiest first`)),
       el("div", { class: "filters" },
         select("pool", fleet.pools, fleet.pool, "pool"),
@@ -268,7 +273,7 @@ async function hostPage(name) {
     try { h = await getJson("/api/hosts/" + encodeURIComponent(name)); } catch (e) { if (!live) showError(e); return; }
     if (state.render !== render) return;
     const chart = el("div", { class: "chart", id: "timeline" });
-    page.replaceChildren(
+    show(
       el("h1", {}, h.name, risk(h.risk), h.pool ? ["pool ", poolLink(h.pool)] : null),
       el("div", { class: "reason" }, el("b", {}, "Why: "), h.riskReason || "no assessment yet"),
       facts([
@@ -422,13 +427,13 @@ async function poolPage(name) {
     let pool;
     try { pool = await getJson("/api/pools/" + encodeURIComponent(name)); } catch (e) { if (!live) showError(e); return; }
     if (state.render !== render) return;
-    form ??= whatIfForm(pool); // kept across live refreshes: a running what-if keeps its progress
+    form ??= whatIfForm(pool); // kept across live refreshes: a running what-if keeps its progress (its nodes move to the new page)
     const c = pool.counts;
-    page.replaceChildren(
+    show(
       el("h1", {}, "Pool " + pool.name, el("span", { class: "muted" }, `${pool.hosts.length} hosts: ${LEVELS.filter(l => c[l]).map(l => c[l] + " " + l).join(", ")}`)),
       hostTable(pool.hosts),
-      el("h2", {}, "Rolling plan"), planSection(pool),
-      el("h2", {}, "What-if"), form);
+      el("h2", {}, "Rolling plan"), el("section", { id: "plan" }, planSection(pool)),
+      el("h2", {}, "What-if"), el("section", { id: "whatif" }, form));
   };
   state.render = render;
   await render(false);
@@ -443,8 +448,8 @@ async function alertsPage() {
     try { answer = await getJson("/api/alerts?limit=200"); } catch (e) { showError(e); return; }
     if (state.render !== render) return;
     list.replaceChildren(...answer.alerts.map(alertItem));
-    page.replaceChildren(el("h1", {}, "Alerts", el("span", { class: "muted" }, "risk changes and panics, newest first, live")),
-      answer.alerts.length ? list : [el("p", { class: "muted", id: "no-alerts" }, "no alert yet"), list]);
+    show(el("h1", {}, "Alerts", el("span", { class: "muted" }, "risk changes and panics, newest first, live")),
+      el("section", {}, answer.alerts.length ? null : el("p", { class: "muted", id: "no-alerts" }, "no alert yet"), list));
   };
   const onAlert = e => {
     if (state.render !== render) { document.removeEventListener("twin-alert", onAlert); return; }
