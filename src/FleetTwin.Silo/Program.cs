@@ -1,4 +1,5 @@
 using FleetTwin.Api.Hosting;
+using FleetTwin.Api.Web;
 using FleetTwin.FrontDoors;
 using FleetTwin.Security;
 using FleetTwin.Silo;
@@ -7,6 +8,7 @@ using FleetTwin.Twin.Telemetry;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using OpenTelemetry.Metrics;
+using Orleans.Dashboard;
 using OpenTelemetry.Trace;
 
 // The FleetTwin silo. With no configuration: a single-node twin on embedded defaults (localhost clustering, memory
@@ -37,12 +39,16 @@ builder.UseOrleans(silo =>
     silo.AddFleetTwin(twin);
     if (otlp)
         silo.AddActivityPropagation();
+    // The Orleans Dashboard's runtime view (silos, grains, calls) at /orleans. Its grain-call profiler only runs
+    // while the dashboard is being looked at (GrainProfilerOptions.TraceAlways is false): no cost to an unwatched silo.
+    silo.AddDashboard();
     if (twin.KubernetesHosting)
         silo.UseKubernetesHosting(); // silo name, address and ids from the pod (k8s/ sets POD_* and ORLEANS_* variables)
 });
 builder.AddFrontDoors(); // syslog UDP/TCP and HTTP ingest for log shippers (FleetTwin:FrontDoors)
 builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("orleans-silo");
 var grpc = builder.AddFleetTwinApi(twin);
+builder.Services.AddConsoleApi(); // the web console's /api/ (docs/console.md)
 
 // Orleans' meters and activity sources plus FleetTwin's own; OTLP when the standard OTEL_* variables point at a
 // collector, and a Prometheus scrape endpoint at /metrics always.
@@ -64,7 +70,10 @@ app.MapHealthChecks(SiloEndpoints.ReadyPath);
 app.MapGet(SiloEndpoints.LivePath, () => Results.Ok("live"));
 app.MapFrontDoors(address => !grpc.Matches(address));
 app.MapFleetTwinApi();
-app.MapGet("/", () => Results.Text("FleetTwin silo: metrics at /metrics, health at /healthz/live and /healthz/ready\n"));
+// The web console (Fleet, Host, Pool, Alerts pages and their /api/) behind `read`, the what-if POST behind `plan`, and
+// the Orleans Dashboard behind `admin` (where authentication is on; docs/console.md).
+app.MapConsole();
+app.MapOrleansDashboard(routePrefix: SiloEndpoints.DashboardPath).RequireAuthorization(DoorRoles.Admin).WithMetadata(new DoorName(DoorName.Http));
 
 if (security.AllowInsecure && security.ClusterMode)
 {
@@ -79,7 +88,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
     Console.WriteLine($"  silo    {orleans}:{twin.SiloPort}");
     Console.WriteLine($"  gateway {orleans}:{twin.GatewayPort}  (fleettwin replay --gateway-port {twin.GatewayPort})");
     foreach (var address in http.Where(a => !grpc.Matches(a)))
-        Console.WriteLine($"  http    {address}  (metrics {address}/metrics, health {address}/healthz/ready)");
+        Console.WriteLine($"  http    {address}  (console {address}/, Orleans dashboard {address}{SiloEndpoints.DashboardPath}, metrics {address}/metrics, health {address}/healthz/ready)");
     Console.WriteLine($"  grpc    {grpc.Url}  (HTTP/2{(grpc.Tls ? " over TLS" : " cleartext")}: fleettwin.v1, grpc.health.v1, reflection; fleettwin hosts --endpoint {grpc.Url})");
     Console.WriteLine($"  auth    {security.DescribeAuthentication()}");
     Console.WriteLine("Ctrl-C stops the silo cleanly.");

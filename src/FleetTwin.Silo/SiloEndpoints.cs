@@ -16,4 +16,7 @@ public static class SiloEndpoints
 
     /// <summary>Readiness: the silo has joined the cluster and answers grain calls.</summary>
     public const string ReadyPath = "/healthz/ready";
+
+    /// <summary>The Orleans Dashboard (the web console is at /).</summary>
+    public const string DashboardPath = "/orleans";
 }

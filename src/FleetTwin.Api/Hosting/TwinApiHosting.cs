@@ -78,6 +78,7 @@ public static class TwinApiHosting
         builder.Services.AddSingleton<HostDirectory>();
         builder.Services.AddSingleton<AlertHub>();
         builder.Services.AddSingleton<ScenarioRuns>();
+        builder.Services.AddSingleton<PoolPlanning>();
         return endpoint;
     }
 

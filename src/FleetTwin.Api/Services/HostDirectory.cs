@@ -64,6 +64,20 @@ internal sealed class HostDirectory(IGrainFactory grains)
     /// </summary>
     public KnownHost Host(string name) => _hosts.GetOrAdd(name, static (n, g) => new KnownHost(g.GetGrain<IHostGrain>(n)), grains);
 
+    /// <summary>
+    /// The index's summary of a host, or null when the index does not know it: a name missing from the current snapshot
+    /// is looked up once more in the latest (a host that just came on line). A ValueTask: on GetHost's hot path it
+    /// completes at once from the fresh snapshot, without allocating.
+    /// </summary>
+    public async ValueTask<(HostSummary? Summary, Snapshot Snapshot)> FindAsync(string name, CancellationToken ct)
+    {
+        var snapshot = await CurrentAsync().WaitAsync(ct);
+        if (snapshot.ByName.TryGetValue(name, out var summary))
+            return (summary, snapshot);
+        snapshot = await CurrentAsync(latest: true).WaitAsync(ct);
+        return (snapshot.ByName.GetValueOrDefault(name), snapshot);
+    }
+
     /// <summary>The next <see cref="CurrentAsync"/> asks the index again (this silo just applied an ingest).</summary>
     public void Invalidate()
     {
@@ -137,6 +151,24 @@ internal sealed class HostDirectory(IGrainFactory grains)
             if (_pages.Count < MaxMemoisedPages)
                 _pages.TryAdd(key, page);
             return page;
+        }
+
+        private const int MaxMemoisedViews = 256;
+        private readonly ConcurrentDictionary<object, object> _views = new();
+
+        /// <summary>
+        /// A value derived from this snapshot, built once per snapshot and key (the console's risk-sorted lists and
+        /// counts: an open page polls them and every browser asks the same few), never more than a bounded number.
+        /// </summary>
+        public T Memo<T>(object key, Func<Snapshot, T> build)
+            where T : class
+        {
+            if (_views.TryGetValue(key, out var found))
+                return (T)found;
+            var value = build(this);
+            if (_views.Count < MaxMemoisedViews)
+                _views.TryAdd(key, value);
+            return value;
         }
 
         /// <summary>Hosts matching <paramref name="filter"/>, sorted by name.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using FleetTwin.Api.V1;
 using FleetTwin.Domain.Fleet;
@@ -13,35 +14,16 @@ using WhatIfChange = FleetTwin.Domain.Simulation.SettingChange;
 namespace FleetTwin.Api.Services;
 
 /// <summary>
-/// fleettwin.v1.PlanService. ProposePlan runs the domain's <see cref="RollingPlanner"/> on the twin's fleet inventory
-/// (the inventory grain) and each pool host's prediction from its host grain's state — the same inputs the offline
-/// <c>fleettwin plan FILE...</c> builds from files. RunScenario builds a what-if scenario of one pool from the same
-/// inventory and host states (<see cref="PoolScenario.From"/>: layout of the pool master, traffic from documented
-/// defaults since no log carries it), runs the baseline and the changed pool with the domain's
-/// <see cref="FleetSimulation"/> on a thread of its own, and streams its progress and the results; a cancelled call or
-/// a passed deadline stops the simulation at its next step.
+/// fleettwin.v1.PlanService: ProposePlan and RunScenario over <see cref="PoolPlanning"/> (shared with the web
+/// console); a cancelled call or a passed deadline stops the simulation at its next step.
 /// </summary>
-internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) : PlanService.PlanServiceBase
+internal sealed class PlanGrpcService(PoolPlanning planning) : PlanService.PlanServiceBase
 {
-    public const int MaxDownLimit = 64;
-
     public override async Task<ProposePlanResponse> ProposePlan(ProposePlanRequest request, ServerCallContext context)
     {
         var pool = ApiErrors.RequireName(request.Pool, "pool");
-        if (request.MaxDown is < 0 or > MaxDownLimit)
-            throw ApiErrors.InvalidArgument("max_down", $"{request.MaxDown}: hosts down at once is 1..{MaxDownLimit} (0 means 1)");
-        if (!double.IsFinite(request.MigrationGbps) || request.MigrationGbps < 0)
-            throw ApiErrors.InvalidArgument("migration_gbps", $"{request.MigrationGbps}: Gbit/s above 0 (0 means 10)");
-        var (inventory, _, hosts, states) = await PoolAsync(pool, context.CancellationToken);
-        var predictions = new Dictionary<string, PanicPrediction>(StringComparer.Ordinal);
-        for (var i = 0; i < hosts.Count; i++)
-            predictions[hosts[i].Name] = PanicPredictor.Assess(states[i], HostConfiguration.From(inventory, hosts[i]));
-        var plan = RollingPlanner.Plan(inventory, pool, predictions,
-            new RollingPlanOptions
-            {
-                MaxDown = request.MaxDown == 0 ? 1 : request.MaxDown, IncludeSwiotlbDelay = request.SwiotlbDelay, ShutdownPinned = request.ShutdownPinned,
-                MigrationGbps = request.MigrationGbps == 0 ? 10 : request.MigrationGbps,
-            });
+        var options = PoolPlanning.PlanOptions(request.MaxDown, request.MigrationGbps, request.SwiotlbDelay, request.ShutdownPinned);
+        var (plan, hosts) = await planning.ProposeAsync(pool, options, context.CancellationToken);
         var response = new ProposePlanResponse
         {
             Pool = pool,
@@ -50,7 +32,7 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
             Json = PlanJson.Render(plan),
             Script = PlanScript.Render(plan),
             Html = PlanHtml.Render(plan),
-            Hosts = hosts.Count,
+            Hosts = hosts,
         };
         response.Undecided.AddRange(plan.Undecided);
         return response;
@@ -59,64 +41,125 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
     public override async Task RunScenario(RunScenarioRequest request, IServerStreamWriter<ScenarioProgress> responseStream, ServerCallContext context)
     {
         var pool = ApiErrors.RequireName(request.Pool, "pool");
-        var whatIf = ScenarioRequest(request);
+        var traffic = new PoolTraffic();
+        if (request.Traffic is { } t)
+        {
+            traffic = traffic with
+            {
+                VmsPerHost = t.HasVmsPerHost ? t.VmsPerHost : null,
+                StorageTxPacketsPerSecondPerVm = t.HasStorageTxPacketsPerSecondPerVm ? t.StorageTxPacketsPerSecondPerVm : traffic.StorageTxPacketsPerSecondPerVm,
+                VmTxPacketsPerSecondPerVm = t.HasVmTxPacketsPerSecondPerVm ? t.VmTxPacketsPerSecondPerVm : traffic.VmTxPacketsPerSecondPerVm,
+            };
+        }
+        var whatIf = PoolPlanning.ScenarioRequest(request.Hours, request.Seed, traffic,
+            [.. request.Changes.Select(c => new WhatIfChange(c.Host.Length == 0 ? null : c.Host, c.Setting, c.Value))]);
         var ct = context.CancellationToken;
+        await foreach (var step in planning.RunScenarioAsync(pool, whatIf, ct))
+        {
+            var message = new ScenarioProgress { Percent = step.Percent, Message = step.Message, Done = step.Done };
+            if (step.ResultJson is { } json)
+                message.ResultJson = json;
+            await responseStream.WriteAsync(message, ct);
+        }
+    }
+}
+
+/// <summary>One step of a what-if run: its progress, and on the last one (<see cref="Done"/>) the result.</summary>
+internal sealed record ScenarioStep(int Percent, string Message, bool Done = false, string? ResultJson = null);
+
+/// <summary>
+/// Plans and what-if runs of one pool, as the gRPC PlanService and the web console both serve them. ProposeAsync runs
+/// the domain's <see cref="RollingPlanner"/> on the twin's fleet inventory (the inventory grain) and each pool host's
+/// prediction from its host grain's state — the same inputs the offline <c>fleettwin plan FILE...</c> builds from
+/// files. RunScenarioAsync builds a what-if scenario of one pool from the same inventory and host states
+/// (<see cref="PoolScenario.From"/>: layout of the pool master, traffic from documented defaults since no log carries
+/// it), runs the baseline and the changed pool with the domain's <see cref="FleetSimulation"/> on a thread of its own,
+/// and yields its progress and the results; a cancelled caller stops the simulation at its next step.
+/// </summary>
+internal sealed class PoolPlanning(IGrainFactory grains, ScenarioRuns runs)
+{
+    public const int MaxDownLimit = 64;
+
+    /// <summary>Planner options from a request's values (0 means the default); INVALID_ARGUMENT naming the field otherwise.</summary>
+    public static RollingPlanOptions PlanOptions(int maxDown, double migrationGbps, bool swiotlbDelay, bool shutdownPinned)
+    {
+        if (maxDown is < 0 or > MaxDownLimit)
+            throw ApiErrors.InvalidArgument("max_down", $"{maxDown}: hosts down at once is 1..{MaxDownLimit} (0 means 1)");
+        if (!double.IsFinite(migrationGbps) || migrationGbps < 0)
+            throw ApiErrors.InvalidArgument("migration_gbps", $"{migrationGbps}: Gbit/s above 0 (0 means 10)");
+        return new RollingPlanOptions
+        {
+            MaxDown = maxDown == 0 ? 1 : maxDown, IncludeSwiotlbDelay = swiotlbDelay, ShutdownPinned = shutdownPinned,
+            MigrationGbps = migrationGbps == 0 ? 10 : migrationGbps,
+        };
+    }
+
+    /// <summary>The rolling plan of a pool and how many hosts it has.</summary>
+    public async Task<(RollingPlan Plan, int Hosts)> ProposeAsync(string pool, RollingPlanOptions options, CancellationToken ct)
+    {
+        var (inventory, _, hosts, states) = await PoolAsync(pool, ct);
+        var predictions = new Dictionary<string, PanicPrediction>(StringComparer.Ordinal);
+        for (var i = 0; i < hosts.Count; i++)
+            predictions[hosts[i].Name] = PanicPredictor.Assess(states[i], HostConfiguration.From(inventory, hosts[i]));
+        return (RollingPlanner.Plan(inventory, pool, predictions, options), hosts.Count);
+    }
+
+    /// <summary>
+    /// A what-if run: the first step once the scenario is built (errors in the request or missing facts are thrown
+    /// before it, as gRPC statuses), then at most one per whole percent, then the result. The caller must enumerate to
+    /// the end or cancel <paramref name="ct"/>: the run holds a simulation slot until its thread has stopped.
+    /// </summary>
+    public async IAsyncEnumerable<ScenarioStep> RunScenarioAsync(string pool, PoolScenarioRequest whatIf, [EnumeratorCancellation] CancellationToken ct)
+    {
         // A what-if keeps a core busy for its whole length: a silo runs a bounded number at once, so what-ifs cannot
         // starve the twin's ingest and queries on the same cores.
         var slot = runs.TryStart() ?? throw ApiErrors.ResourceExhausted("pool",
             $"{runs.Limit} what-if run(s) already running on this silo (each keeps a core busy); retry when one has ended");
-        PoolScenario built;
+        // Until the simulation thread owns the slot, this method does: released if the build fails or the caller
+        // stops enumerating after the first step.
+        var started = false;
         try
         {
-            built = await BuildAsync(pool, whatIf, ct);
+            var built = await BuildAsync(pool, whatIf, ct);
             var scenario = built.Scenario;
-            await responseStream.WriteAsync(new ScenarioProgress
-            {
-                Percent = 0,
-                Message = string.Create(CultureInfo.InvariantCulture,
-                    $"scenario built: pool {built.Pool.Name}, {scenario.HostCount} hosts ({string.Join(", ", built.Pool.HostNames)}), {scenario.Engine.ToString().ToLowerInvariant()} engine, {scenario.DurationSeconds / 3600:0.##} simulated hours, seed {scenario.Seed}; layout of {built.LayoutHost}, storage on {built.StorageBond}; {built.ChangesText}"),
-            }, ct);
-        }
-        catch
-        {
-            slot.Dispose(); // no simulation started: the slot is free again
-            throw;
-        }
+            yield return new ScenarioStep(0, string.Create(CultureInfo.InvariantCulture,
+                $"scenario built: pool {built.Pool.Name}, {scenario.HostCount} hosts ({string.Join(", ", built.Pool.HostNames)}), {scenario.Engine.ToString().ToLowerInvariant()} engine, {scenario.DurationSeconds / 3600:0.##} simulated hours, seed {scenario.Seed}; layout of {built.LayoutHost}, storage on {built.StorageBond}; {built.ChangesText}"));
 
-        // The simulation is CPU work of seconds to minutes: it runs on a thread of its own, and its progress comes back
-        // through a channel, because only this call's thread may write to the response stream.
-        var progress = Channel.CreateUnbounded<ScenarioProgress>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var lastPercent = 0;
-        void Report(string phase, double done)
-        {
-            // At most one message per whole percent (about 100 a run, whatever its length); 0 % was the built message.
-            var percent = (int)Math.Floor(done * 100);
-            if (percent <= lastPercent || percent >= 100)
-                return;
-            lastPercent = percent;
-            progress.Writer.TryWrite(new ScenarioProgress { Percent = percent, Message = string.Create(CultureInfo.InvariantCulture, $"{phase}: {percent}%") });
+            // The simulation is CPU work of seconds to minutes: it runs on a thread of its own, and its progress comes
+            // back through a channel, because only the caller's thread may write its response.
+            var progress = Channel.CreateUnbounded<ScenarioStep>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            var lastPercent = 0;
+            void Report(string phase, double done)
+            {
+                // At most one message per whole percent (about 100 a run, whatever its length); 0 % was the built message.
+                var percent = (int)Math.Floor(done * 100);
+                if (percent <= lastPercent || percent >= 100)
+                    return;
+                lastPercent = percent;
+                progress.Writer.TryWrite(new ScenarioStep(percent, string.Create(CultureInfo.InvariantCulture, $"{phase}: {percent}%")));
+            }
+            // The thread owns the slot from here: it is released when the simulation has stopped, not when the call ends.
+            started = true;
+            var simulation = Task.Factory.StartNew(() =>
+            {
+                using (slot)
+                    return built.Run(Report, ct);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _ = simulation.ContinueWith(t =>
+            {
+                _ = t.Exception; // observed here when the call ended first (cancelled: the exception is the call's status)
+                progress.Writer.TryComplete();
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await foreach (var step in progress.Reader.ReadAllAsync(ct))
+                yield return step;
+            var result = await simulation;
+            yield return new ScenarioStep(100, result.Summary(), Done: true, ResultJson: SimulationResultJson.RenderWhatIf(result));
         }
-        // The thread owns the slot from here: it is released when the simulation has stopped, not when the call ends.
-        var simulation = Task.Factory.StartNew(() =>
+        finally
         {
-            using (slot)
-                return built.Run(Report, ct);
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        _ = simulation.ContinueWith(t =>
-        {
-            _ = t.Exception; // observed here when the call ended first (cancelled: the exception is the call's status)
-            progress.Writer.TryComplete();
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        await foreach (var message in progress.Reader.ReadAllAsync(ct))
-            await responseStream.WriteAsync(message, ct);
-        var result = await simulation;
-        await responseStream.WriteAsync(new ScenarioProgress
-        {
-            Percent = 100,
-            Done = true,
-            Message = result.Summary(),
-            ResultJson = SimulationResultJson.RenderWhatIf(result),
-        }, ct);
+            if (!started)
+                slot.Dispose();
+        }
     }
 
     /// <summary>
@@ -150,31 +193,20 @@ internal sealed class PlanGrpcService(IGrainFactory grains, ScenarioRuns runs) :
         }
     }
 
-    /// <summary>The request's what-if in domain terms; hours and seed are checked here, changes and traffic by the domain.</summary>
-    private static PoolScenarioRequest ScenarioRequest(RunScenarioRequest request)
+    /// <summary>A what-if in domain terms; hours and seed are checked here (0 means the default), changes and traffic by the domain.</summary>
+    public static PoolScenarioRequest ScenarioRequest(double hours, long seed, PoolTraffic traffic, IReadOnlyList<WhatIfChange> changes)
     {
-        var hours = request.Hours;
         if (hours != 0 && (!double.IsFinite(hours) || hours < PoolScenario.MinHours || hours > PoolScenario.MaxHours))
             throw ApiErrors.InvalidArgument("hours", string.Create(CultureInfo.InvariantCulture,
                 $"{hours} is out of range: one minute ({PoolScenario.MinHours:0.####}) to {PoolScenario.MaxHours} simulated hours (0 means {PoolScenario.DefaultHours})"));
-        if (request.Seed is < int.MinValue or > int.MaxValue)
-            throw ApiErrors.InvalidArgument("seed", string.Create(CultureInfo.InvariantCulture, $"{request.Seed} does not fit in 32 bits ({int.MinValue}..{int.MaxValue}; 0 means 1)"));
-        var traffic = new PoolTraffic();
-        if (request.Traffic is { } t)
-        {
-            traffic = traffic with
-            {
-                VmsPerHost = t.HasVmsPerHost ? t.VmsPerHost : null,
-                StorageTxPacketsPerSecondPerVm = t.HasStorageTxPacketsPerSecondPerVm ? t.StorageTxPacketsPerSecondPerVm : traffic.StorageTxPacketsPerSecondPerVm,
-                VmTxPacketsPerSecondPerVm = t.HasVmTxPacketsPerSecondPerVm ? t.VmTxPacketsPerSecondPerVm : traffic.VmTxPacketsPerSecondPerVm,
-            };
-        }
+        if (seed is < int.MinValue or > int.MaxValue)
+            throw ApiErrors.InvalidArgument("seed", string.Create(CultureInfo.InvariantCulture, $"{seed} does not fit in 32 bits ({int.MinValue}..{int.MaxValue}; 0 means 1)"));
         return new PoolScenarioRequest
         {
             Hours = hours == 0 ? PoolScenario.DefaultHours : hours,
-            Seed = request.Seed == 0 ? 1 : (int)request.Seed,
+            Seed = seed == 0 ? 1 : (int)seed,
             Traffic = traffic,
-            Changes = [.. request.Changes.Select(c => new WhatIfChange(c.Host.Length == 0 ? null : c.Host, c.Setting, c.Value))],
+            Changes = changes,
         };
     }
 

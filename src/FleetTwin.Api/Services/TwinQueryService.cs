@@ -17,13 +17,9 @@ internal sealed class TwinQueryService(IGrainFactory grains, HostDirectory direc
     {
         var name = ApiErrors.RequireName(request.Name, "name");
         var ct = context.CancellationToken;
-        var snapshot = await directory.CurrentAsync().WaitAsync(ct);
-        if (!snapshot.ByName.TryGetValue(name, out var summary))
-        {
-            snapshot = await directory.CurrentAsync(latest: true).WaitAsync(ct); // a host that just came on line
-            if (!snapshot.ByName.TryGetValue(name, out summary))
-                throw ApiErrors.NotFound("name", $"no host '{name}' in the twin ({snapshot.ByName.Count} hosts known)");
-        }
+        var (summary, snapshot) = await directory.FindAsync(name, ct);
+        if (summary is null)
+            throw ApiErrors.NotFound("name", $"no host '{name}' in the twin ({snapshot.ByName.Count} hosts known)");
         // The details this silo last got are current when the index names no later revision: no grain call then.
         var host = directory.Host(name);
         return host.CurrentMessage(summary) ?? host.MessageOf(await host.Grain.GetDetails().WaitAsync(ct));

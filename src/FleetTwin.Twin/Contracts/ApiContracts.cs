@@ -41,12 +41,19 @@ public sealed record HostSummary
     /// <summary>The twin runs this host's bounce pool: its occupancy changes without a new revision (never cache its details).</summary>
     [Id(13)] public bool RunsBouncePool { get; init; }
 
+    /// <summary>P(swiotlb panic within the prediction's horizon, 24 h), null without evidence to estimate it from.</summary>
+    [Id(14)] public double? PanicProbability { get; init; }
+
+    /// <summary>The conservative exhaustion rate per hour the prediction decided on (<c>ExhaustionEvidence.RatePerHour</c>), null without failures.</summary>
+    [Id(15)] public double? ExhaustionRatePerHour { get; init; }
+
     /// <summary>Same content, ignoring <see cref="Version"/>: a host pushes only summaries that differ.</summary>
     public bool SameAs(HostSummary? other) =>
         other is not null && Name == other.Name && Pool == other.Pool && Risk == other.Risk && RiskReason == other.RiskReason
         && XenServerRelease == other.XenServerRelease && Drivers.AsSpan().SequenceEqual(other.Drivers) && GroOff == other.GroOff
         && Mtus.AsSpan().SequenceEqual(other.Mtus) && ExhaustionEvents == other.ExhaustionEvents && Panics == other.Panics
-        && LastUptime == other.LastUptime && Revision == other.Revision && RunsBouncePool == other.RunsBouncePool;
+        && LastUptime == other.LastUptime && Revision == other.Revision && RunsBouncePool == other.RunsBouncePool
+        && PanicProbability == other.PanicProbability && ExhaustionRatePerHour == other.ExhaustionRatePerHour;
 }
 
 /// <summary>Summaries changed since a version. <see cref="Epoch"/> changes when the index starts from nothing (new storage).</summary>

@@ -369,6 +369,8 @@ public sealed class HostGrain(
             LastUptime = host.LastUptime,
             Revision = state.State.Revision,
             RunsBouncePool = state.State.RunsBouncePool,
+            PanicProbability = risk.ProbabilityWithinHorizon,
+            ExhaustionRatePerHour = risk.Evidence?.RatePerHour,
         };
     }
 
