@@ -28,11 +28,10 @@ public static class RefusalReason
 /// </summary>
 public sealed class DoorRefusals : IDisposable
 {
-    private static readonly long LogIntervalMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
     private readonly Meter _meter;
     private readonly Counter<long> _refusals;
     private readonly ILogger<DoorRefusals> _logger;
-    private readonly ConcurrentDictionary<IPAddress, long> _lastLogged = new();
+    private readonly SourceLogThrottle _logThrottle = SourceLogThrottle.PerMinute();
     private readonly ConcurrentDictionary<(string Door, string Reason), long> _counts = new();
 
     public DoorRefusals(ILogger<DoorRefusals> logger, IMeterFactory? meterFactory = null)
@@ -47,35 +46,12 @@ public sealed class DoorRefusals : IDisposable
         _refusals.Add(1, new KeyValuePair<string, object?>("door", door), new KeyValuePair<string, object?>("reason", reason));
         _counts.AddOrUpdate((door, reason), 1, static (_, n) => n + 1);
         var address = source ?? IPAddress.None;
-        var now = Environment.TickCount64;
-        var logged = false;
-        _lastLogged.AddOrUpdate(address, _ => { logged = true; return now; }, (_, last) =>
-        {
-            if (now - last < LogIntervalMs)
-                return last;
-            logged = true;
-            return now;
-        });
-        if (logged)
-        {
+        if (_logThrottle.ShouldLog(address))
             _logger.LogWarning("door {Door} refused {Source}: {Reason} (further refusals of this source are counted, not logged, for a minute)", door, address, reason);
-            if (_lastLogged.Count > 100_000)
-                Forget(now);
-        }
     }
 
     /// <summary>Refusals so far at <paramref name="door"/> for <paramref name="reason"/> (what /metrics shows, for tests and the CLI).</summary>
     public long CountOf(string door, string reason) => _counts.GetValueOrDefault((door, reason));
-
-    /// <summary>Drops sources not logged within the last minute, so scanners cycling addresses cannot grow the table without bound.</summary>
-    private void Forget(long now)
-    {
-        foreach (var (address, last) in _lastLogged)
-        {
-            if (now - last >= LogIntervalMs)
-                _lastLogged.TryRemove(address, out _);
-        }
-    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -25,10 +25,9 @@ internal sealed class RelpDoor(
 {
     /// <summary>TLS from the first byte when <c>FleetTwin:Tls</c> is set (omrelp <c>tls="on"</c>), plain otherwise.</summary>
     private readonly RelpTls? _tls = security.TlsEnabled ? new RelpTls(security, refusals) : null;
-    private static readonly long LogIntervalMs = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
     private readonly FrontDoorOptions _options = options.Value;
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
-    private readonly ConcurrentDictionary<IPAddress, long> _lastLogged = new();
+    private readonly SourceLogThrottle _logThrottle = SourceLogThrottle.PerMinute();
     private Socket? _listener;
     private long _connectionIds;
     private int _open;
@@ -240,21 +239,7 @@ internal sealed class RelpDoor(
     private void Refused(IPAddress? peer, string source, string reason, string error)
     {
         metrics.Rejected(Door.Relp, reason);
-        var address = peer ?? IPAddress.None;
-        var now = Environment.TickCount64;
-        var logged = false;
-        _lastLogged.AddOrUpdate(address, _ => { logged = true; return now; }, (_, last) =>
-        {
-            if (now - last < LogIntervalMs)
-                return last;
-            logged = true;
-            return now;
-        });
-        if (logged)
-        {
+        if (_logThrottle.ShouldLog(peer))
             log.LogWarning("relp: {Source} sent a stream the door refuses ({Reason}: {Error}); the session is closed (further refusals of this address are counted, not logged, for a minute)", source, reason, error);
-            if (_lastLogged.Count > 100_000)
-                _lastLogged.Clear();
-        }
     }
 }
