@@ -127,8 +127,30 @@ public static class TwinRedis
         }
         catch (Exception error) when (error is RedisException or TimeoutException)
         {
+            // A TLS-only Redis (port 0, tls-port) accepts the TCP connection and then drops the clear-text AUTH/PING:
+            // StackExchange.Redis only says "error connecting", so a port that answers TCP is the hint it wants TLS.
+            if (!configuration.Ssl && await AcceptsTcpAsync(configuration))
+                throw new InvalidOperationException($"{Section}:Redis:Tls: Redis at {where} accepts connections but does not answer in clear text; if it listens with TLS (tls-port), set {Section}:Redis:Tls=true and {Section}:Redis:CaPath: {error.Message}", error);
             throw new InvalidOperationException(Explain(error, where, configuration), error);
         }
+    }
+
+    private static async Task<bool> AcceptsTcpAsync(ConfigurationOptions configuration)
+    {
+        foreach (var endpoint in configuration.EndPoints)
+        {
+            try
+            {
+                using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await socket.ConnectAsync(endpoint, timeout.Token);
+                return true;
+            }
+            catch (Exception error) when (error is System.Net.Sockets.SocketException or OperationCanceledException)
+            {
+            }
+        }
+        return false;
     }
 
     private static string Explain(Exception error, string where, ConfigurationOptions configuration)
@@ -146,8 +168,6 @@ public static class TwinRedis
             var user = configuration.User is { } name ? $"user '{name}'" : "the default user";
             return $"{Section}:Redis:User / {Section}:Redis:PasswordPath (or {Section}:Redis:Password): Redis at {where} refused the credentials of {user}: {error.Message}";
         }
-        if (!configuration.Ssl && said.Contains("SocketClosed", StringComparison.Ordinal))
-            return $"{Section}:Redis:Tls: Redis at {where} closed the connection; if it listens with TLS (tls-port), set {Section}:Redis:Tls=true: {error.Message}";
         return $"{ConnectionSetting}: cannot reach Redis at {where}: {error.Message}";
     }
 
