@@ -10,6 +10,7 @@ using FleetTwin.Twin.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace FleetTwin.Deployment.Tests.Secure;
 
@@ -18,21 +19,23 @@ namespace FleetTwin.Deployment.Tests.Secure;
 /// TLS only and admits one ACL user. What one silo ingests the other serves; a client holding a certificate from
 /// another CA is refused at the gateway; a silo given the wrong Redis password refuses to start, naming the setting.
 /// </summary>
-public sealed class SecureClusterTests(TlsRedisServer redis) : IClassFixture<TlsRedisServer>
+public sealed class SecureClusterTests(TlsRedisServer redis, ITestOutputHelper output) : IClassFixture<TlsRedisServer>
 {
     private TestCredentials Credentials => redis.Credentials;
 
     [SkippableFact]
-    public async Task Two_silos_on_Orleans_TLS_and_a_TLS_ACL_Redis_share_one_twin_and_refuse_a_client_of_another_CA()
+    public async Task Two_silos_on_Orleans_TLS_and_a_TLS_ACL_Redis_share_one_twin_and_refuse_a_silo_or_client_of_another_CA()
     {
         redis.Require();
         var cluster = "secure-" + Guid.NewGuid().ToString("N")[..8];
         var silos = new List<SiloProcess>();
         try
         {
+            var clock = Stopwatch.StartNew();
             var starting = Enumerable.Range(0, 2).Select(i => SiloProcess.StartAsync(SiloEnvironment(cluster, $"silo-{i}"))).ToArray();
             foreach (var silo in starting)
                 silos.Add(await silo);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: 2 silos ready");
             Assert.Contains("mutual TLS", silos[0].Output, StringComparison.Ordinal);
             Assert.Contains($"ACL user {TlsRedisServer.User}", silos[0].Output, StringComparison.Ordinal);
 
@@ -40,6 +43,7 @@ public sealed class SecureClusterTests(TlsRedisServer redis) : IClassFixture<Tls
             var trusted = ClientCredentials(Credentials.ClientCertificatePath, Credentials.ClientKeyPath);
             var active = await ActiveSilosAsync(cluster, trusted, expected: 2);
             Assert.Equal(silos.Select(s => $"127.0.0.1:{s.SiloPort}").Order(StringComparer.Ordinal), active);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: one cluster of 2 seen through the TLS gateway");
 
             // A record ingested through one silo's HTTP door is served by the other's /api/.
             using var http = HttpClient();
@@ -54,33 +58,29 @@ public sealed class SecureClusterTests(TlsRedisServer redis) : IClassFixture<Tls
             }
             Assert.Equal(1, await ExhaustionsSeenAsync(http, silos[1], host));
 
-            // A client whose certificate comes from another CA is refused at the TLS handshake of the gateway.
-            var (strangerCertificate, strangerKey) = Credentials.Member("stranger-client", trusted: false);
-            var refused = await Record.ExceptionAsync(() => ActiveSilosAsync(cluster, ClientCredentials(strangerCertificate, strangerKey), expected: 2));
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: ingested on one silo, served by the other");
+
+            // What a silo does when it joins: dial the members' silo ports with its certificate. A member's answer to
+            // a certificate of the cluster's CA is a finished handshake that stays open (Orleans then waits for the
+            // preamble); to one of another CA, an aborted connection: that silo cannot join.
+            var (own, ownKey) = Credentials.Member("own-silo");
+            var (foreign, foreignKey) = Credentials.Member("foreign-silo", trusted: false);
+            Assert.True(await HandshakeHoldsAsync(silos[1].SiloPort, own, ownKey), "a certificate of the cluster's CA must be admitted");
+            Assert.False(await HandshakeHoldsAsync(silos[1].SiloPort, foreign, foreignKey), "a certificate of another CA must be refused");
+
+            // A client whose certificate comes from another CA is refused at the TLS handshake of the gateway: the
+            // Orleans client keeps retrying the gateways (so it is given 8 s, where the trusted client above joined in
+            // a few seconds) and the silo logs the failed handshake.
+            var refused = await Record.ExceptionAsync(() => ActiveSilosAsync(cluster, ClientCredentials(foreign, foreignKey), expected: 2, startSeconds: 8));
             Assert.NotNull(refused);
             await silos[0].WaitForOutputAsync("Authentication failed");
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: a silo and a client of another CA refused ({refused.GetType().Name}: {refused.Message})");
         }
         finally
         {
             foreach (var silo in silos)
                 await silo.DisposeAsync();
         }
-    }
-
-    [SkippableFact]
-    public async Task A_silo_from_another_CA_cannot_open_a_connection_to_a_member_s_silo_port()
-    {
-        redis.Require();
-        var cluster = "secure-join-" + Guid.NewGuid().ToString("N")[..8];
-        await using var member = await SiloProcess.StartAsync(SiloEnvironment(cluster, "member"));
-        var (foreign, foreignKey) = Credentials.Member("foreign-silo", trusted: false);
-        var (own, ownKey) = Credentials.Member("own-silo");
-
-        // What a silo does when it joins: dial the members' silo ports with its certificate. The member's answer to
-        // a certificate of its own CA is a finished handshake that stays open (Orleans then waits for the preamble);
-        // to one of another CA, an aborted connection.
-        Assert.True(await HandshakeHoldsAsync(member.SiloPort, own, ownKey), "a certificate of the cluster's CA must be admitted");
-        Assert.False(await HandshakeHoldsAsync(member.SiloPort, foreign, foreignKey), "a certificate of another CA must be refused");
     }
 
     [SkippableFact]
@@ -92,12 +92,12 @@ public sealed class SecureClusterTests(TlsRedisServer redis) : IClassFixture<Tls
         var environment = SiloEnvironment("secure-wrongpass", "wrongpass");
         environment["FleetTwin__Redis__PasswordPath"] = wrong;
 
-        var (code, output) = await SiloProcess.RunToExitAsync(environment);
+        var (code, said) = await SiloProcess.RunToExitAsync(environment);
 
         Assert.NotEqual(0, code);
-        Assert.Contains("FleetTwin:Redis:User / FleetTwin:Redis:PasswordPath", output, StringComparison.Ordinal);
-        Assert.Contains($"user '{TlsRedisServer.User}'", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("not-the-password", output, StringComparison.Ordinal);
+        Assert.Contains("FleetTwin:Redis:User / FleetTwin:Redis:PasswordPath", said, StringComparison.Ordinal);
+        Assert.Contains($"user '{TlsRedisServer.User}'", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-password", said, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -108,10 +108,10 @@ public sealed class SecureClusterTests(TlsRedisServer redis) : IClassFixture<Tls
         environment["FleetTwin__Redis__Tls"] = null;
         environment["FleetTwin__Redis__CaPath"] = null;
 
-        var (code, output) = await SiloProcess.RunToExitAsync(environment);
+        var (code, said) = await SiloProcess.RunToExitAsync(environment);
 
         Assert.NotEqual(0, code);
-        Assert.True(output.Contains("FleetTwin:Redis:Tls", StringComparison.Ordinal), output);
+        Assert.True(said.Contains("FleetTwin:Redis:Tls", StringComparison.Ordinal), said);
     }
 
     /// <summary>The environment of one silo of the secure cluster: every credential a file, as the k8s Secrets mount them.</summary>
@@ -142,7 +142,7 @@ public sealed class SecureClusterTests(TlsRedisServer redis) : IClassFixture<Tls
         new() { CaPath = Credentials.CaPath, CertificatePath = certificate, KeyPath = key };
 
     /// <summary>An Orleans client joining through the TLS Redis and a TLS gateway; the active silos once <paramref name="expected"/> are (at most 30 s).</summary>
-    private async Task<string[]> ActiveSilosAsync(string cluster, ClientCredentialOptions credentials, int expected)
+    private async Task<string[]> ActiveSilosAsync(string cluster, ClientCredentialOptions credentials, int expected, int startSeconds = 30)
     {
         var options = new TwinClusterOptions
         {
@@ -155,7 +155,7 @@ public sealed class SecureClusterTests(TlsRedisServer redis) : IClassFixture<Tls
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleansClient(client => client.AddFleetTwinClient(options).UseClusterTls(credentials));
         using var host = builder.Build();
-        using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(startSeconds));
         await host.StartAsync(starting.Token);
         try
         {
