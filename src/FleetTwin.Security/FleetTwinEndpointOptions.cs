@@ -100,6 +100,26 @@ public sealed record FleetTwinEndpointOptions
             throw new InvalidOperationException($"{setting}: the {door} door listens on {address} in cluster mode without authentication; set {Section}:Jwt:SigningKeyPath or {Section}:Jwt:PublicKeyPath (with Issuer and Audience) or {Section}:Tls:ClientCaPath (or {Section}:{nameof(AllowInsecure)}=true)");
     }
 
+    /// <summary>
+    /// Secure by default for the twin's Redis (membership, grain state, the journal): in cluster mode a Redis that is
+    /// not on this machine must be reached over TLS and with a password (an ACL user's or the default user's), unless
+    /// <see cref="AllowInsecure"/>. Whoever can write there can rewrite every host's twin and the cluster's membership.
+    /// </summary>
+    public void RequireSecureRedis(FleetTwin.Twin.Hosting.TwinClusterOptions twin)
+    {
+        ArgumentNullException.ThrowIfNull(twin);
+        if (!twin.IsClusterMode || AllowInsecure)
+            return;
+        var redis = FleetTwin.Twin.Hosting.TwinRedis.Configuration(twin);
+        if (FleetTwin.Twin.Hosting.TwinRedis.OnLoopback(redis))
+            return;
+        var where = $"{Section}:RedisConnectionString: Redis at {twin.RedisConnectionString} is not on this machine";
+        if (!redis.Ssl)
+            throw new InvalidOperationException($"{where} and is reached in clear text; set {Section}:Redis:Tls=true and {Section}:Redis:CaPath (or {Section}:{nameof(AllowInsecure)}=true)");
+        if (redis.Password is null)
+            throw new InvalidOperationException($"{where} and is reached without a password; set {Section}:Redis:User and {Section}:Redis:PasswordPath (or {Section}:{nameof(AllowInsecure)}=true)");
+    }
+
     private void Validate()
     {
         if (TlsEnabled && string.IsNullOrWhiteSpace(Tls.KeyPath))

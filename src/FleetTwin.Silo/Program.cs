@@ -34,9 +34,22 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 // request), and the propagation filter adds two async state machines per grain call, for nothing when no exporter
 // takes them.
 var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+// The Orleans silo and gateway ports: loopback only when the silo is advertised at a loopback address (several silos
+// on one machine), every interface otherwise (Kubernetes: the pod IP). Secure by default: off loopback they need TLS.
+var orleansAddress = twin.OrleansListenAddress;
+ClusterTls.RequireSecure(security, orleansAddress, twin.KubernetesHosting ? "FleetTwin:KubernetesHosting" : "FleetTwin:AdvertisedAddress");
+// Redis (membership, grain storage, the journal): TLS and credentials checked, and tried once, before Orleans starts,
+// so a wrong password or CA is one line naming the setting rather than a membership-table stack trace.
+if (twin.IsClusterMode)
+{
+    security.RequireSecureRedis(twin);
+    await TwinRedis.VerifyAsync(twin, TimeSpan.FromSeconds(10));
+}
+var orleansCertificate = ClusterTls.Enabled(security) ? DoorSecurity.ServerCertificate(security) : null;
 builder.UseOrleans(silo =>
 {
     silo.AddFleetTwin(twin);
+    silo.UseClusterTls(security, orleansCertificate);
     if (otlp)
         silo.AddActivityPropagation();
     // The Orleans Dashboard's runtime view (silos, grains, calls) at /orleans. Its grain-call profiler only runs
@@ -83,10 +96,12 @@ app.Lifetime.ApplicationStarted.Register(() =>
 {
     var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
     Console.WriteLine($"FleetTwin silo started ({(twin.IsClusterMode ? "cluster mode, Redis membership and storage" : "embedded defaults, in-memory storage and streams")})");
-    // Orleans listens on every address in cluster mode (ConfigureEndpoints' listenOnAnyHostAddress), loopback otherwise.
-    var orleans = twin.IsClusterMode ? "0.0.0.0" : "127.0.0.1";
-    Console.WriteLine($"  silo    {orleans}:{twin.SiloPort}");
-    Console.WriteLine($"  gateway {orleans}:{twin.GatewayPort}  (fleettwin replay --gateway-port {twin.GatewayPort})");
+    var orleans = orleansAddress?.ToString() ?? "0.0.0.0";
+    var orleansTls = orleansCertificate is null ? "" : "  (mutual TLS, peers from FleetTwin:Tls:ClientCaPath)";
+    Console.WriteLine($"  silo    {orleans}:{twin.SiloPort}{orleansTls}");
+    Console.WriteLine($"  gateway {orleans}:{twin.GatewayPort}{orleansTls}  (fleettwin replay --gateway-port {twin.GatewayPort})");
+    if (twin.IsClusterMode)
+        Console.WriteLine($"  redis   {TwinRedis.Describe(twin)}");
     foreach (var address in http.Where(a => !grpc.Matches(a)))
         Console.WriteLine($"  http    {address}  (console {address}/, Orleans dashboard {address}{SiloEndpoints.DashboardPath}, metrics {address}/metrics, health {address}/healthz/ready)");
     Console.WriteLine($"  grpc    {grpc.Url}  (HTTP/2{(grpc.Tls ? " over TLS" : " cleartext")}: fleettwin.v1, grpc.health.v1, reflection; fleettwin hosts --endpoint {grpc.Url})");

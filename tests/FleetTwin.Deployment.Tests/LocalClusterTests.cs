@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FleetTwin.Security;
 using FleetTwin.Tests.Shared;
 using FleetTwin.Twin.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,14 +35,20 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
             // One cluster: a client of the cluster (through Redis membership, as the CLI's replay joins it) is told of
             // exactly these two silos, both active. Two silos that each formed a cluster of their own, or one that
             // never joined, would show one.
-            var active = await ActiveSilosAsync(connection, cluster, expected: 2);
+            var active = await ActiveSilosAsync(connection, cluster, credentials, expected: 2);
             Assert.Equal(silos.Select(s => $"127.0.0.1:{s.SiloPort}").Order(StringComparer.Ordinal), active);
 
             var hosts = Enumerable.Range(1, 12).Select(i => $"xs62-k{i:00}").ToArray();
             var log = Path.GetTempFileName();
             await File.WriteAllLinesAsync(log, hosts.Select((h, i) => string.Create(CultureInfo.InvariantCulture,
                 $"Sep 17 05:05:{i:00} {h} kernel: [2777545.9727{i:00}] PCI-DMA: Out of SW-IOMMU space for {17_000 + i} bytes at device 0000:04:00.1")));
-            var (replayCode, replayOut, replayErr) = RunCli($"replay --year 2014 --redis {connection} {log}", cluster);
+            // The replay joins as an Orleans client over the gateway's mutual TLS (FleetTwin__Client__*).
+            var (replayCode, replayOut, replayErr) = RunCli($"replay --year 2014 --redis {connection} {log}", cluster, new()
+            {
+                ["FleetTwin__Client__CaPath"] = credentials.CaPath,
+                ["FleetTwin__Client__CertificatePath"] = credentials.ClientCertificatePath,
+                ["FleetTwin__Client__KeyPath"] = credentials.ClientKeyPath,
+            });
             File.Delete(log);
             Assert.True(replayCode == 0, $"fleettwin replay failed ({replayCode}): {replayErr}{replayOut}");
 
@@ -68,11 +75,13 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
     /// The silos the cluster's membership reports active, as "address:port", once <paramref name="expected"/> are
     /// (at most 30 s: a silo is ready before every other silo has read its entry), from a client joining through Redis.
     /// </summary>
-    private static async Task<string[]> ActiveSilosAsync(string redis, string cluster, int expected)
+    private static async Task<string[]> ActiveSilosAsync(string redis, string cluster, TestCredentials credentials, int expected)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client.AddFleetTwinClient(new TwinClusterOptions { RedisConnectionString = redis, ClusterId = cluster, ServiceId = cluster }));
+        // The manifest's silos speak mutual TLS on their Orleans ports: the client presents a certificate of their CA.
+        builder.UseOrleansClient(client => client.AddFleetTwinClient(new TwinClusterOptions { RedisConnectionString = redis, ClusterId = cluster, ServiceId = cluster })
+            .UseClusterTls(new ClientCredentialOptions { CaPath = credentials.CaPath, CertificatePath = credentials.ClientCertificatePath, KeyPath = credentials.ClientKeyPath }));
         using var host = builder.Build();
         await host.StartAsync();
         try
@@ -114,6 +123,7 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
     /// <summary>The manifest's environment with the pod-derived and in-cluster values replaced by local equivalents.</summary>
     private static Dictionary<string, string?> SiloEnvironment(Dictionary<string, string?> manifestEnv, string redis, string cluster, string podName, TestCredentials credentials)
     {
+        var member = credentials.Member(podName);
         var env = new Dictionary<string, string?>(manifestEnv, StringComparer.Ordinal)
         {
             // Several silos on one machine; the ports are SiloProcess's.
@@ -127,14 +137,24 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
             ["FleetTwin__ServiceId"] = cluster,
             ["FleetTwin__AdvertisedAddress"] = "127.0.0.1",
             ["FleetTwin__RedisConnectionString"] = redis,
-            // The Secrets' files, made by the test (the issuer and audience stay the manifest's).
-            ["FleetTwin__Tls__CertificatePath"] = credentials.ServerCertificatePath,
-            ["FleetTwin__Tls__KeyPath"] = credentials.ServerKeyPath,
+            // The Secrets' files, made by the test (the issuer and audience stay the manifest's). The certificate is a
+            // cluster member's (server and client auth: the silos dial each other over mutual TLS).
+            ["FleetTwin__Tls__CertificatePath"] = member.CertificatePath,
+            ["FleetTwin__Tls__KeyPath"] = member.KeyPath,
+            ["FleetTwin__Tls__ClientCaPath"] = credentials.CaPath,
             ["FleetTwin__Jwt__SigningKeyPath"] = credentials.JwtKeyPath,
+            // The test's Redis is a plain one on loopback (the secure cluster test covers Redis TLS and ACL).
+            ["FleetTwin__Redis__Tls"] = null,
+            ["FleetTwin__Redis__CaPath"] = null,
+            ["FleetTwin__Redis__User"] = null,
+            ["FleetTwin__Redis__PasswordPath"] = null,
         };
         return env;
     }
     /// <summary>The CLI as a client of the cluster: it joins through Redis with the cluster's ids.</summary>
-    private static (int Code, string Stdout, string Stderr) RunCli(string arguments, string cluster) =>
-        Tooling.Fleettwin(arguments, new Dictionary<string, string> { ["FleetTwin__ClusterId"] = cluster, ["FleetTwin__ServiceId"] = cluster });
+    private static (int Code, string Stdout, string Stderr) RunCli(string arguments, string cluster, Dictionary<string, string>? environment = null)
+    {
+        var all = new Dictionary<string, string>(environment ?? [], StringComparer.Ordinal) { ["FleetTwin__ClusterId"] = cluster, ["FleetTwin__ServiceId"] = cluster };
+        return Tooling.Fleettwin(arguments, all);
+    }
 }

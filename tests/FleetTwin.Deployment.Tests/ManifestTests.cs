@@ -56,6 +56,7 @@ public class ManifestTests
         Assert.True(code == 0, $"schema validation of k8s/{kustomization} failed:\n{stderr}\n{stdout}");
         Assert.Contains("apps/v1 Deployment/fleettwin-silo", stdout);
         Assert.Contains("policy/v1 PodDisruptionBudget/fleettwin-silo", stdout);
+        Assert.Contains("networking.k8s.io/v1 NetworkPolicy/fleettwin-silo", stdout);
     }
 
     [SkippableFact]
@@ -80,6 +81,7 @@ public class ManifestTests
 
         var annotations = Node(Find(objects, "Deployment", "fleettwin-silo"), "spec", "template", "metadata", "annotations");
         Assert.Equal(SiloEndpoints.MetricsPath, Scalar(annotations, "prometheus.io/path"));
+        Assert.Equal(doors.RelpPort, ports["relp"]);
         Assert.Equal(SiloEndpoints.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(annotations, "prometheus.io/port"));
     }
 
@@ -98,6 +100,7 @@ public class ManifestTests
         twinSettings.UnionWith(Settings(typeof(FleetTwinEndpointOptions)));
         twinSettings.UnionWith(Settings(typeof(DoorTlsOptions), "Tls__"));
         twinSettings.UnionWith(Settings(typeof(JwtOptions), "Jwt__"));
+        twinSettings.UnionWith(Settings(typeof(RedisSecurityOptions), "Redis__"));
         var doorSettings = Settings(typeof(FleetTwin.FrontDoors.FrontDoorOptions));
         const string Doors = "FleetTwin__FrontDoors__";
         foreach (var name in names.Where(n => n.StartsWith(TwinClusterOptions.Section + "__", StringComparison.Ordinal)))
@@ -168,4 +171,103 @@ public class ManifestTests
         foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
             Assert.Equal("HTTPS", Scalar(container, probe, "httpGet", "scheme"));
     }
+
+    [SkippableFact]
+    public void Orleans_TLS_and_Redis_TLS_with_its_ACL_user_are_wired_through_mounted_Secrets()
+    {
+        var objects = Objects("");
+        var container = SiloContainer(objects);
+        var env = ((YamlSequenceNode)Node(container, "env")).Children.ToDictionary(e => Scalar(e, "name")!, e => Scalar(e, "value"));
+        var siloFiles = SecretFiles(Find(objects, "Deployment", "fleettwin-silo"));
+        // The cluster's CA (mutual TLS between silos and with gateway clients) and the Redis CA come with the
+        // certificate; the Redis password from its own Secret; TLS to Redis is on.
+        Assert.Equal("fleettwin-tls", siloFiles(env["FleetTwin__Tls__ClientCaPath"]!));
+        Assert.Equal("fleettwin-tls", siloFiles(env["FleetTwin__Redis__CaPath"]!));
+        Assert.Equal("fleettwin-redis-auth", siloFiles(env["FleetTwin__Redis__PasswordPath"]!));
+        Assert.Equal("true", env["FleetTwin__Redis__Tls"]);
+        Assert.False(string.IsNullOrEmpty(env["FleetTwin__Redis__User"]));
+        Assert.DoesNotContain(env, e => e.Key.Contains("Password", StringComparison.Ordinal) && !e.Key.EndsWith("PasswordPath", StringComparison.Ordinal));
+        // The connection string names the Redis Service and its port, nothing secret.
+        var connection = Scalar(Find(objects, "ConfigMap", "fleettwin-config"), "data", "redis-connection-string")!;
+        var redisPort = Node(Find(objects, "Service", "fleettwin-redis"), "spec", "ports", "#0");
+        Assert.Equal($"fleettwin-redis:{Scalar(redisPort, "port")}", connection);
+
+        // Redis itself: TLS only (no clear-text port), its certificate and ACL file from Secrets, the default user
+        // off in that file (checked by the secure cluster test against a real redis-server with the same flags).
+        var redis = Find(objects, "StatefulSet", "fleettwin-redis");
+        var redisContainer = Node(redis, "spec", "template", "spec", "containers", "#0");
+        var args = ((YamlSequenceNode)Node(redisContainer, "args")).Children.Select(a => ((YamlScalarNode)a).Value!).ToList();
+        string Argument(string flag) => args[args.IndexOf(flag) + 1];
+        Assert.Equal("0", Argument("--port"));
+        var tlsPort = ((YamlSequenceNode)Node(redisContainer, "ports")).Children.Single(p => Scalar(p, "name") == "redis");
+        Assert.Equal(Scalar(tlsPort, "containerPort"), Argument("--tls-port"));
+        var redisFiles = SecretFiles(redis);
+        foreach (var flag in new[] { "--tls-cert-file", "--tls-key-file", "--tls-ca-cert-file" })
+            Assert.Equal("fleettwin-redis-tls", redisFiles(Argument(flag)));
+        Assert.Equal("fleettwin-redis-auth", redisFiles(Argument("--aclfile")));
+    }
+
+    [SkippableFact]
+    public void NetworkPolicies_admit_only_the_doors_ports_Orleans_between_silos_and_Redis_from_fleettwin_pods()
+    {
+        var objects = Objects("");
+        var silo = Find(objects, "Deployment", "fleettwin-silo");
+        var siloLabels = Labels(Node(silo, "spec", "template", "metadata", "labels"));
+        var containerPorts = ((YamlSequenceNode)Node(SiloContainer(objects), "ports")).Children.Select(p => Scalar(p, "name")!).ToHashSet();
+
+        var siloPolicy = Find(objects, "NetworkPolicy", "fleettwin-silo");
+        Assert.True(Selects(Node(siloPolicy, "spec", "podSelector"), siloLabels), "the silo policy must select the silo pods");
+        var rules = ((YamlSequenceNode)Node(siloPolicy, "spec", "ingress")).Children.ToList();
+        var open = rules.Where(r => !HasFrom(r)).SelectMany(PortNames).ToHashSet();
+        var fromPods = rules.Where(HasFrom).ToList();
+        // From anywhere: exactly the doors (each speaks TLS and wants credentials), never an Orleans port.
+        Assert.Equal(new HashSet<string> { "http", "grpc", "syslog-tcp", "syslog-udp", "relp" }, open);
+        // Every named port is one the container declares (a NetworkPolicy port naming nothing admits nothing).
+        Assert.Subset(containerPorts, rules.SelectMany(PortNames).ToHashSet());
+        // Orleans silo and gateway ports: only from silo pods (and labelled Orleans clients), no namespace or IP block.
+        var orleans = Assert.Single(fromPods);
+        Assert.Equal(new HashSet<string> { "silo", "gateway" }, PortNames(orleans).ToHashSet());
+        var peers = ((YamlSequenceNode)Node(orleans, "from")).Children;
+        Assert.All(peers, p => Assert.Equal(["podSelector"], ((YamlMappingNode)p).Children.Keys.Select(k => ((YamlScalarNode)k).Value)));
+        Assert.Contains(peers, p => Selects(Node(p, "podSelector"), siloLabels));
+        Assert.DoesNotContain(peers, p => ((YamlMappingNode)Node(p, "podSelector")).Children.Count == 0);
+        // Every container port is admitted by some rule: nothing the silo serves is cut off by mistake.
+        Assert.Subset(rules.SelectMany(PortNames).ToHashSet(), containerPorts);
+
+        var redis = Find(objects, "StatefulSet", "fleettwin-redis");
+        var redisPolicy = Find(objects, "NetworkPolicy", "fleettwin-redis");
+        Assert.True(Selects(Node(redisPolicy, "spec", "podSelector"), Labels(Node(redis, "spec", "template", "metadata", "labels"))));
+        var redisRule = Assert.Single(((YamlSequenceNode)Node(redisPolicy, "spec", "ingress")).Children);
+        Assert.True(HasFrom(redisRule), "Redis must not be open to every pod");
+        Assert.Equal(["redis"], PortNames(redisRule));
+        Assert.Contains(((YamlSequenceNode)Node(redisRule, "from")).Children, p => Selects(Node(p, "podSelector"), siloLabels));
+        Assert.All(((YamlSequenceNode)Node(redisRule, "from")).Children, p => Assert.NotEmpty(((YamlMappingNode)Node(p, "podSelector", "matchLabels")).Children));
+    }
+
+    /// <summary>Maps a file path to the Secret mounted at the directory holding it (fails when no Secret is mounted there).</summary>
+    private static Func<string, string> SecretFiles(YamlMappingNode workload)
+    {
+        var pod = Node(workload, "spec", "template", "spec");
+        var secrets = ((YamlSequenceNode)Node(pod, "volumes")).Children
+            .Where(v => Scalar(v, "secret", "secretName") is not null).ToDictionary(v => Scalar(v, "name")!, v => Scalar(v, "secret", "secretName")!);
+        var mounts = ((YamlSequenceNode)Node(pod, "containers", "#0", "volumeMounts")).Children
+            .Where(m => secrets.ContainsKey(Scalar(m, "name")!)).ToDictionary(m => Scalar(m, "mountPath")!, m => secrets[Scalar(m, "name")!]);
+        return path => mounts.TryGetValue(Path.GetDirectoryName(path)!, out var secret) ? secret : throw new Xunit.Sdk.XunitException($"{path} is not in a mounted Secret ({string.Join(", ", mounts.Keys)})");
+    }
+
+    private static Dictionary<string, string> Labels(YamlNode node) =>
+        ((YamlMappingNode)node).Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value!, c => ((YamlScalarNode)c.Value).Value!);
+
+    /// <summary>A podSelector with matchLabels only, all of them on the pod (a selector with expressions is not expected here).</summary>
+    private static bool Selects(YamlNode selector, Dictionary<string, string> podLabels)
+    {
+        var map = (YamlMappingNode)selector;
+        Assert.Equal(["matchLabels"], map.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
+        return Labels(map["matchLabels"]).All(l => podLabels.TryGetValue(l.Key, out var v) && v == l.Value);
+    }
+
+    private static bool HasFrom(YamlNode rule) => ((YamlMappingNode)rule).Children.ContainsKey(new YamlScalarNode("from"));
+
+    private static IEnumerable<string> PortNames(YamlNode rule) =>
+        ((YamlSequenceNode)Node(rule, "ports")).Children.Select(p => Scalar(p, "port")!);
 }

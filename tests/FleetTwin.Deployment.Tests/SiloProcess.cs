@@ -57,6 +57,26 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a silo that is expected to refuse to start: its exit code and output once it has exited (at most 60 s;
+    /// a silo still running then fails the test).
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyDictionary<string, string?> environment)
+    {
+        await using var silo = Launch(environment, []);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await silo.Process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the silo was expected to refuse to start but still runs after 60 s:\n{silo.Output}");
+        }
+        silo.Process.WaitForExit(); // the rest of its output
+        return (silo.Process.ExitCode, silo.Output);
+    }
+
     private static SiloProcess Launch(IReadOnlyDictionary<string, string?> environment, string[] arguments)
     {
         int http = RedisServer.FreePort(), grpc = RedisServer.FreePort(), siloPort = RedisServer.FreePort(), gatewayPort = RedisServer.FreePort();

@@ -83,6 +83,21 @@ public sealed class TestCredentials : IDisposable
         return $"{header}.{payload}.{signature}";
     }
 
+    /// <summary>
+    /// A cluster member's certificate and key (PEM paths): server and client authentication both (a silo answers its
+    /// peers and dials them), for 127.0.0.1/localhost, issued by the test CA or, with <paramref name="trusted"/> false,
+    /// by a CA of its own (written next to it as <c>NAME-ca.pem</c>).
+    /// </summary>
+    public (string CertificatePath, string KeyPath) Member(string name, bool trusted = true)
+    {
+        using var other = trusted ? null : Authority($"{name}'s own CA");
+        if (other is not null)
+            Write(name + "-ca.pem", other.ExportCertificatePem());
+        using var certificate = Issue(other ?? _ca, $"fleettwin silo {name}", server: true, [], client: true);
+        using var key = certificate.GetRSAPrivateKey()!;
+        return (Write(name + ".pem", certificate.ExportCertificatePem()), Write(name + ".key", key.ExportPkcs8PrivateKeyPem()));
+    }
+
     /// <summary>Writes a new server certificate (same CA) over <paramref name="certificatePath"/>/<paramref name="keyPath"/>; returns its thumbprint.</summary>
     public string ReplaceServerCertificate(string subject)
     {
@@ -127,7 +142,7 @@ public sealed class TestCredentials : IDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
     }
 
-    private static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool server, string[] roles)
+    private static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool server, string[] roles, bool client = false)
     {
         using var key = RSA.Create(2048);
         var name = new StringBuilder($"CN={subject}");
@@ -136,8 +151,10 @@ public sealed class TestCredentials : IDisposable
         var request = new CertificateRequest(name.ToString(), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [server ? new Oid("1.3.6.1.5.5.7.3.1") : new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var usages = new OidCollection { server ? new Oid("1.3.6.1.5.5.7.3.1") : new Oid("1.3.6.1.5.5.7.3.2") };
+        if (server && client)
+            usages.Add(new Oid("1.3.6.1.5.5.7.3.2"));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
         if (server)
         {
             var san = new SubjectAlternativeNameBuilder();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FleetTwin.Security;
 using FleetTwin.Twin.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,7 +33,10 @@ internal static class TwinConnection
         };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Error);
-        builder.UseOrleansClient(client => client.AddFleetTwinClient(options));
+        // TLS to the gateway when FleetTwin__Client__CaPath / CertificatePath / KeyPath are set (a cluster whose silos
+        // speak mutual TLS refuses a client without a certificate of its CA; docs/security.md).
+        var credentials = ClientConfiguration.Credentials();
+        builder.UseOrleansClient(client => client.AddFleetTwinClient(options).UseClusterTls(credentials));
         var host = builder.Build();
         try
         {

@@ -45,5 +45,21 @@ public sealed record TwinClusterOptions
     /// </summary>
     public Journal.JournalOptions Journal { get; init; } = new();
 
+    /// <summary>
+    /// TLS and credentials for Redis (section <c>FleetTwin:Redis</c>): every Redis user (membership, grain storage,
+    /// the journal) connects with what <see cref="TwinRedis.Configuration"/> builds from them.
+    /// </summary>
+    public RedisSecurityOptions Redis { get; init; } = new();
+
     public bool IsClusterMode => !string.IsNullOrWhiteSpace(RedisConnectionString);
+
+    /// <summary>
+    /// Where the Orleans silo and gateway ports listen: loopback on the embedded default and for a cluster-mode silo
+    /// advertised at a loopback address (several silos on one machine: nothing else can reach it anyway), null (every
+    /// interface) otherwise, as under Kubernetes hosting where the pod IP is advertised.
+    /// </summary>
+    public System.Net.IPAddress? OrleansListenAddress =>
+        !IsClusterMode ? System.Net.IPAddress.Loopback
+        : !KubernetesHosting && System.Net.IPAddress.TryParse(AdvertisedAddress, out var advertised) && System.Net.IPAddress.IsLoopback(advertised) ? advertised
+        : null;
 }

@@ -13,7 +13,6 @@ using Orleans.Serialization;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 using Orleans.Streams;
-using StackExchange.Redis;
 
 namespace FleetTwin.Twin.Hosting;
 
@@ -40,13 +39,15 @@ public static class TwinOrleansConfiguration
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort);
             return silo.AddFleetTwinGrains(options);
         }
-        silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!));
+        var redis = TwinRedis.Configuration(options);
+        silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
         if (!options.KubernetesHosting)
         {
             // Under Kubernetes hosting UseKubernetesHosting() (called by the silo) sets the endpoints from the pod.
+            // A silo advertised at a loopback address listens there only (OrleansListenAddress), not on every interface.
             silo.ConfigureEndpoints(
                 options.AdvertisedAddress is null ? Dns.GetHostName() : options.AdvertisedAddress,
-                options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+                options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: options.OrleansListenAddress is null);
         }
         return silo.AddFleetTwinGrains(options);
     }
@@ -59,7 +60,7 @@ public static class TwinOrleansConfiguration
     {
         if (options.IsClusterMode)
         {
-            var redis = ConfigurationOptions.Parse(options.RedisConnectionString!);
+            var redis = TwinRedis.Configuration(options);
             silo.AddRedisGrainStorage(TwinStorage.Name, o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorage(TwinStreams.PubSubStore, o => o.ConfigurationOptions = redis.Clone());
         }
@@ -118,7 +119,7 @@ public static class TwinOrleansConfiguration
             o.ServiceId = options.ServiceId;
         });
         if (options.IsClusterMode)
-            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(options.RedisConnectionString!));
+            client.UseRedisClustering(o => o.ConfigurationOptions = TwinRedis.Configuration(options));
         else
             client.UseLocalhostClustering(options.GatewayPort);
         return client.AddFleetTwinClientStreams(options);
@@ -151,7 +152,7 @@ public static class TwinOrleansConfiguration
         options.Journal.KeyPrefix is { Length: > 0 } ? options.Journal : options.Journal with { KeyPrefix = $"fleettwin:{options.ServiceId}:journal" };
 
     private static JournalAdapterFactory CreateJournal(IServiceProvider services, string name, TwinClusterOptions options, JournalOptions journal) =>
-        new(name, options.RedisConnectionString!, journal, services.GetRequiredService<Serializer<JournalBatchContainer>>(),
+        new(name, TwinRedis.Configuration(options), journal, services.GetRequiredService<Serializer<JournalBatchContainer>>(),
             services.GetRequiredService<ILoggerFactory>(), services.GetService<TwinMetrics>());
 
     /// <summary>

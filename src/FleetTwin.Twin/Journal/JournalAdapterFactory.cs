@@ -20,7 +20,7 @@ namespace FleetTwin.Twin.Journal;
 public sealed class JournalAdapterFactory : IQueueAdapterFactory, IQueueAdapter, IDisposable
 {
     private readonly JournalOptions _options;
-    private readonly string _connectionString;
+    private readonly ConfigurationOptions _configuration;
     private readonly Serializer<JournalBatchContainer> _serializer;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
@@ -31,11 +31,18 @@ public sealed class JournalAdapterFactory : IQueueAdapterFactory, IQueueAdapter,
     private readonly ConcurrentDictionary<QueueId, JournalReceiver> _receivers = new();
     private ConnectionMultiplexer? _redis;
 
+    /// <summary>A journal on the Redis of a plain StackExchange.Redis connection string (tests).</summary>
     public JournalAdapterFactory(string name, string connectionString, JournalOptions options, Serializer<JournalBatchContainer> serializer, ILoggerFactory loggers, TwinMetrics? metrics)
+        : this(name, ConfigurationOptions.Parse(connectionString), options, serializer, loggers, metrics)
+    {
+    }
+
+    /// <summary>A journal on the Redis <paramref name="configuration"/> reaches (TLS, ACL user: <c>TwinRedis.Configuration</c>).</summary>
+    public JournalAdapterFactory(string name, ConfigurationOptions configuration, JournalOptions options, Serializer<JournalBatchContainer> serializer, ILoggerFactory loggers, TwinMetrics? metrics)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Partitions, 1);
         Name = name;
-        _connectionString = connectionString;
+        _configuration = configuration;
         _options = options;
         _serializer = serializer;
         _loggers = loggers;
@@ -109,7 +116,7 @@ public sealed class JournalAdapterFactory : IQueueAdapterFactory, IQueueAdapter,
         {
             if (_redis is null)
             {
-                var configuration = ConfigurationOptions.Parse(_connectionString);
+                var configuration = _configuration.Clone();
                 // Keep trying in the background after a failed connect, and fail commands at once while disconnected
                 // instead of queueing them for the command timeout: a door must answer 503 in seconds, not a minute.
                 configuration.AbortOnConnectFail = false;
