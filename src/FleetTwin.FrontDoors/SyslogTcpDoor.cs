@@ -8,81 +8,59 @@ using Microsoft.Extensions.Options;
 namespace FleetTwin.FrontDoors;
 
 /// <summary>
-/// Syslog over TCP (RFC 6587). One parser source per connection, completed when the peer closes (like the end of a
-/// file). Back-pressure: while the twin is behind, the connection is not read, the kernel's receive window fills
-/// and the sender blocks (rsyslog queues, logger waits) instead of records being dropped.
+/// Syslog over a byte stream: plain TCP (RFC 6587) or TLS (RFC 5425). One parser source per connection, completed
+/// when the peer closes (like the end of a file). Back-pressure: while the twin is behind, the connection is not read,
+/// the kernel's receive window fills and the sender blocks (rsyslog queues, logger waits) instead of records being
+/// dropped. Best-effort (docs/durability.md): neither transport has an acknowledgement, so what a sender wrote and the
+/// silo had not yet handed over when it died is lost; RELP is the acknowledged door.
 /// </summary>
-internal sealed class SyslogTcpDoor(
-    LiveIngest ingest, IOptions<FrontDoorOptions> options, FrontDoorMetrics metrics, SourceRateLimiter limiter,
-    FrontDoorAddresses addresses, ILogger<SyslogTcpDoor> log) : BackgroundService
+internal abstract class SyslogStreamDoor(
+    string door, int port, string portSetting, LiveIngest ingest, FrontDoorOptions options, FrontDoorMetrics metrics,
+    SourceRateLimiter limiter, ILogger log) : BackgroundService
 {
-    private readonly FrontDoorOptions _options = options.Value;
-    private Socket? _listener;
-    private long _connectionIds;
-    private int _open;
+    private readonly TcpDoorListener _listener = new(door, portSetting, options, metrics, log);
+
+    protected string DoorName => door;
+
+    protected FrontDoorOptions Options => options;
+
+    /// <summary>Where the door listens once bound (its port of 0 resolved).</summary>
+    protected abstract void Announce(IPEndPoint endpoint);
+
+    /// <summary>The stream to read a connection from: the socket itself, or a TLS session over it; null when the peer was refused (counted).</summary>
+    protected abstract ValueTask<Stream?> OpenAsync(Socket socket, IPAddress? peer, CancellationToken stoppingToken);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var address = FrontDoorHosting.BindAddressOf(_options);
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        try
-        {
-            _listener.Bind(new IPEndPoint(address, _options.SyslogTcpPort));
-        }
-        catch (SocketException error)
-        {
-            throw new InvalidOperationException($"syslog tcp: cannot listen on {address}:{_options.SyslogTcpPort} ({error.SocketErrorCode}); set FleetTwin:FrontDoors:SyslogTcpPort", error);
-        }
-        _listener.Listen(512);
-        addresses.SyslogTcp = (IPEndPoint)_listener.LocalEndPoint!;
+        Announce(_listener.Listen(port));
         return base.StartAsync(cancellationToken);
     }
 
+    /// <summary>Stops accepting, then lets each connection hand over what it read (the live ingest stops after the doors).</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _listener?.Dispose();
         await base.StopAsync(cancellationToken);
+        await _listener.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener!.AcceptAsync(stoppingToken);
-            }
-            catch (Exception error) when (error is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException error)
-            {
-                // A peer that reset before accept completed; the listener itself is fine.
-                log.LogDebug(error, "syslog tcp: accept failed");
-                continue;
-            }
-            if (Interlocked.Increment(ref _open) > _options.MaxConnections)
-            {
-                Interlocked.Decrement(ref _open);
-                metrics.Rejected(Door.SyslogTcp, RejectReason.TooManyConnections);
-                socket.Dispose();
-                continue;
-            }
-            _ = Task.Run(() => ServeAsync(socket, stoppingToken), CancellationToken.None);
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => _listener.AcceptAsync(ServeAsync, stoppingToken);
 
-    private async Task ServeAsync(Socket socket, CancellationToken stoppingToken)
+    private async Task ServeAsync(Socket socket, long id, CancellationToken stoppingToken)
     {
-        metrics.ConnectionOpened();
         var peer = (socket.RemoteEndPoint as IPEndPoint)?.Address;
-        var source = $"syslog-tcp {socket.RemoteEndPoint} #{Interlocked.Increment(ref _connectionIds)}";
-        var framer = new SyslogFramer(_options.MaxRecordBytes, reason => metrics.Rejected(Door.SyslogTcp, reason));
+        var stream = await OpenAsync(socket, peer, stoppingToken);
+        if (stream is null)
+            return;
+        await using (stream)
+            await ReadAsync(stream, $"{door} {socket.RemoteEndPoint} #{id}", peer, stoppingToken);
+    }
+
+    /// <summary>Reads one connection to its end: frames (<see cref="SyslogFramer"/>), admits and submits each read's records.</summary>
+    private async Task ReadAsync(Stream stream, string source, IPAddress? peer, CancellationToken stoppingToken)
+    {
+        var framer = new SyslogFramer(options.MaxRecordBytes, reason => metrics.Rejected(door, reason));
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        var idle = TimeSpan.FromSeconds(_options.TcpIdleTimeoutSeconds);
+        var idle = TimeSpan.FromSeconds(options.TcpIdleTimeoutSeconds);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         try
         {
@@ -92,15 +70,15 @@ internal sealed class SyslogTcpDoor(
                 int read;
                 try
                 {
-                    read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+                    read = await stream.ReadAsync(buffer, timeout.Token);
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
                     // Half-open or stuck peer: nothing for the idle timeout.
-                    metrics.Rejected(Door.SyslogTcp, RejectReason.IdleTimeout);
+                    metrics.Rejected(door, RejectReason.IdleTimeout);
                     break;
                 }
-                var chunk = new RecordChunk(Door.SyslogTcp, source, null, read + read / 8 + 64);
+                var chunk = new RecordChunk(door, source, null, read + read / 8 + 64);
                 if (read == 0)
                 {
                     framer.Finish(chunk);
@@ -111,20 +89,17 @@ internal sealed class SyslogTcpDoor(
                 await SubmitAsync(chunk, peer, stoppingToken);
             }
         }
-        catch (SocketException error)
+        catch (Exception error) when (error is IOException or SocketException)
         {
-            log.LogDebug(error, "syslog tcp: {Source} failed", source);
+            log.LogDebug(error, "{Door}: {Source} failed", door, source);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
         finally
         {
-            ingest.EndSource(Door.SyslogTcp, source);
+            ingest.EndSource(door, source);
             ArrayPool<byte>.Shared.Return(buffer);
-            socket.Dispose();
-            Interlocked.Decrement(ref _open);
-            metrics.ConnectionClosed();
         }
     }
 
@@ -140,7 +115,25 @@ internal sealed class SyslogTcpDoor(
             await Task.Delay(wait, stoppingToken); // over its rate: the source is read more slowly, not dropped
         await ingest.AdmitAsync(chunk.Records, stoppingToken);
         chunk.Admitted = chunk.Records;
-        metrics.Accepted(Door.SyslogTcp, chunk.Records);
+        metrics.Accepted(door, chunk.Records);
         ingest.Submit(chunk);
     }
+
+    public override void Dispose()
+    {
+        _listener.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>Syslog over plain TCP (RFC 6587: octet-counting or LF framing, detected per frame), port <c>FrontDoors:SyslogTcpPort</c>.</summary>
+internal sealed class SyslogTcpDoor(
+    LiveIngest ingest, IOptions<FrontDoorOptions> options, FrontDoorMetrics metrics, SourceRateLimiter limiter,
+    FrontDoorAddresses addresses, ILogger<SyslogTcpDoor> log)
+    : SyslogStreamDoor(Door.SyslogTcp, options.Value.SyslogTcpPort, $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.SyslogTcpPort)}", ingest, options.Value, metrics, limiter, log)
+{
+    protected override void Announce(IPEndPoint endpoint) => addresses.SyslogTcp = endpoint;
+
+    protected override ValueTask<Stream?> OpenAsync(Socket socket, IPAddress? peer, CancellationToken stoppingToken)
+        => ValueTask.FromResult<Stream?>(new NetworkStream(socket, ownsSocket: true));
 }
