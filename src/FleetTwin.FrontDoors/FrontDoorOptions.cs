@@ -19,6 +19,13 @@ public sealed record FrontDoorOptions
     public int SyslogTcpPort { get; init; } = 5514;
 
     /// <summary>
+    /// Syslog over TLS (RFC 5425; 6514 is its IANA port, §4.1). Open only when <c>FleetTwin:Tls</c> is set: the door
+    /// serves the same certificate as the RELP, gRPC and HTTP doors and, with <c>FleetTwin:Tls:ClientCaPath</c>,
+    /// requires client certificates (rsyslog omfwd with the gtls stream driver; see README).
+    /// </summary>
+    public int SyslogTlsPort { get; init; } = 6514;
+
+    /// <summary>
     /// RELP (rsyslog's omrelp; librelp doc/relp.md): every record acknowledged once handed over. 2514 is the port
     /// rsyslog's documentation uses for imrelp/omrelp examples; 514 stays free for plain syslog.
     /// </summary>

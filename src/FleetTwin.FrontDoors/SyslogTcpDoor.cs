@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using FleetTwin.Security;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -136,4 +137,34 @@ internal sealed class SyslogTcpDoor(
 
     protected override ValueTask<Stream?> OpenAsync(Socket socket, IPAddress? peer, CancellationToken stoppingToken)
         => ValueTask.FromResult<Stream?>(new NetworkStream(socket, ownsSocket: true));
+}
+/// <summary>
+/// Syslog over TLS (RFC 5425), port <c>FrontDoors:SyslogTlsPort</c> (6514, RFC 5425 §4.1), open when
+/// <c>FleetTwin:Tls</c> is set: TLS from the first byte, the door's certificate re-read when its files change, and with
+/// <c>FleetTwin:Tls:ClientCaPath</c> a client certificate from that CA with the <c>ingest</c> (or <c>admin</c>) role
+/// required at the handshake (<see cref="DoorTls"/>). Inside TLS, RFC 5425 §4.3 frames are octet-counted
+/// (<c>MSG-LEN SP SYSLOG-MSG</c>); LF-framed records are taken too, because rsyslog's omfwd with the gtls stream
+/// driver sends octet-counted frames only with <c>TCP_Framing="octet-counted"</c> and LF framing by default.
+/// </summary>
+internal sealed class SyslogTlsDoor(
+    LiveIngest ingest, IOptions<FrontDoorOptions> options, FrontDoorMetrics metrics, SourceRateLimiter limiter,
+    FrontDoorAddresses addresses, FleetTwinEndpointOptions security, DoorRefusals refusals, ILogger<SyslogTlsDoor> log)
+    : SyslogStreamDoor(Door.SyslogTls, options.Value.SyslogTlsPort, $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.SyslogTlsPort)}", ingest, options.Value, metrics, limiter, log)
+{
+    private readonly DoorTls _tls = new(Door.SyslogTls, security, refusals);
+
+    protected override void Announce(IPEndPoint endpoint)
+    {
+        addresses.SyslogTls = endpoint;
+        addresses.SyslogTlsClientCertificates = _tls.ClientCertificates;
+    }
+
+    protected override async ValueTask<Stream?> OpenAsync(Socket socket, IPAddress? peer, CancellationToken stoppingToken)
+        => await _tls.AcceptAsync(new NetworkStream(socket, ownsSocket: true), peer, TimeSpan.FromSeconds(Math.Min(30, Options.TcpIdleTimeoutSeconds)), stoppingToken);
+
+    public override void Dispose()
+    {
+        _tls.Dispose();
+        base.Dispose();
+    }
 }
