@@ -144,12 +144,29 @@ internal static class LoadConnection
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
 
-        /// <summary>The end of what this connection sends: TLS close_notify, then the TCP FIN (the door then completes the source).</summary>
+        /// <summary>
+        /// The end of what this connection sends: TLS close_notify, then the TCP FIN (the door then completes the
+        /// source); then reads until the door closes (RFC 5425 §4.4: it answers close_notify), because closing a socket
+        /// with unread bytes in it (a TLS 1.3 session ticket) sends a reset, and a reset loses what the door had not
+        /// read yet.
+        /// </summary>
         public async Task ShutdownAsync()
         {
             if (inner is SslStream ssl)
                 await ssl.ShutdownAsync();
             tcp.Client.Shutdown(SocketShutdown.Send);
+            var buffer = new byte[4096];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            try
+            {
+                while (await inner.ReadAsync(buffer, timeout.Token) > 0)
+                {
+                }
+            }
+            catch (Exception error) when (error is IOException or OperationCanceledException)
+            {
+                // The door reset or did not close within two minutes: nothing more to wait for.
+            }
         }
 
         protected override void Dispose(bool disposing)

@@ -2,7 +2,7 @@ namespace FleetTwin.FrontDoors;
 
 /// <summary>
 /// Ports and limits of the front doors (configuration section <c>FleetTwin:FrontDoors</c>, e.g. environment
-/// <c>FleetTwin__FrontDoors__SyslogTcpPort=6514</c>). A port of 0 takes a free one (tests); a negative port closes
+/// <c>FleetTwin__FrontDoors__SyslogTcpPort=1514</c>). A port of 0 takes a free one (tests); a negative port closes
 /// that door.
 /// </summary>
 public sealed record FrontDoorOptions

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using FleetTwin.Security;
 using Microsoft.Extensions.Hosting;
@@ -53,7 +54,24 @@ internal abstract class SyslogStreamDoor(
         if (stream is null)
             return;
         await using (stream)
+        {
             await ReadAsync(stream, $"{door} {socket.RemoteEndPoint} #{id}", peer, stoppingToken);
+            if (stream is SslStream ssl)
+                await ReplyCloseNotifyAsync(ssl);
+        }
+    }
+
+    /// <summary>RFC 5425 §4.4: a receiver that gets the sender's close_notify replies with one before closing.</summary>
+    private async Task ReplyCloseNotifyAsync(SslStream ssl)
+    {
+        try
+        {
+            await ssl.ShutdownAsync();
+        }
+        catch (Exception error) when (error is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            log.LogDebug(error, "{Door}: close_notify not sent (the sender is gone)", door);
+        }
     }
 
     /// <summary>Reads one connection to its end: frames (<see cref="SyslogFramer"/>), admits and submits each read's records.</summary>
