@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 // dotnet run -c Release --project load/FleetTwin.Load -- replay --hosts 1000 --lines 1000000
 // dotnet run -c Release --project load/FleetTwin.Load -- idle-hosts --hosts 10000
 // dotnet run -c Release --project load/FleetTwin.Load -- syslog-tcp --hosts 1000 --rate 100000 --seconds 30   (silo running)
+// dotnet run -c Release --project load/FleetTwin.Load -- syslog-tls --hosts 1000 --rate 100000 --seconds 20 --ca ca.pem --cert dom0.pem --key dom0.key   (silo with FleetTwin:Tls)
 // dotnet run -c Release --project load/FleetTwin.Load -- relp --hosts 1000 --rate 100000 --seconds 20 --connections 8 --window 20000   (silo running)
 // dotnet run -c Release --project load/FleetTwin.Load -- http-ndjson --url http://127.0.0.1:8080 --hosts 1000 --rate 100000 --seconds 20   (silo running)
 // dotnet run -c Release --project load/FleetTwin.Load -- api --endpoint http://127.0.0.1:5000 --hosts 10000 --rate 5000
@@ -65,7 +66,15 @@ var connectionsOption = new Option<int>("--connections") { DefaultValueFactory =
 var tcpPortOption = new Option<int>("--tcp-port") { DefaultValueFactory = _ => 5514, Description = "the silo's syslog TCP door" };
 var gatewayOption = new Option<int>("--gateway-port") { DefaultValueFactory = _ => 30000, Description = "the silo's gateway (lag probes read host grains)" };
 var syslog = new Command("syslog-tcp", "Sustained syslog over TCP from a simulated fleet into a running silo: records/s, end-to-end lag, loss") { hostsOption, rateOption, secondsOption, connectionsOption, tcpPortOption, gatewayOption };
-syslog.SetAction(async (parse, ct) =>
+syslog.SetAction((parse, ct) => SyslogLoadAsync(parse, parse.GetValue(tcpPortOption), tls: null, ct));
+
+var tlsPortOption = new Option<int>("--tls-port") { DefaultValueFactory = _ => 6514, Description = "the silo's syslog-TLS door (RFC 5425)" };
+LoadTls.CaOption.Required = true;
+var syslogTls = new Command("syslog-tls", "As syslog-tcp, over TLS (RFC 5425) into the syslog-TLS door: records/s, end-to-end lag, loss")
+    { hostsOption, rateOption, secondsOption, connectionsOption, tlsPortOption, gatewayOption, LoadTls.CaOption, LoadTls.CertificateOption, LoadTls.KeyOption, LoadTls.TargetHostOption };
+syslogTls.SetAction((parse, ct) => SyslogLoadAsync(parse, parse.GetValue(tlsPortOption), LoadTls.From(parse), ct));
+
+async Task SyslogLoadAsync(ParseResult parse, int port, LoadTls? tls, CancellationToken ct)
 {
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -74,16 +83,18 @@ syslog.SetAction(async (parse, ct) =>
     await host.StartAsync(ct);
     var hosts = parse.GetValue(hostsOption);
     var load = new SyslogTcpLoad(host.Services.GetRequiredService<IClusterClient>(), hosts, parse.GetValue(connectionsOption), parse.GetValue(rateOption),
-        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), $"load{DateTime.UtcNow:HHmmss}");
-    Console.WriteLine($"syslog tcp load: {hosts} hosts over {parse.GetValue(connectionsOption)} connections, {parse.GetValue(rateOption)} records/s offered for {parse.GetValue(secondsOption)} s (30% exhaustion events)");
-    await load.RunAsync("127.0.0.1", parse.GetValue(tcpPortOption), ct);
+        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), $"{(tls is null ? "load" : "tls")}{DateTime.UtcNow:HHmmss}", tls);
+    Console.WriteLine($"syslog {(tls is null ? "tcp" : "tls")} load: {hosts} hosts over {parse.GetValue(connectionsOption)} connections, {parse.GetValue(rateOption)} records/s offered for {parse.GetValue(secondsOption)} s (30% exhaustion events)");
+    await load.RunAsync("127.0.0.1", port, ct);
     await host.StopAsync(CancellationToken.None);
-});
+}
 
 var relpPortOption = new Option<int>("--relp-port") { DefaultValueFactory = _ => 2514, Description = "the silo's RELP door" };
 var windowOption = new Option<int>("--window") { DefaultValueFactory = _ => 20_000, Description = "txnrs each session keeps outstanding (omrelp's windowSize)" };
 var relpConnectionsOption = new Option<int>("--connections") { DefaultValueFactory = _ => 8, Description = "RELP sessions (each carries hosts h with h % connections == its index, as relays do)" };
-var relp = new Command("relp", "Sustained RELP from a simulated fleet into a running silo: records/s acknowledged, p99 acknowledgement latency, loss") { hostsOption, rateOption, secondsOption, relpConnectionsOption, windowOption, relpPortOption, gatewayOption };
+var relpCaOption = new Option<string?>("--ca") { Description = "speak TLS (omrelp tls=\"on\"); the CA (PEM) the silo's certificate must chain to" };
+var relp = new Command("relp", "Sustained RELP from a simulated fleet into a running silo: records/s acknowledged, p99 acknowledgement latency, loss")
+    { hostsOption, rateOption, secondsOption, relpConnectionsOption, windowOption, relpPortOption, gatewayOption, relpCaOption, LoadTls.CertificateOption, LoadTls.KeyOption, LoadTls.TargetHostOption };
 relp.SetAction(async (parse, ct) =>
 {
     var builder = Host.CreateApplicationBuilder();
@@ -93,7 +104,8 @@ relp.SetAction(async (parse, ct) =>
     await host.StartAsync(ct);
     int hosts = parse.GetValue(hostsOption), connections = parse.GetValue(relpConnectionsOption), window = parse.GetValue(windowOption);
     var load = new RelpLoad(host.Services.GetRequiredService<IClusterClient>(), hosts, connections, parse.GetValue(rateOption), window,
-        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), $"relp{DateTime.UtcNow:HHmmss}");
+        TimeSpan.FromSeconds(parse.GetValue(secondsOption)), $"relp{DateTime.UtcNow:HHmmss}",
+        parse.GetValue(relpCaOption) is { } relpCa ? new LoadTls(relpCa, parse.GetValue(LoadTls.CertificateOption), parse.GetValue(LoadTls.KeyOption), parse.GetValue(LoadTls.TargetHostOption)!) : null);
     Console.WriteLine($"relp load: {hosts} hosts over {connections} sessions (window {window}), {parse.GetValue(rateOption)} records/s offered for {parse.GetValue(secondsOption)} s (30% exhaustion events)");
     await load.RunAsync("127.0.0.1", parse.GetValue(relpPortOption), ct);
     await host.StopAsync(CancellationToken.None);
@@ -102,6 +114,7 @@ relp.SetAction(async (parse, ct) =>
 root.Subcommands.Add(replay);
 root.Subcommands.Add(relp);
 root.Subcommands.Add(syslog);
+root.Subcommands.Add(syslogTls);
 root.Subcommands.Add(idle);
 root.Subcommands.Add(ApiLoad.Create());
 root.Subcommands.Add(HttpNdjsonLoad.Create());

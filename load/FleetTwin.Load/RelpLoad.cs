@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using FleetTwin.Twin.Contracts;
 
@@ -12,22 +11,24 @@ namespace FleetTwin.Load;
 /// rate. Measures records/s acknowledged (<c>rsp 200</c>), the acknowledgement latency (frame written -> its
 /// <c>rsp</c> read) and, through the gateway, that every acknowledged exhaustion was applied by its host twin.
 /// </summary>
-internal sealed class RelpLoad(IClusterClient client, int hosts, int connections, int rate, int window, TimeSpan duration, string prefix)
+internal sealed class RelpLoad(IClusterClient client, int hosts, int connections, int rate, int window, TimeSpan duration, string prefix, LoadTls? tls = null)
 {
     private const string Open = "relp_version=0\nrelp_software=FleetTwin.Load\ncommands=syslog";
+    private readonly SimulatedFleet _fleet = new(hosts, connections, prefix);
     private readonly long[] _eventsSent = new long[hosts];
     private readonly List<double>[] _latencies = [.. Enumerable.Range(0, connections).Select(_ => new List<double>(1 << 16))];
     private long _sent;
     private long _acknowledged;
     private long _refused;
 
-    public string HostName(int h) => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{h:00000}");
+    public string HostName(int h) => _fleet.HostName(h);
 
     public async Task RunAsync(string server, int port, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var streams = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => LoadConnection.OpenAsync(server, port, tls, noDelay: true)));
         var clock = Stopwatch.StartNew();
-        var sessions = Enumerable.Range(0, connections).Select(c => Task.Run(() => SessionAsync(server, port, c, clock, stop.Token))).ToArray();
+        var sessions = Enumerable.Range(0, connections).Select(c => Task.Run(() => SessionAsync(streams[c], c, clock, stop.Token))).ToArray();
         var last = 0L;
         while (clock.Elapsed < duration)
         {
@@ -51,25 +52,14 @@ internal sealed class RelpLoad(IClusterClient client, int hosts, int connections
 
         // Acknowledged means handed over: every acknowledged exhaustion must reach its host twin.
         var expected = _eventsSent.Sum();
-        var settle = Stopwatch.StartNew();
-        long processed = 0;
-        while (settle.Elapsed < TimeSpan.FromMinutes(3))
-        {
-            var counts = await Task.WhenAll(Enumerable.Range(0, hosts).Select(h => client.GetGrain<IHostGrain>(HostName(h)).GetProcessedEvents()));
-            processed = counts.Sum();
-            if (processed >= expected)
-                break;
-            await Task.Delay(200, CancellationToken.None);
-        }
+        var (processed, drained) = await _fleet.WaitAppliedAsync(client, expected);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"twin applied {processed} of {expected} acknowledged events ({(processed >= expected ? "nothing lost" : "MISSING " + (expected - processed))}), {settle.Elapsed.TotalSeconds:0.0} s after the last answer"));
+            $"twin applied {processed} of {expected} acknowledged events ({(processed >= expected ? "nothing lost" : "MISSING " + (expected - processed))}), {drained.TotalSeconds:0.0} s after the last answer"));
     }
 
-    private async Task SessionAsync(string server, int port, int connection, Stopwatch clock, CancellationToken stop)
+    private async Task SessionAsync(Stream stream, int connection, Stopwatch clock, CancellationToken stop)
     {
-        using var tcp = new TcpClient { NoDelay = true };
-        await tcp.ConnectAsync(server, port, CancellationToken.None);
-        var stream = tcp.GetStream();
+        await using var _ = stream;
         var openFrame = Encoding.ASCII.GetBytes($"1 open {Open.Length} {Open}\n");
         await stream.WriteAsync(openFrame, CancellationToken.None);
         // Sent-at of each outstanding txnr (answers come in txnr order), and whether it carried an exhaustion of which host.
@@ -77,35 +67,15 @@ internal sealed class RelpLoad(IClusterClient client, int hosts, int connections
         var exhaustionHost = new int[window + 1];
         long nextTxnr = 2, answered = 1;
         var reader = Task.Run(() => ReadAnswersAsync(stream, connection, sentAt, exhaustionHost, () => nextTxnr, v => Volatile.Write(ref answered, v)));
-        var myHosts = Enumerable.Range(0, hosts).Where(h => h % connections == connection).ToArray();
-        var uptime = myHosts.Select(h => 1_000_000.0 + h).ToArray();
-        var random = new Random(connection);
-        var perConnection = (double)rate / connections;
+        var records = _fleet.RecordsOf(connection);
         var buffer = new MemoryStream(1 << 20);
-        long sentHere = 0;
-        var next = 0;
-        while (!stop.IsCancellationRequested)
+        await LoadConnection.PaceAsync(clock, (double)rate / connections, () => window - (nextTxnr - 1 - Volatile.Read(ref answered)), async count =>
         {
-            var due = (long)(clock.Elapsed.TotalSeconds * perConnection) - sentHere;
-            var free = window - (int)(nextTxnr - 1 - Volatile.Read(ref answered));
-            if (due <= 0 || free <= 0)
-            {
-                await Task.Delay(1, CancellationToken.None);
-                continue;
-            }
-            var count = (int)Math.Min(Math.Min(due, free), 2000);
             buffer.SetLength(0);
             var now = Stopwatch.GetTimestamp();
             for (var i = 0; i < count; i++)
             {
-                var slot = next++ % myHosts.Length;
-                var h = myHosts[slot];
-                uptime[slot] += 0.001 + random.NextDouble() * 0.01;
-                var exhaustion = random.Next(10) < 3;
-                var message = exhaustion
-                    ? string.Create(CultureInfo.InvariantCulture, $"PCI-DMA: Out of SW-IOMMU space for {random.Next(14_000, 32_000)} bytes at device 0000:04:00.{random.Next(2)}")
-                    : string.Create(CultureInfo.InvariantCulture, $"nf_conntrack: table full, dropping packet. {random.Next(1000)}");
-                var record = string.Create(CultureInfo.InvariantCulture, $"<11>Sep 17 05:05:06 {HostName(h)} kernel: [{uptime[slot]:0.000000}] {message}");
+                var record = records.Next(out var h, out var exhaustion);
                 var txnr = nextTxnr + i;
                 buffer.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{txnr} syslog {record.Length} {record}\n")));
                 sentAt[txnr % sentAt.Length] = now;
@@ -113,9 +83,8 @@ internal sealed class RelpLoad(IClusterClient client, int hosts, int connections
             }
             await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), CancellationToken.None);
             Volatile.Write(ref nextTxnr, nextTxnr + count);
-            sentHere += count;
             Interlocked.Add(ref _sent, count);
-        }
+        }, stop);
         // Wait for the answers owed, then close the session as omrelp does.
         var drain = Stopwatch.StartNew();
         while (Volatile.Read(ref answered) < nextTxnr - 1 && drain.Elapsed < TimeSpan.FromMinutes(1) && !reader.IsCompleted)
@@ -126,7 +95,7 @@ internal sealed class RelpLoad(IClusterClient client, int hosts, int connections
     }
 
     /// <summary>Reads <c>TXNR SP rsp SP DATALEN [SP DATA] LF</c> frames; each answered txnr frees a window slot.</summary>
-    private async Task ReadAnswersAsync(NetworkStream stream, int connection, long[] sentAt, int[] exhaustionHost, Func<long> sentUpTo, Action<long> answeredUpTo)
+    private async Task ReadAnswersAsync(Stream stream, int connection, long[] sentAt, int[] exhaustionHost, Func<long> sentUpTo, Action<long> answeredUpTo)
     {
         var buffer = new byte[256 * 1024];
         var length = 0;

@@ -1,32 +1,35 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using FleetTwin.Twin.Contracts;
 
 namespace FleetTwin.Load;
 
 /// <summary>
-/// A fleet of dom0s forwarding kern.log over syslog TCP (octet-counted, as rsyslog does) to a running silo's front
-/// door at a paced rate; measures records/s delivered and end-to-end lag (record sent -> host twin has applied it)
-/// by polling a sample of host grains through the gateway.
+/// A fleet of dom0s forwarding kern.log over syslog TCP (octet-counted, as rsyslog does), or over TLS (RFC 5425, as
+/// rsyslog's omfwd with the gtls driver does) when <paramref name="tls"/> is given, to a running silo's front door at a
+/// paced rate; measures records/s delivered and end-to-end lag (record sent -> host twin has applied it) by polling a
+/// sample of host grains through the gateway. The fleet, records, connection and pacing are <see cref="SimulatedFleet"/>'s.
 /// </summary>
-internal sealed class SyslogTcpLoad(IClusterClient client, int hosts, int connections, int rate, TimeSpan duration, string prefix)
+internal sealed class SyslogTcpLoad(IClusterClient client, int hosts, int connections, int rate, TimeSpan duration, string prefix, LoadTls? tls = null)
 {
     private const int ProbeHosts = 20;
+    private readonly SimulatedFleet _fleet = new(hosts, connections, prefix);
     private readonly long[] _eventsSent = new long[hosts];
     private readonly List<(long Index, long SentAt)>[] _probeSends = [.. Enumerable.Range(0, ProbeHosts).Select(_ => new List<(long, long)>())];
     private readonly List<double> _lagsMs = [];
     private long _records;
 
-    public string HostName(int h) => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{h:00000}");
+    public string HostName(int h) => _fleet.HostName(h);
 
     public async Task RunAsync(string server, int port, CancellationToken cancellationToken)
     {
         var baselines = await Task.WhenAll(Enumerable.Range(0, ProbeHosts).Select(p => client.GetGrain<IHostGrain>(HostName(p * (hosts / ProbeHosts))).GetProcessedEvents()));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Connected (and TLS handshakes done) before the clock starts: the rate is the records', not the handshakes'.
+        var streams = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => LoadConnection.OpenAsync(server, port, tls, noDelay: false)));
         var clock = Stopwatch.StartNew();
-        var senders = Enumerable.Range(0, connections).Select(c => Task.Run(() => SendAsync(server, port, c, clock, stop.Token))).ToArray();
+        var senders = Enumerable.Range(0, connections).Select(c => Task.Run(() => SendAsync(streams[c], c, clock, stop.Token))).ToArray();
         var probe = Task.Run(() => ProbeAsync(baselines, stop.Token));
         var lastRecords = 0L;
         while (clock.Elapsed < duration)
@@ -42,65 +45,32 @@ internal sealed class SyslogTcpLoad(IClusterClient client, int hosts, int connec
         var sent = Interlocked.Read(ref _records);
         // Drain: every host must end with every event it was sent (nothing lost).
         var expected = _eventsSent.Sum();
-        var settle = Stopwatch.StartNew();
-        long processed = 0;
-        while (settle.Elapsed < TimeSpan.FromMinutes(3))
-        {
-            var counts = await Task.WhenAll(Enumerable.Range(0, hosts).Select(h => client.GetGrain<IHostGrain>(HostName(h)).GetProcessedEvents()));
-            processed = counts.Sum();
-            if (processed >= expected)
-                break;
-            await Task.Delay(200, CancellationToken.None);
-        }
+        var (processed, drained) = await _fleet.WaitAppliedAsync(client, expected);
         await probe.ContinueWith(_ => { }, TaskScheduler.Default);
         _lagsMs.Sort();
         double Percentile(double p) => _lagsMs.Count == 0 ? double.NaN : _lagsMs[Math.Min(_lagsMs.Count - 1, (int)(p * _lagsMs.Count))];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"sent {sent} records ({expected} events) in {sendSeconds:0.0} s = {sent / sendSeconds:0} records/s (target {rate}); drained {settle.Elapsed.TotalSeconds:0.0} s later"));
+            $"sent {sent} records ({expected} events) in {sendSeconds:0.0} s = {sent / sendSeconds:0} records/s (target {rate}){(tls is null ? "" : " over TLS")}; drained {drained.TotalSeconds:0.0} s later"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"twin applied {processed} of {expected} events ({(processed >= expected ? "nothing lost" : "MISSING " + (expected - processed))})"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"end-to-end lag (sent -> host twin applied), {_lagsMs.Count} sampled events: p50 {Percentile(0.50):0} ms, p99 {Percentile(0.99):0} ms, max {Percentile(1):0} ms"));
     }
 
-    private async Task SendAsync(string server, int port, int connection, Stopwatch clock, CancellationToken stop)
+    private async Task SendAsync(Stream stream, int connection, Stopwatch clock, CancellationToken stop)
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(server, port, CancellationToken.None);
-        var stream = tcp.GetStream();
-        var myHosts = Enumerable.Range(0, hosts).Where(h => h % connections == connection).ToArray();
-        var uptime = myHosts.Select(h => 1_000_000.0 + h).ToArray();
-        var random = new Random(connection);
-        var perConnection = (double)rate / connections;
+        await using var _ = stream;
+        var records = _fleet.RecordsOf(connection);
         var buffer = new MemoryStream(1 << 20);
-        long sentHere = 0;
-        var next = 0;
         var probeEvery = hosts / ProbeHosts;
-        while (!stop.IsCancellationRequested)
+        await LoadConnection.PaceAsync(clock, (double)rate / connections, () => long.MaxValue, async count =>
         {
-            // Pace: as many records as this connection owes by now, in writes of at most 2,000.
-            var due = (long)(clock.Elapsed.TotalSeconds * perConnection) - sentHere;
-            if (due <= 0)
-            {
-                await Task.Delay(2, CancellationToken.None);
-                continue;
-            }
-            due = Math.Min(due, 2000);
             buffer.SetLength(0);
             var probes = new List<(int Probe, long Index)>();
-            for (var i = 0; i < due; i++)
+            for (var i = 0; i < count; i++)
             {
-                var slot = next++ % myHosts.Length;
-                var h = myHosts[slot];
-                uptime[slot] += 0.001 + random.NextDouble() * 0.01;
-                var exhaustion = random.Next(10) < 3;
-                var message = exhaustion
-                    ? string.Create(CultureInfo.InvariantCulture, $"PCI-DMA: Out of SW-IOMMU space for {random.Next(14_000, 32_000)} bytes at device 0000:04:00.{random.Next(2)}")
-                    : string.Create(CultureInfo.InvariantCulture, $"nf_conntrack: table full, dropping packet. {random.Next(1000)}");
-                var record = string.Create(CultureInfo.InvariantCulture, $"<11>Sep 17 05:05:06 {HostName(h)} kernel: [{uptime[slot]:0.000000}] {message}");
-                var bytes = Encoding.ASCII.GetBytes(record);
-                var length = Encoding.ASCII.GetBytes(bytes.Length.ToString(CultureInfo.InvariantCulture) + " ");
-                buffer.Write(length);
+                var bytes = Encoding.ASCII.GetBytes(records.Next(out var h, out var exhaustion));
+                buffer.Write(Encoding.ASCII.GetBytes(bytes.Length.ToString(CultureInfo.InvariantCulture) + " "));
                 buffer.Write(bytes);
                 if (exhaustion)
                 {
@@ -116,10 +86,9 @@ internal sealed class SyslogTcpLoad(IClusterClient client, int hosts, int connec
                 lock (_probeSends[probe])
                     _probeSends[probe].Add((index, sentAt));
             }
-            sentHere += due;
-            Interlocked.Add(ref _records, due);
-        }
-        tcp.Client.Shutdown(SocketShutdown.Send);
+            Interlocked.Add(ref _records, count);
+        }, stop);
+        await LoadConnection.ShutdownAsync(stream);
     }
 
     private async Task ProbeAsync(long[] baselines, CancellationToken stop)

@@ -7,6 +7,12 @@ public sealed class FrontDoorAddresses
 
     public System.Net.IPEndPoint? SyslogTcp { get; internal set; }
 
+    /// <summary>Syslog over TLS (RFC 5425); null when closed or without <c>FleetTwin:Tls</c>.</summary>
+    public System.Net.IPEndPoint? SyslogTls { get; internal set; }
+
+    /// <summary>The syslog-TLS door requires client certificates (FleetTwin:Tls:ClientCaPath).</summary>
+    public bool SyslogTlsClientCertificates { get; internal set; }
+
     public System.Net.IPEndPoint? Relp { get; internal set; }
 
     /// <summary>The RELP door speaks TLS (FleetTwin:Tls).</summary>
@@ -21,6 +27,8 @@ public sealed class FrontDoorAddresses
             yield return $"syslog udp {udp}";
         if (SyslogTcp is { } tcp)
             yield return $"syslog tcp {tcp}  (RFC 6587 octet-counting or LF framing)";
+        if (SyslogTls is { } tls)
+            yield return $"syslog tls {tls}  (RFC 5425, rsyslog omfwd StreamDriver=\"gtls\"; client certificates {(SyslogTlsClientCertificates ? "required" : "not asked for")})";
         if (Relp is { } relp)
             yield return $"relp       {relp}  (rsyslog omrelp{(RelpTls ? " tls=\"on\"" : "")}: acknowledged once handed over)";
         if (HttpPathPrefix is { } prefix)

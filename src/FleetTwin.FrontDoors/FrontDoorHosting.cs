@@ -29,16 +29,25 @@ public static class FrontDoorHosting
         var address = security.AddressOf(options.BindAddress, $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}");
         options = options with { BindAddress = address.ToString() };
         Validate(options);
-        // Syslog has no TLS yet (RFC 5425 is still to come): in cluster mode it stays on loopback unless allowed.
-        if (options.SyslogUdpPort >= 0 || options.SyslogTcpPort >= 0)
-            security.RequireSecure("syslog", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}", address, securable: false);
+        // Plain syslog (UDP, RFC 5426; TCP, RFC 6587) has neither TLS nor a way to authenticate a sender: in cluster
+        // mode it stays on loopback unless allowed. The secure way in is the syslog-TLS door (RFC 5425) below.
+        var plainRemedy = $"senders can use syslog over TLS instead ({FrontDoorOptions.Section}:{nameof(FrontDoorOptions.SyslogTlsPort)}, RFC 5425, with {FleetTwinEndpointOptions.Section}:Tls and Tls:ClientCaPath)";
+        if (options.SyslogUdpPort >= 0)
+            security.RequireSecure("syslog UDP", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.SyslogUdpPort)}", address, securable: false, plainRemedy);
+        if (options.SyslogTcpPort >= 0)
+            security.RequireSecure("syslog TCP", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.SyslogTcpPort)}", address, securable: false, plainRemedy);
+        // Syslog over TLS opens with FleetTwin:Tls (there is no plain RFC 5425). Like RELP it can authenticate a sender
+        // by client certificate only (RFC 5425 §5.2; a syslog frame carries no token): secure means Tls:ClientCaPath.
+        var syslogTls = options.SyslogTlsPort >= 0 && security.TlsEnabled;
+        if (syslogTls)
+            RequireClientCertificates(security, "syslog-TLS", FrontDoorOptions.Section + ":" + nameof(FrontDoorOptions.SyslogTlsPort), address);
         // RELP speaks TLS with FleetTwin:Tls and authenticates senders by client certificate only (omrelp has no
         // tokens): secure means TLS with FleetTwin:Tls:ClientCaPath.
         if (options.RelpPort >= 0)
         {
             var setting = $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}";
-            if (security.TlsEnabled && string.IsNullOrWhiteSpace(security.Tls.ClientCaPath) && security.ClusterMode && !security.AllowInsecure && !IPAddress.IsLoopback(address))
-                throw new InvalidOperationException($"{setting}: the RELP door listens on {address} in cluster mode and checks senders by client certificate only; set {FleetTwinEndpointOptions.Section}:Tls:ClientCaPath (or {FleetTwinEndpointOptions.Section}:AllowInsecure=true, or close it: {FrontDoorOptions.Section}:RelpPort=-1)");
+            if (security.TlsEnabled)
+                RequireClientCertificates(security, "RELP", $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.RelpPort)}", address);
             security.RequireSecure("RELP", setting, address, securable: security.TlsEnabled);
         }
         builder.Services.AddSingleton(Options.Create(options));
@@ -52,6 +61,8 @@ public static class FrontDoorHosting
             builder.Services.AddHostedService<SyslogUdpDoor>();
         if (options.SyslogTcpPort >= 0)
             builder.Services.AddHostedService<SyslogTcpDoor>();
+        if (syslogTls)
+            builder.Services.AddHostedService<SyslogTlsDoor>();
         if (options.RelpPort >= 0)
             builder.Services.AddHostedService<RelpDoor>();
         return builder;
@@ -83,6 +94,17 @@ public static class FrontDoorHosting
         return app;
     }
 
+    /// <summary>
+    /// A door that authenticates senders by client certificate only (RELP, syslog over TLS): in cluster mode on a
+    /// non-loopback address it needs <c>FleetTwin:Tls:ClientCaPath</c>, else anyone who reaches it may write (unless
+    /// <c>FleetTwin:AllowInsecure</c>).
+    /// </summary>
+    private static void RequireClientCertificates(FleetTwinEndpointOptions security, string door, string portSetting, IPAddress address)
+    {
+        if (string.IsNullOrWhiteSpace(security.Tls.ClientCaPath) && security.ClusterMode && !security.AllowInsecure && !IPAddress.IsLoopback(address))
+            throw new InvalidOperationException($"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.BindAddress)}: the {door} door listens on {address} in cluster mode and checks senders by client certificate only; set {FleetTwinEndpointOptions.Section}:Tls:ClientCaPath (or {FleetTwinEndpointOptions.Section}:AllowInsecure=true, or close it: {portSetting}=-1)");
+    }
+
     internal static IPAddress BindAddressOf(FrontDoorOptions options)
         => IPAddress.TryParse(options.BindAddress ?? "127.0.0.1", out var address)
             ? address
@@ -102,7 +124,7 @@ public static class FrontDoorHosting
         Require(options.MaxRecordsPerSecondPerSource >= 0, "MaxRecordsPerSecondPerSource must be 0 (unlimited) or more");
         Require(options.TcpIdleTimeoutSeconds > 0 && options.SourceQuietSeconds > 0 && options.FlushIntervalMilliseconds > 0 && options.HandOverTimeoutSeconds > 0, "timeouts and intervals must be positive");
         Require(options.BatchSize >= 1, "BatchSize must be at least 1");
-        Require(options.SyslogUdpPort <= 65535 && options.SyslogTcpPort <= 65535 && options.RelpPort <= 65535, "ports must be at most 65535");
+        Require(options.SyslogUdpPort <= 65535 && options.SyslogTcpPort <= 65535 && options.SyslogTlsPort <= 65535 && options.RelpPort <= 65535, "ports must be at most 65535");
         _ = BindAddressOf(options);
     }
 }

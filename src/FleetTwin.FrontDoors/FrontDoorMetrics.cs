@@ -9,6 +9,8 @@ public static class Door
 {
     public const string SyslogUdp = "syslog-udp";
     public const string SyslogTcp = "syslog-tcp";
+    /// <summary>Syslog over TLS (RFC 5425), port 6514.</summary>
+    public const string SyslogTls = "syslog-tls";
     public const string HttpNdjson = "http-ndjson";
     public const string HttpText = "http-text";
     /// <summary>RELP (rsyslog's omrelp): acknowledged per record once handed over.</summary>

@@ -2,7 +2,7 @@ namespace FleetTwin.FrontDoors;
 
 /// <summary>
 /// Ports and limits of the front doors (configuration section <c>FleetTwin:FrontDoors</c>, e.g. environment
-/// <c>FleetTwin__FrontDoors__SyslogTcpPort=6514</c>). A port of 0 takes a free one (tests); a negative port closes
+/// <c>FleetTwin__FrontDoors__SyslogTcpPort=1514</c>). A port of 0 takes a free one (tests); a negative port closes
 /// that door.
 /// </summary>
 public sealed record FrontDoorOptions
@@ -17,6 +17,13 @@ public sealed record FrontDoorOptions
 
     /// <summary>Syslog over TCP (RFC 6587: octet-counting or LF framing, detected per frame).</summary>
     public int SyslogTcpPort { get; init; } = 5514;
+
+    /// <summary>
+    /// Syslog over TLS (RFC 5425; 6514 is its IANA port, §4.1). Open only when <c>FleetTwin:Tls</c> is set: the door
+    /// serves the same certificate as the RELP, gRPC and HTTP doors and, with <c>FleetTwin:Tls:ClientCaPath</c>,
+    /// requires client certificates (rsyslog omfwd with the gtls stream driver; see README).
+    /// </summary>
+    public int SyslogTlsPort { get; init; } = 6514;
 
     /// <summary>
     /// RELP (rsyslog's omrelp; librelp doc/relp.md): every record acknowledged once handed over. 2514 is the port

@@ -126,9 +126,9 @@ internal static class HttpDoor
         return false;
     }
 
-    private readonly record struct Problem(string Reason, string Text);
+    internal readonly record struct Problem(string Reason, string Text);
 
-    private static bool TryReadRecord(ReadOnlySpan<byte> line, FrontDoorOptions options, out string? message, out string? host, out DateTimeOffset? time, out Problem? problem)
+    internal static bool TryReadRecord(ReadOnlySpan<byte> line, FrontDoorOptions options, out string? message, out string? host, out DateTimeOffset? time, out Problem? problem)
     {
         message = host = null;
         time = null;
@@ -167,6 +167,14 @@ internal static class HttpDoor
         catch (JsonException error)
         {
             problem = new Problem(RejectReason.MalformedJson, $"not JSON: {error.Message}");
+            return false;
+        }
+        catch (InvalidOperationException error)
+        {
+            // Utf8JsonReader.GetString throws this (not JsonException) for a string that is not text: invalid UTF-8
+            // bytes or a lone UTF-16 surrogate escape (RFC 8259 §8.2 leaves such strings' meaning unpredictable).
+            // Found by HostileInputTests: before, the line was answered 500.
+            problem = new Problem(RejectReason.MalformedJson, $"a string that is not valid Unicode: {error.Message}");
             return false;
         }
         if (message is null)

@@ -1,3 +1,5 @@
+using FleetTwin.Ingest.Framing;
+
 namespace FleetTwin.FrontDoors;
 
 /// <summary>
@@ -5,14 +7,13 @@ namespace FleetTwin.FrontDoors;
 /// what rsyslog and syslog-ng send with octet-counted framing) or non-transparent framing (each message ends with
 /// LF), detected per frame: a frame starting with a digit followed by a space is counted, anything else runs to LF.
 /// Frames may span reads. A frame over the record limit is skipped (counted) without buffering it; a frame that
-/// does not start with <c>&lt;PRI&gt;</c> is not syslog and is counted, not parsed.
+/// does not start with <c>&lt;PRI&gt;</c> is not syslog and is counted, not parsed. The MSG-LEN header is read by
+/// <see cref="OctetCounting.ReadHeader"/>, the same reading the file parser uses. Allocation-free: one carry buffer
+/// of the record limit per connection.
 /// </summary>
 internal sealed class SyslogFramer(int maxRecordBytes, Action<string> reject)
 {
     private enum Mode { Start, Length, Octets, Line, SkipOctets, SkipLine }
-
-    /// <summary>RFC 6587 MSG-LEN is a decimal without leading zero; nine digits is already far past any limit.</summary>
-    private const int MaxLengthDigits = 9;
 
     private readonly byte[] _carry = new byte[Math.Max(maxRecordBytes, 16)];
     private Mode _mode;
@@ -42,18 +43,11 @@ internal sealed class SyslogFramer(int maxRecordBytes, Action<string> reject)
                     continue;
 
                 case Mode.Length:
-                    while (!data.IsEmpty && data[0] is >= (byte)'0' and <= (byte)'9' && _digits <= MaxLengthDigits)
+                {
+                    var header = OctetCounting.ReadHeader(data, ref _length, ref _digits, out var consumed);
+                    if (header == OctetCounting.Header.Counted)
                     {
-                        _length = _length * 10 + (data[0] - '0');
-                        _carry[_carryLength++] = data[0];
-                        _digits++;
-                        data = data[1..];
-                    }
-                    if (data.IsEmpty)
-                        return;
-                    if (data[0] == ' ' && _digits <= MaxLengthDigits && _length > 0)
-                    {
-                        data = data[1..];
+                        data = data[consumed..];
                         _carryLength = 0;
                         _remaining = _length;
                         if (_length > maxRecordBytes)
@@ -67,9 +61,15 @@ internal sealed class SyslogFramer(int maxRecordBytes, Action<string> reject)
                         }
                         continue;
                     }
-                    // Digits not followed by a space: no octet count, the digits begin an LF-framed record.
+                    // The digits read so far are kept: without an octet count they begin an LF-framed record.
+                    data[..consumed].CopyTo(_carry.AsSpan(_carryLength));
+                    _carryLength += consumed;
+                    data = data[consumed..];
+                    if (header == OctetCounting.Header.NeedMore)
+                        return;
                     _mode = Mode.Line;
                     continue;
+                }
 
                 case Mode.Octets:
                 {

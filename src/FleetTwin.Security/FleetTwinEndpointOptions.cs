@@ -85,15 +85,16 @@ public sealed record FleetTwinEndpointOptions
 
     /// <summary>
     /// Secure by default: in cluster mode a door on a non-loopback address needs TLS and authentication (or
-    /// <see cref="AllowInsecure"/>). <paramref name="securable"/> is false for a door that cannot speak TLS yet (syslog).
-    /// Throws naming <paramref name="setting"/>, the setting that put the door there.
+    /// <see cref="AllowInsecure"/>). <paramref name="securable"/> is false for a door that cannot speak TLS (plain
+    /// syslog over UDP and TCP; syslog over TLS is its own door, RFC 5425); <paramref name="remedy"/> then says what
+    /// senders can use instead. Throws naming <paramref name="setting"/>, the setting that opens or places the door.
     /// </summary>
-    public void RequireSecure(string door, string setting, IPAddress address, bool securable = true)
+    public void RequireSecure(string door, string setting, IPAddress address, bool securable = true, string? remedy = null)
     {
         if (!ClusterMode || AllowInsecure || IPAddress.IsLoopback(address))
             return;
         if (!securable)
-            throw new InvalidOperationException($"{setting}: the {door} door listens on {address} in cluster mode and cannot use TLS yet; bind it to 127.0.0.1, close it (a negative port) or set {Section}:{nameof(AllowInsecure)}=true");
+            throw new InvalidOperationException($"{setting}: the {door} door listens on {address} in cluster mode and cannot use TLS{(remedy is null ? "" : $" ({remedy})")}; bind it to 127.0.0.1, close it ({setting}=-1) or set {Section}:{nameof(AllowInsecure)}=true");
         if (!TlsEnabled)
             throw new InvalidOperationException($"{setting}: the {door} door listens on {address} in cluster mode without TLS; set {Section}:Tls:CertificatePath and {Section}:Tls:KeyPath (or {Section}:{nameof(AllowInsecure)}=true)");
         if (!AuthenticationEnabled)

@@ -96,6 +96,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         start.Environment["FleetTwin__FrontDoors__SyslogTcpPort"] = "0";
         start.Environment["FleetTwin__FrontDoors__SyslogUdpPort"] = "0";
         start.Environment["FleetTwin__FrontDoors__RelpPort"] = "0";
+        start.Environment["FleetTwin__FrontDoors__SyslogTlsPort"] = "0"; // opens with FleetTwin:Tls; 6514 would clash between silos
         start.Environment["FleetTwin__FrontDoors__BindAddress"] = "127.0.0.1";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{http}";
         start.Environment["DOTNET_gcServer"] = "0";

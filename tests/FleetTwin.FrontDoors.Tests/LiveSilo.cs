@@ -57,6 +57,9 @@ public sealed class LiveSilo : IAsyncDisposable
 
     public int RelpPort => Addresses.Relp!.Port;
 
+    /// <summary>The syslog-TLS door (RFC 5425), open when the settings include FleetTwin:Tls.</summary>
+    public int TlsPort => Addresses.SyslogTls!.Port;
+
     /// <param name="gate">While closed, the twin does not take what the doors publish (see <see cref="TwinGate"/>).</param>
     /// <param name="redis">A Redis connection string: cluster mode, the doors in front of the durable journal.</param>
     public static async Task<LiveSilo> StartAsync(IDictionary<string, string?>? settings = null, TwinGate? gate = null, string? redis = null)
@@ -68,6 +71,7 @@ public sealed class LiveSilo : IAsyncDisposable
             ["FleetTwin:FrontDoors:SyslogTcpPort"] = "0",
             ["FleetTwin:FrontDoors:SyslogUdpPort"] = "0",
             ["FleetTwin:FrontDoors:RelpPort"] = "0",
+            ["FleetTwin:FrontDoors:SyslogTlsPort"] = "0", // open only with FleetTwin:Tls
             ["FleetTwin:FrontDoors:SourceQuietSeconds"] = "1",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -66,6 +66,7 @@ public sealed class ApiSilo : IAsyncDisposable
             builder.Configuration["FleetTwin:FrontDoors:SyslogTcpPort"] = "-1";
             builder.Configuration["FleetTwin:FrontDoors:SyslogUdpPort"] = "-1";
             builder.Configuration["FleetTwin:FrontDoors:RelpPort"] = "-1";
+            builder.Configuration["FleetTwin:FrontDoors:SyslogTlsPort"] = "-1";
             builder.AddFrontDoors();
             var app = builder.Build();
             app.MapFleetTwinApi();

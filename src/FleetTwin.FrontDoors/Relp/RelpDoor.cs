@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -24,29 +23,14 @@ internal sealed class RelpDoor(
     FrontDoorAddresses addresses, FleetTwinEndpointOptions security, DoorRefusals refusals, ILogger<RelpDoor> log) : BackgroundService
 {
     /// <summary>TLS from the first byte when <c>FleetTwin:Tls</c> is set (omrelp <c>tls="on"</c>), plain otherwise.</summary>
-    private readonly RelpTls? _tls = security.TlsEnabled ? new RelpTls(security, refusals) : null;
+    private readonly DoorTls? _tls = security.TlsEnabled ? new DoorTls(Door.Relp, security, refusals) : null;
     private readonly FrontDoorOptions _options = options.Value;
-    private readonly ConcurrentDictionary<long, Task> _sessions = new();
+    private readonly TcpDoorListener _listener = new(Door.Relp, $"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.RelpPort)}", options.Value, metrics, log);
     private readonly SourceLogThrottle _logThrottle = SourceLogThrottle.PerMinute();
-    private Socket? _listener;
-    private long _connectionIds;
-    private int _open;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var address = FrontDoorHosting.BindAddressOf(_options);
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        try
-        {
-            _listener.Bind(new IPEndPoint(address, _options.RelpPort));
-        }
-        catch (SocketException error)
-        {
-            throw new InvalidOperationException($"relp: cannot listen on {address}:{_options.RelpPort} ({error.SocketErrorCode}); set FleetTwin:FrontDoors:RelpPort", error);
-        }
-        _listener.Listen(512);
-        addresses.Relp = (IPEndPoint)_listener.LocalEndPoint!;
+        addresses.Relp = _listener.Listen(_options.RelpPort);
         addresses.RelpTls = _tls is not null;
         return base.StartAsync(cancellationToken);
     }
@@ -57,53 +41,15 @@ internal sealed class RelpDoor(
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _listener?.Dispose();
         await base.StopAsync(cancellationToken);
-        try
-        {
-            await Task.WhenAll(_sessions.Values).WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await _listener.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener!.AcceptAsync(stoppingToken);
-            }
-            catch (Exception error) when (error is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException error)
-            {
-                log.LogDebug(error, "relp: accept failed");
-                continue;
-            }
-            if (Interlocked.Increment(ref _open) > _options.MaxConnections)
-            {
-                Interlocked.Decrement(ref _open);
-                metrics.Rejected(Door.Relp, RejectReason.TooManyConnections);
-                socket.Dispose();
-                continue;
-            }
-            socket.NoDelay = true; // answers are small and a client's window waits for them
-            var id = Interlocked.Increment(ref _connectionIds);
-            var session = Task.Run(() => ServeAsync(socket, id, stoppingToken), CancellationToken.None);
-            _sessions[id] = session;
-            _ = session.ContinueWith(_ => _sessions.TryRemove(id, out var _), TaskScheduler.Default);
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => _listener.AcceptAsync(ServeAsync, stoppingToken);
 
     private async Task ServeAsync(Socket socket, long id, CancellationToken stoppingToken)
     {
-        metrics.ConnectionOpened();
+        socket.NoDelay = true; // answers are small and a client's window waits for them
         var peer = (socket.RemoteEndPoint as IPEndPoint)?.Address;
         var source = $"relp {socket.RemoteEndPoint} #{id}";
         Stream stream = new NetworkStream(socket, ownsSocket: true);
@@ -118,21 +64,16 @@ internal sealed class RelpDoor(
             }
             await ServeAsync(stream, source, peer, stoppingToken);
         }
-        catch (Exception error) when (error is IOException or SocketException)
-        {
-            log.LogDebug(error, "relp: {Source} failed", source);
-        }
         finally
         {
             await stream.DisposeAsync();
-            Interlocked.Decrement(ref _open);
-            metrics.ConnectionClosed();
         }
     }
 
     public override void Dispose()
     {
         _tls?.Dispose();
+        _listener.Dispose();
         base.Dispose();
     }
 

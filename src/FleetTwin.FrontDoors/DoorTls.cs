@@ -4,24 +4,28 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using FleetTwin.Security;
 
-namespace FleetTwin.FrontDoors.Relp;
+namespace FleetTwin.FrontDoors;
 
 /// <summary>
-/// RELP over TLS, as omrelp's <c>tls="on"</c> speaks it (librelp: TLS from the first byte, no STARTTLS): the door's
-/// certificate from <c>FleetTwin:Tls</c> (re-read when the files change) and, with <c>FleetTwin:Tls:ClientCaPath</c>, a
-/// client certificate required at the handshake: one that does not chain to that CA, or whose OU names neither the
-/// <c>ingest</c> nor the <c>admin</c> role, ends the handshake, counted in <see cref="DoorRefusals"/> as door
-/// <c>relp</c> (issue 20: a syslog/RELP sender without an accepted certificate is refused at the handshake).
+/// TLS from the first byte for the stream doors that speak it: RELP as omrelp's <c>tls="on"</c> does (librelp, no
+/// STARTTLS) and syslog over TLS (RFC 5425 §4.2: the TLS handshake starts the connection). The door's certificate from
+/// <c>FleetTwin:Tls</c> (re-read when the files change, <see cref="ReloadingCertificate"/>) and, with
+/// <c>FleetTwin:Tls:ClientCaPath</c>, a client certificate required at the handshake (RFC 5425 §5.2 mutual
+/// authentication): one that does not chain to that CA, or whose OU names neither the <c>ingest</c> nor the
+/// <c>admin</c> role, ends the handshake, counted in <see cref="DoorRefusals"/> under the door's name and logged once
+/// per source a minute (issue 20: a syslog/RELP sender without an accepted certificate is refused at the handshake).
 /// </summary>
-internal sealed class RelpTls : IDisposable
+internal sealed class DoorTls : IDisposable
 {
     private readonly ReloadingCertificate _certificate;
     private readonly X509Certificate2Collection? _authorities;
     private readonly DoorRefusals _refusals;
+    private readonly string _door;
 
-    public RelpTls(FleetTwinEndpointOptions security, DoorRefusals refusals)
+    public DoorTls(string door, FleetTwinEndpointOptions security, DoorRefusals refusals)
     {
-        _certificate = DoorSecurity.ServerCertificate(security) ?? throw new InvalidOperationException("RELP TLS needs FleetTwin:Tls:CertificatePath");
+        _door = door;
+        _certificate = DoorSecurity.ServerCertificate(security) ?? throw new InvalidOperationException($"{door}: TLS needs {FleetTwinEndpointOptions.Section}:Tls:CertificatePath");
         _authorities = string.IsNullOrWhiteSpace(security.Tls.ClientCaPath) ? null : DoorSecurity.LoadCertificates(security.Tls.ClientCaPath, $"{FleetTwinEndpointOptions.Section}:Tls:ClientCaPath");
         _refusals = refusals;
     }
@@ -54,7 +58,7 @@ internal sealed class RelpTls : IDisposable
         catch (Exception error) when (error is AuthenticationException or IOException or OperationCanceledException)
         {
             // A refused certificate, a client that does not speak TLS, or one that gave up: no session.
-            _refusals.Count(Door.Relp, refusal ?? RefusalReason.TlsHandshake, peer);
+            _refusals.Count(_door, refusal ?? RefusalReason.TlsHandshake, peer);
             await ssl.DisposeAsync();
             return null;
         }
