@@ -35,7 +35,7 @@ public sealed record PredictorOptions
     public double RecentFailureSeconds { get; init; } = 24 * 3600;
 
     /// <summary>A host that was critical stays critical this long after the last failure that made it so (hysteresis: one alert per change).</summary>
-    public double CriticalHoldSeconds { get; init; } = 6 * 3600;
+    public double CriticalHoldSeconds { get; init; } = 24 * 3600;
 
     /// <summary>Probability of a panic within the horizon from which a host is critical.</summary>
     public double CriticalProbability { get; init; } = 0.5;
@@ -68,7 +68,15 @@ public sealed record PanicPrediction(
     string Reason,
     double? AtUptime,
     ExhaustionEvidence? Evidence,
-    LatentAssessment? Latent);
+    LatentAssessment? Latent)
+{
+    /// <summary>
+    /// When <see cref="Level"/> is carried over from the swiotlb panic that ended the previous boot (critical for the
+    /// hold after it), the level this boot's own evidence gives; else null. A backtest scores alerts on this one: the
+    /// carried level is the panic's own page, not a prediction.
+    /// </summary>
+    public RiskLevel? OwnBootLevel { get; init; }
+}
 
 /// <summary>What the host's exhaustion records say at the moment of assessment.</summary>
 /// <param name="EventsInWindow">Failures within <see cref="PredictorOptions.RecentFailureSeconds"/>.</param>
@@ -117,11 +125,43 @@ public static class PanicPredictor
     {
         ArgumentNullException.ThrowIfNull(host);
         options ??= PredictorOptions.Default;
-        var at = atUptime ?? host.AssessmentUptime;
+        var own = AssessBoot(host, config, atUptime ?? host.AssessmentUptime, options);
+        if (own.Level >= RiskLevel.Critical || PanicOfLastBoot(host, own.AtUptime, options) is not { } last)
+            return own;
+        // The host came back from a swiotlb panic: that is the page, and it stands for the hold after the panic
+        // whatever the new boot has logged yet (a reboot empties the pool; it changes nothing that fills it).
+        var since = own.AtUptime is { } u ? Invariant($" ({Duration(SecondsSincePanic(host, last, u))} ago)") : "";
+        return own with
+        {
+            Level = RiskLevel.Critical,
+            Reason = Invariant($"panicked in the previous boot{since}: swiotlb panic at uptime {last.PanicUptime:0.##} after {last.Exhaustions} exhaustion events{(last.PanicCauseBytes is { } b ? $", a {b}-byte mapping found no room" : "")}; this boot: ") + own.Reason,
+            OwnBootLevel = own.Level,
+        };
+    }
+
+    /// <summary>The previous boot when a swiotlb panic ended it less than the critical hold before <paramref name="at"/>.</summary>
+    private static BootSummary? PanicOfLastBoot(HostState host, double? at, PredictorOptions options) =>
+        host.PreviousBoots.Count > 0 && host.PreviousBoots[^1] is { Panicked: true } last && last.Boot == host.CurrentBoot - 1
+            && SecondsSincePanic(host, last, at ?? 0) < options.CriticalHoldSeconds
+            ? last
+            : null;
+
+    /// <summary>
+    /// Time from the previous boot's panic to <paramref name="at"/> in this boot: by the wall clock when both boots'
+    /// records carried times, else at least this boot's uptime (as if the host had come back at once).
+    /// </summary>
+    private static double SecondsSincePanic(HostState host, BootSummary last, double at) =>
+        last.Started is { } before && host.CurrentBootStarted is { } now && last.PanicUptime is { } panic
+            ? Math.Max(at, (now.AddSeconds(at) - before.AddSeconds(panic)).TotalSeconds)
+            : at;
+
+    private static PanicPrediction AssessBoot(HostState host, HostConfiguration? config, double? at, PredictorOptions options)
+    {
         var latent = config is null ? null : LatentRisk.Assess(config);
         var prefix = config is null ? "" : config.Summary() + "; ";
 
-        var panic = host.Panics.LastOrDefault(p => IsSwiotlbPanic(p) && (at is null || p.Uptime is null || p.Uptime <= at));
+        // Only this boot's panic: the host came back from an earlier one, and that boot's uptimes are not this one's.
+        var panic = host.Panics.LastOrDefault(p => p.Boot == host.CurrentBoot && IsSwiotlbPanic(p) && (at is null || p.Uptime is null || p.Uptime <= at));
         if (panic is not null)
         {
             return new PanicPrediction(host.Name, RiskLevel.Critical, 1.0, options.Horizon, 0, Invariant(
@@ -141,6 +181,14 @@ public static class PanicPredictor
 
         var (level, probability) = RawLevel(evidence, options);
         var held = "";
+        if (level < RiskLevel.Critical && RepeatOfLastBoot(host, evidence) is { } last)
+        {
+            // The boot before ended in a swiotlb panic and this one fails again on a device that maps singly: the
+            // configuration that panicked is failing the same way (a reboot empties the pool, it does not change what
+            // fills it), so the host is critical from its first failure rather than after a burst.
+            level = RiskLevel.Critical;
+            held = Invariant($"the last boot ended in a swiotlb panic at uptime {last.PanicUptime:0.##} after {last.Exhaustions} exhaustion events, and this boot fails again; ");
+        }
         if (level < RiskLevel.Critical && CriticalSince(host, evidence, at!.Value, options) is { } since)
         {
             // Hysteresis: a host that was critical stays so until it has been quiet for the hold, so a burst that
@@ -184,8 +232,9 @@ public static class PanicPredictor
         if (knownShare <= 0)
             return null;
         var records = host.Exhaustions;
-        var visible = CountVisible(records, at);
-        for (var i = visible - 1; i >= 0; i--)
+        var start = host.CurrentBootExhaustionStart();
+        var visible = FirstAfter(records, start, records.Count, at);
+        for (var i = visible - 1; i >= start; i--)
         {
             if (records[i].Uptime is not { } u)
                 break;
@@ -193,12 +242,19 @@ public static class PanicPredictor
                 break;
             if (i + 1 < visible && records[i + 1].Uptime == u)
                 continue; // the same moment: ask once, with all its records
-            var (rate, _) = BestRate(records, i + 1, u, u - now.CoverStart, options);
+            var (rate, _) = BestRate(records, start, i + 1, u, u - now.CoverStart, options);
             if (ProbabilityWithin(rate.Lower * knownShare, options) >= options.CriticalProbability)
                 return u;
         }
         return null;
     }
+
+    /// <summary>The previous boot when it ended in a swiotlb panic and a device known to map singly fails again this boot within the recent window.</summary>
+    private static BootSummary? RepeatOfLastBoot(HostState host, ExhaustionEvidence evidence) =>
+        host.PreviousBoots.Count > 0 && host.PreviousBoots[^1] is { Panicked: true } last && last.Boot == host.CurrentBoot - 1
+            && evidence.EventsInWindow > 0 && KnownShare(evidence) > 0
+            ? last
+            : null;
 
     /// <summary>Failure-weighted overflow share of the devices known to map singly (the others add nothing certain).</summary>
     private static double KnownShare(ExhaustionEvidence evidence)
@@ -243,30 +299,34 @@ public static class PanicPredictor
 
     private static ExhaustionEvidence? Evidence(HostState host, HostConfiguration? config, double now, PredictorOptions options)
     {
+        // This boot's records only (they are the kept list's tail): what an earlier boot logged is not this boot's rate.
         var records = host.Exhaustions;
-        var seen = CountVisible(records, now);
+        var start = host.CurrentBootExhaustionStart();
+        var end = FirstAfter(records, start, records.Count, now);
+        var seen = end - start;
         if (seen == 0)
             return null;
-        var visible = seen == records.Count ? (IReadOnlyList<ExhaustionRecord>)records : records.GetRange(0, seen);
+        var visible = seen == records.Count ? (IReadOnlyList<ExhaustionRecord>)records : records.GetRange(start, seen);
 
         // Exposure: the log seen from its first line this boot to now, quiet time included.
         var coverStart = Math.Min(host.FirstUptime ?? double.MaxValue, visible[0].Uptime ?? now);
-        var (best, bestWindow) = BestRate(records, seen, now, Math.Max(0, now - coverStart), options);
-        var inWindow = seen - FirstAfter(records, seen, now - options.RecentFailureSeconds);
+        var (best, bestWindow) = BestRate(records, start, end, now, Math.Max(0, now - coverStart), options);
+        var inWindow = end - FirstAfter(records, start, end, now - options.RecentFailureSeconds);
 
         // Devices, with their share of the failures of the deciding window (of all seen when it holds none).
-        var from = best.Failures > 0 ? FirstAfter(records, seen, now - bestWindow) : 0;
+        var from = best.Failures > 0 ? FirstAfter(records, start, end, now - bestWindow) : start;
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        for (var i = from; i < seen; i++)
+        for (var i = from; i < end; i++)
             counts[records[i].Device] = counts.GetValueOrDefault(records[i].Device) + 1;
-        var total = seen - from;
+        var total = end - from;
+        var panics = BootPanics(host);
         var devices = new List<DeviceMappingEvidence>(counts.Count);
         double hazard = 0;
         var pathKnown = true;
         var anyPanicPath = false;
         foreach (var (device, count) in counts)
         {
-            var path = DeviceMappingPath.Of(device, visible, host.Panics, config, now, options) with { Failures = count };
+            var path = DeviceMappingPath.Of(device, visible, panics, config, now, options) with { Failures = count };
             devices.Add(path);
             if (path.Path == MappingPath.NoPanic)
                 continue;
@@ -277,21 +337,32 @@ public static class PanicPredictor
 
         var sizes = new long[seen];
         for (var i = 0; i < sizes.Length; i++)
-            sizes[i] = records[i].Bytes;
+            sizes[i] = records[start + i].Bytes;
         Array.Sort(sizes);
         var firstThisBoot = visible[0].Uptime;
         var vmStart = firstThisBoot is { } f
-            ? host.VmStarts.LastOrDefault(v => v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
+            ? host.VmStarts.LastOrDefault(v => v.Boot == host.CurrentBoot && v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
             : null;
         return new ExhaustionEvidence(inWindow, seen, now - coverStart, coverStart, best, bestWindow, Trend(visible, now),
             sizes[0], sizes[sizes.Length / 2], sizes[^1], devices, hazard, pathKnown, anyPanicPath, firstThisBoot, vmStart);
     }
 
+    /// <summary>The current boot's panics (the list is short; most hosts have none).</summary>
+    private static IReadOnlyList<PanicRecord> BootPanics(HostState host)
+    {
+        foreach (var p in host.Panics)
+        {
+            if (p.Boot != host.CurrentBoot)
+                return host.Panics.FindAll(x => x.Boot == host.CurrentBoot);
+        }
+        return host.Panics;
+    }
+
     /// <summary>
-    /// The host's rate at <paramref name="now"/> from the first <paramref name="count"/> records: per window pair the
-    /// lower of its two windows' conservative rates, and of the pairs the highest; with the window that gave it.
+    /// The host's rate at <paramref name="now"/> from records [<paramref name="start"/>, <paramref name="count"/>): per
+    /// window pair the lower of its two windows' conservative rates, and of the pairs the highest; with the window that gave it.
     /// </summary>
-    private static (FailureRate Rate, double WindowSeconds) BestRate(List<ExhaustionRecord> records, int count, double now, double covered,
+    private static (FailureRate Rate, double WindowSeconds) BestRate(List<ExhaustionRecord> records, int start, int count, double now, double covered,
         PredictorOptions options)
     {
         FailureRate best = default;
@@ -299,8 +370,8 @@ public static class PanicPredictor
         var first = true;
         foreach (var (shortSeconds, longSeconds) in options.RateWindows)
         {
-            var shortRate = RateOver(records, count, now, shortSeconds, covered, options);
-            var longRate = RateOver(records, count, now, longSeconds, covered, options);
+            var shortRate = RateOver(records, start, count, now, shortSeconds, covered, options);
+            var longRate = RateOver(records, start, count, now, longSeconds, covered, options);
             var (rate, window) = shortRate.Lower <= longRate.Lower ? (shortRate, shortSeconds) : (longRate, longSeconds);
             if (first || rate.Lower > best.Lower)
                 (best, bestWindow, first) = (rate, window, false);
@@ -309,21 +380,19 @@ public static class PanicPredictor
     }
 
     /// <summary>The rate over the <paramref name="windowSeconds"/> before now, exposed for as much of it as the log covers.</summary>
-    private static FailureRate RateOver(List<ExhaustionRecord> records, int count, double now, double windowSeconds, double covered,
+    private static FailureRate RateOver(List<ExhaustionRecord> records, int start, int count, double now, double windowSeconds, double covered,
         PredictorOptions options) =>
-        FailureRate.Estimate(count - FirstAfter(records, count, now - windowSeconds), Math.Min(windowSeconds, covered) / 3600,
+        FailureRate.Estimate(count - FirstAfter(records, start, count, now - windowSeconds), Math.Min(windowSeconds, covered) / 3600,
             options.PriorExposureHours, options.RateCredibility);
 
-    /// <summary>How many records (kept in uptime order, those without an uptime first) are at or before <paramref name="now"/>.</summary>
-    private static int CountVisible(List<ExhaustionRecord> records, double now) => FirstAfter(records, records.Count, now);
-
     /// <summary>
-    /// Index of the first of the first <paramref name="count"/> records whose uptime is after <paramref name="uptime"/>.
-    /// Binary search: the records are in uptime order, those without an uptime first (before any moment).
+    /// Index of the first of records [<paramref name="start"/>, <paramref name="count"/>) whose uptime is after
+    /// <paramref name="uptime"/>. Binary search: one boot's records are in uptime order, those without an uptime first
+    /// (before any moment).
     /// </summary>
-    private static int FirstAfter(List<ExhaustionRecord> records, int count, double uptime)
+    private static int FirstAfter(List<ExhaustionRecord> records, int start, int count, double uptime)
     {
-        int low = 0, high = count;
+        int low = start, high = count;
         while (low < high)
         {
             var mid = (low + high) >>> 1;
