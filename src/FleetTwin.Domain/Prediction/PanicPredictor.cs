@@ -125,43 +125,79 @@ public static class PanicPredictor
     {
         ArgumentNullException.ThrowIfNull(host);
         options ??= PredictorOptions.Default;
-        var own = AssessBoot(host, config, atUptime ?? host.AssessmentUptime, options);
-        if (own.Level >= RiskLevel.Critical || PanicOfLastBoot(host, own.AtUptime, options) is not { } last)
+        var own = AssessBoot(host, BootView.Current(host), config, atUptime ?? host.AssessmentUptime, options);
+        if (own.Level >= RiskLevel.Critical || own.AtUptime is not { } at || host.PreviousBoots.Count == 0
+            || host.PreviousBoots[^1] is not { } last || last.Boot != host.CurrentBoot - 1)
             return own;
-        // The host came back from a swiotlb panic: that is the page, and it stands for the hold after the panic
-        // whatever the new boot has logged yet (a reboot empties the pool; it changes nothing that fills it).
-        var since = own.AtUptime is { } u ? Invariant($" ({Duration(SecondsSincePanic(host, last, u))} ago)") : "";
-        return own with
-        {
-            Level = RiskLevel.Critical,
-            Reason = Invariant($"panicked in the previous boot{since}: swiotlb panic at uptime {last.PanicUptime:0.##} after {last.Exhaustions} exhaustion events{(last.PanicCauseBytes is { } b ? $", a {b}-byte mapping found no room" : "")}; this boot: ") + own.Reason,
-            OwnBootLevel = own.Level,
-        };
+        var (level, why) = HowTheLastBootEnded(host, last, config, at, options);
+        return level > own.Level ? own with { Level = level, Reason = why + "; this boot: " + own.Reason, OwnBootLevel = own.Level } : own;
     }
 
-    /// <summary>The previous boot when a swiotlb panic ended it less than the critical hold before <paramref name="at"/>.</summary>
-    private static BootSummary? PanicOfLastBoot(HostState host, double? at, PredictorOptions options) =>
-        host.PreviousBoots.Count > 0 && host.PreviousBoots[^1] is { Panicked: true } last && last.Boot == host.CurrentBoot - 1
-            && SecondsSincePanic(host, last, at ?? 0) < options.CriticalHoldSeconds
-            ? last
-            : null;
+    /// <summary>
+    /// What the end of the boot before says about the host now, for a day after it: a swiotlb panic is the page and
+    /// stands for the critical hold (a reboot empties the pool, it changes nothing that fills it); a boot that was
+    /// critical when it ended is taken to have ended in the panic (swiotlb_full() panics before anything reaches the
+    /// disk: only the console shows it, the KB's kern.log ends in the reboot); failures in its last day keep the host
+    /// at least at warning.
+    /// </summary>
+    private static (RiskLevel Level, string Why) HowTheLastBootEnded(HostState host, BootSummary last, HostConfiguration? config, double at,
+        PredictorOptions options)
+    {
+        if (last.PanicUptime is { } panic)
+        {
+            var sincePanic = SecondsSince(host, last, panic, at);
+            return sincePanic < options.CriticalHoldSeconds
+                ? (RiskLevel.Critical, Invariant($"panicked in the previous boot ({Duration(sincePanic)} ago): swiotlb panic at uptime {panic:0.##} after {last.Exhaustions} exhaustion events{(last.PanicCauseBytes is { } b ? $", a {b}-byte mapping found no room" : "")}"))
+                : (RiskLevel.Unknown, "");
+        }
+        if (last.Exhaustions == 0 || last.LastUptime is not { } end)
+            return (RiskLevel.Unknown, "");
+        var sinceEnd = SecondsSince(host, last, end, at);
+        if (sinceEnd >= options.RecentFailureSeconds)
+            return (RiskLevel.Unknown, "");
+        var atEnd = AssessBoot(host, BootView.Of(host, last), config, end, options);
+        if (atEnd.Level >= RiskLevel.Critical && sinceEnd < options.CriticalHoldSeconds)
+            return (RiskLevel.Critical, Invariant($"critical when its log stopped {Duration(sinceEnd)} ago and the host rebooted (a swiotlb panic shows only on the console): {atEnd.Reason}"));
+        if (atEnd.Level >= RiskLevel.Warning)
+            return (RiskLevel.Warning, Invariant($"the previous boot logged {last.Exhaustions} exhaustion events until {Duration(sinceEnd)} ago: {atEnd.Reason}"));
+        return (RiskLevel.Unknown, "");
+    }
 
     /// <summary>
-    /// Time from the previous boot's panic to <paramref name="at"/> in this boot: by the wall clock when both boots'
-    /// records carried times, else at least this boot's uptime (as if the host had come back at once).
+    /// Time from uptime <paramref name="then"/> of the previous boot to <paramref name="at"/> in this boot: by the wall
+    /// clock when both boots' records carried times, else at least this boot's uptime (as if the host had come back at once).
     /// </summary>
-    private static double SecondsSincePanic(HostState host, BootSummary last, double at) =>
-        last.Started is { } before && host.CurrentBootStarted is { } now && last.PanicUptime is { } panic
-            ? Math.Max(at, (now.AddSeconds(at) - before.AddSeconds(panic)).TotalSeconds)
+    private static double SecondsSince(HostState host, BootSummary last, double then, double at) =>
+        last.Started is { } before && host.CurrentBootStarted is { } now
+            ? Math.Max(at, (now.AddSeconds(at) - before.AddSeconds(then)).TotalSeconds)
             : at;
 
-    private static PanicPrediction AssessBoot(HostState host, HostConfiguration? config, double? at, PredictorOptions options)
+    /// <summary>One boot's slice of the host's kept exhaustion records ([Start, End), in uptime order) and where its log starts.</summary>
+    private readonly record struct BootView(int Boot, int Start, int End, double? FirstUptime)
+    {
+        public static BootView Current(HostState host) =>
+            new(host.CurrentBoot, host.CurrentBootExhaustionStart(), host.Exhaustions.Count, host.FirstUptime);
+
+        public static BootView Of(HostState host, BootSummary boot)
+        {
+            var records = host.Exhaustions;
+            int start = 0;
+            while (start < records.Count && records[start].Boot < boot.Boot)
+                start++;
+            var end = start;
+            while (end < records.Count && records[end].Boot == boot.Boot)
+                end++;
+            return new(boot.Boot, start, end, boot.FirstUptime);
+        }
+    }
+
+    private static PanicPrediction AssessBoot(HostState host, BootView boot, HostConfiguration? config, double? at, PredictorOptions options)
     {
         var latent = config is null ? null : LatentRisk.Assess(config);
         var prefix = config is null ? "" : config.Summary() + "; ";
 
         // Only this boot's panic: the host came back from an earlier one, and that boot's uptimes are not this one's.
-        var panic = host.Panics.LastOrDefault(p => p.Boot == host.CurrentBoot && IsSwiotlbPanic(p) && (at is null || p.Uptime is null || p.Uptime <= at));
+        var panic = host.Panics.LastOrDefault(p => p.Boot == boot.Boot && IsSwiotlbPanic(p) && (at is null || p.Uptime is null || p.Uptime <= at));
         if (panic is not null)
         {
             return new PanicPrediction(host.Name, RiskLevel.Critical, 1.0, options.Horizon, 0, Invariant(
@@ -169,7 +205,7 @@ public static class PanicPredictor
                 at, null, latent);
         }
 
-        var evidence = at is { } now ? Evidence(host, config, now, options) : null;
+        var evidence = at is { } now ? Evidence(host, boot, config, now, options) : null;
         if (evidence is null)
         {
             if (latent is not null)
@@ -181,7 +217,7 @@ public static class PanicPredictor
 
         var (level, probability) = RawLevel(evidence, options);
         var held = "";
-        if (level < RiskLevel.Critical && RepeatOfLastBoot(host, evidence) is { } last)
+        if (level < RiskLevel.Critical && boot.Boot == host.CurrentBoot && RepeatOfLastBoot(host, evidence) is { } last)
         {
             // The boot before ended in a swiotlb panic and this one fails again on a device that maps singly: the
             // configuration that panicked is failing the same way (a reboot empties the pool, it does not change what
@@ -189,7 +225,7 @@ public static class PanicPredictor
             level = RiskLevel.Critical;
             held = Invariant($"the last boot ended in a swiotlb panic at uptime {last.PanicUptime:0.##} after {last.Exhaustions} exhaustion events, and this boot fails again; ");
         }
-        if (level < RiskLevel.Critical && CriticalSince(host, evidence, at!.Value, options) is { } since)
+        if (level < RiskLevel.Critical && CriticalSince(host, boot, evidence, at!.Value, options) is { } since)
         {
             // Hysteresis: a host that was critical stays so until it has been quiet for the hold, so a burst that
             // pauses does not page twice and a host that stopped failing comes down after a quiet spell.
@@ -226,14 +262,14 @@ public static class PanicPredictor
     /// with the devices' paths and shares as known now (a device since shown to map scatter-gather no longer holds a
     /// host critical), in O(log n) per window.
     /// </summary>
-    private static double? CriticalSince(HostState host, ExhaustionEvidence now, double at, PredictorOptions options)
+    private static double? CriticalSince(HostState host, BootView boot, ExhaustionEvidence now, double at, PredictorOptions options)
     {
         var knownShare = KnownShare(now);
         if (knownShare <= 0)
             return null;
         var records = host.Exhaustions;
-        var start = host.CurrentBootExhaustionStart();
-        var visible = FirstAfter(records, start, records.Count, at);
+        var start = boot.Start;
+        var visible = FirstAfter(records, start, boot.End, at);
         for (var i = visible - 1; i >= start; i--)
         {
             if (records[i].Uptime is not { } u)
@@ -297,19 +333,19 @@ public static class PanicPredictor
         return all > 0 ? over / all : 0;
     }
 
-    private static ExhaustionEvidence? Evidence(HostState host, HostConfiguration? config, double now, PredictorOptions options)
+    private static ExhaustionEvidence? Evidence(HostState host, BootView boot, HostConfiguration? config, double now, PredictorOptions options)
     {
-        // This boot's records only (they are the kept list's tail): what an earlier boot logged is not this boot's rate.
+        // The boot's records only (the current one's are the kept list's tail): what another boot logged is not this one's rate.
         var records = host.Exhaustions;
-        var start = host.CurrentBootExhaustionStart();
-        var end = FirstAfter(records, start, records.Count, now);
+        var start = boot.Start;
+        var end = FirstAfter(records, start, boot.End, now);
         var seen = end - start;
         if (seen == 0)
             return null;
         var visible = seen == records.Count ? (IReadOnlyList<ExhaustionRecord>)records : records.GetRange(start, seen);
 
         // Exposure: the log seen from its first line this boot to now, quiet time included.
-        var coverStart = Math.Min(host.FirstUptime ?? double.MaxValue, visible[0].Uptime ?? now);
+        var coverStart = Math.Min(boot.FirstUptime ?? double.MaxValue, visible[0].Uptime ?? now);
         var (best, bestWindow) = BestRate(records, start, end, now, Math.Max(0, now - coverStart), options);
         var inWindow = end - FirstAfter(records, start, end, now - options.RecentFailureSeconds);
 
@@ -319,7 +355,7 @@ public static class PanicPredictor
         for (var i = from; i < end; i++)
             counts[records[i].Device] = counts.GetValueOrDefault(records[i].Device) + 1;
         var total = end - from;
-        var panics = BootPanics(host);
+        var panics = BootPanics(host, boot.Boot);
         var devices = new List<DeviceMappingEvidence>(counts.Count);
         double hazard = 0;
         var pathKnown = true;
@@ -341,19 +377,19 @@ public static class PanicPredictor
         Array.Sort(sizes);
         var firstThisBoot = visible[0].Uptime;
         var vmStart = firstThisBoot is { } f
-            ? host.VmStarts.LastOrDefault(v => v.Boot == host.CurrentBoot && v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
+            ? host.VmStarts.LastOrDefault(v => v.Boot == boot.Boot && v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
             : null;
         return new ExhaustionEvidence(inWindow, seen, now - coverStart, coverStart, best, bestWindow, Trend(visible, now),
             sizes[0], sizes[sizes.Length / 2], sizes[^1], devices, hazard, pathKnown, anyPanicPath, firstThisBoot, vmStart);
     }
 
-    /// <summary>The current boot's panics (the list is short; most hosts have none).</summary>
-    private static IReadOnlyList<PanicRecord> BootPanics(HostState host)
+    /// <summary>One boot's panics (the list is short; most hosts have none).</summary>
+    private static IReadOnlyList<PanicRecord> BootPanics(HostState host, int boot)
     {
         foreach (var p in host.Panics)
         {
-            if (p.Boot != host.CurrentBoot)
-                return host.Panics.FindAll(x => x.Boot == host.CurrentBoot);
+            if (p.Boot != boot)
+                return host.Panics.FindAll(x => x.Boot == boot);
         }
         return host.Panics;
     }
