@@ -129,8 +129,14 @@ public static class PanicPredictor
         if (own.Level >= RiskLevel.Critical || own.AtUptime is not { } at || host.PreviousBoots.Count == 0
             || host.PreviousBoots[^1] is not { } last || last.Boot != host.CurrentBoot - 1)
             return own;
-        var (level, why) = HowTheLastBootEnded(host, last, config, at, options);
-        return level > own.Level ? own with { Level = level, Reason = why + "; this boot: " + own.Reason, OwnBootLevel = own.Level } : own;
+        var (level, why, probability, expected) = HowTheLastBootEnded(host, last, config, at, options);
+        return level > own.Level
+            ? own with
+            {
+                Level = level, Reason = why + "; this boot: " + own.Reason, OwnBootLevel = own.Level,
+                ProbabilityWithinHorizon = probability ?? own.ProbabilityWithinHorizon, ExpectedSecondsToPanic = expected ?? own.ExpectedSecondsToPanic,
+            }
+            : own;
     }
 
     /// <summary>
@@ -140,27 +146,28 @@ public static class PanicPredictor
     /// disk: only the console shows it, the KB's kern.log ends in the reboot); failures in its last day keep the host
     /// at least at warning.
     /// </summary>
-    private static (RiskLevel Level, string Why) HowTheLastBootEnded(HostState host, BootSummary last, HostConfiguration? config, double at,
+    private static (RiskLevel Level, string Why, double? Probability, double? ExpectedSeconds) HowTheLastBootEnded(HostState host, BootSummary last, HostConfiguration? config, double at,
         PredictorOptions options)
     {
         if (last.PanicUptime is { } panic)
         {
             var sincePanic = SecondsSince(host, last, panic, at);
             return sincePanic < options.CriticalHoldSeconds
-                ? (RiskLevel.Critical, Invariant($"panicked in the previous boot ({Duration(sincePanic)} ago): swiotlb panic at uptime {panic:0.##} after {last.Exhaustions} exhaustion events{(last.PanicCauseBytes is { } b ? $", a {b}-byte mapping found no room" : "")}"))
-                : (RiskLevel.Unknown, "");
+                // It panicked: P = 1 and no time left, as for a panic of this boot (views rank it so).
+                ? (RiskLevel.Critical, Invariant($"panicked in the previous boot ({Duration(sincePanic)} ago): swiotlb panic at uptime {panic:0.##} after {last.Exhaustions} exhaustion events{(last.PanicCauseBytes is { } b ? $", a {b}-byte mapping found no room" : "")}"), 1.0, 0)
+                : (RiskLevel.Unknown, "", null, null);
         }
         if (last.Exhaustions == 0 || last.LastUptime is not { } end)
-            return (RiskLevel.Unknown, "");
+            return (RiskLevel.Unknown, "", null, null);
         var sinceEnd = SecondsSince(host, last, end, at);
         if (sinceEnd >= options.RecentFailureSeconds)
-            return (RiskLevel.Unknown, "");
+            return (RiskLevel.Unknown, "", null, null);
         var atEnd = AssessBoot(host, BootView.Of(host, last), config, end, options);
         if (atEnd.Level >= RiskLevel.Critical && sinceEnd < options.CriticalHoldSeconds)
-            return (RiskLevel.Critical, Invariant($"critical when its log stopped {Duration(sinceEnd)} ago and the host rebooted (a swiotlb panic shows only on the console): {atEnd.Reason}"));
+            return (RiskLevel.Critical, Invariant($"critical when its log stopped {Duration(sinceEnd)} ago and the host rebooted (a swiotlb panic shows only on the console): {atEnd.Reason}"), atEnd.ProbabilityWithinHorizon, atEnd.ExpectedSecondsToPanic);
         if (atEnd.Level >= RiskLevel.Warning)
-            return (RiskLevel.Warning, Invariant($"the previous boot logged {last.Exhaustions} exhaustion events until {Duration(sinceEnd)} ago: {atEnd.Reason}"));
-        return (RiskLevel.Unknown, "");
+            return (RiskLevel.Warning, Invariant($"the previous boot logged {last.Exhaustions} exhaustion events until {Duration(sinceEnd)} ago: {atEnd.Reason}"), atEnd.ProbabilityWithinHorizon, atEnd.ExpectedSecondsToPanic);
+        return (RiskLevel.Unknown, "", null, null);
     }
 
     /// <summary>
