@@ -1,4 +1,5 @@
 using FleetTwin.Domain.Events;
+using FleetTwin.Domain.Fleet;
 using FleetTwin.Ingest.Tests.Support;
 
 namespace FleetTwin.Ingest.Tests;
@@ -128,5 +129,26 @@ public class KbIncidentGoldenTests
         Assert.Equal(1, flattened.Statistics.LinesRead);
         Assert.Equal(perLine.Statistics.Records, flattened.Statistics.Records);
         Assert.Equal(perLine.Events.Select(Golden.Content), flattened.Events.Select(Golden.Content));
+    }
+
+    [Fact]
+    public void The_crash_console_read_after_the_kern_log_that_ends_in_the_reboot_belongs_to_the_boot_that_panicked()
+    {
+        var host = new HostState { Name = "bn2-3c16-ix-4104" };
+        foreach (var e in Golden.File_("kb-incident/kern.log").Events)
+            host.Apply(e);
+        Assert.Equal(1, host.CurrentBoot);
+
+        // dom0.log has no times: its uptimes (up to the panic at 2783556) are far beyond what boot 1 can have reached
+        // by the clock of its own boot line, so they are boot 0's.
+        foreach (var e in Golden.File_("kb-incident/dom0.log", host: "bn2-3c16-ix-4104").Events)
+            host.Apply(e);
+
+        Assert.Equal((1, 0.0, 0.0), (host.CurrentBoot, host.FirstUptime!.Value, host.LastUptime!.Value));
+        var panicked = Assert.Single(host.PreviousBoots);
+        Assert.True(panicked.Panicked);
+        Assert.Equal(2783556.07, panicked.PanicUptime!.Value, precision: 2);
+        Assert.Equal(18, panicked.Exhaustions);
+        Assert.All(host.Panics, p => Assert.Equal(0, p.Boot));
     }
 }

@@ -23,7 +23,8 @@ public sealed class HostStateBinaryTests
         "LogDaemonRestarts", "SwiotlbMiB", "SwiotlbDisabled", "MemoryTotalBytes", "MemoryFreeBytes", "LastUptime", "FirstUptime", "LastTime",
         "AppliedEvents", "DuplicateRecords", "ExhaustionEvents", "LargestFailedMappingBytes", "ExhaustionEventsByDevice",
         "Exhaustions", "Panics", "VmStarts", "VmStartEvents", "VmStops", "BusIdByDevice", "Nics", "Bonds", "Hotfixes",
-        "ResidentVmMemory", "RecentRecordFingerprints", "QuietSeconds",
+        "ResidentVmMemory", "RecentRecordFingerprints", "QuietSeconds", "CurrentBoot", "CurrentBootStarted", "CurrentBootExhaustions",
+        "PreviousBoots",
     ];
 
     [Fact]
@@ -126,13 +127,15 @@ public sealed class HostStateBinaryTests
             BusIdByDevice = new() { ["eth4"] = "0000:04:00.0", ["eth5"] = "0000:04:00.1" },
             ResidentVmMemory = new() { ["vm-1"] = 4_294_967_296, ["vm-2"] = 0 },
             RecentRecordFingerprints = [1, 2, 3, 4, 5, 6, 7, 8],
+            CurrentBoot = 2, CurrentBootStarted = time.AddDays(-32), CurrentBootExhaustions = 12,
+            PreviousBoots = [new BootSummary(0, null, 12.5, 90_000, 4, null, null), new BootSummary(1, time.AddDays(-40), 0, 600_000.25, 2, 599_999.5, 33302)],
         };
         state.Exhaustions.Add(new ExhaustionRecord(2777545.972710, time, 30714, "0000:04:00.1", SwiotlbMessageVariant.PciDmaOutOfSwIommu, "bnx2x"));
-        state.Exhaustions.Add(new ExhaustionRecord(null, null, 33302, "0000:04:00.0"));
+        state.Exhaustions.Add(new ExhaustionRecord(null, null, 33302, "0000:04:00.0", Boot: 2));
         state.Panics.Add(new PanicRecord(2777546.0, time, "DMA: Random memory could be DMA read", "netback/2", 1196,
-            ["panic", "swiotlb_full", "bnx2x_start_xmit"], 33302, "0000:04:00.1", "to-device", "bnx2x_start_xmit", "2.6.32.43"));
+            ["panic", "swiotlb_full", "bnx2x_start_xmit"], 33302, "0000:04:00.1", "to-device", "bnx2x_start_xmit", "2.6.32.43", 1));
         state.Panics.Add(new PanicRecord(null, null, "Kernel panic", null, null, [], null, null, null, null, null));
-        state.VmStarts.Add(new VmRunRecord(174, 2777000.5, time, "vif174.0"));
+        state.VmStarts.Add(new VmRunRecord(174, 2777000.5, time, "vif174.0", 2));
         state.Nics.UnionWith(["eth4", "eth5"]);
         state.Bonds.Add("bond-uuid");
         state.Hotfixes.Add("XS62ESP1004");

@@ -26,6 +26,17 @@ public sealed class HostState
     /// </summary>
     public const int KeptVmStartRecords = 256;
 
+    /// <summary>Boots before the current one kept as summaries (<see cref="PreviousBoots"/>): the host's history.</summary>
+    public const int KeptPreviousBoots = 16;
+
+    /// <summary>
+    /// Records of one boot carry the same wall-clock start (time − uptime) to within this: syslog stamps a record when
+    /// the daemon reads it, so the boot messages rsyslog reads from the kernel's buffer at start-up, and a clock NTP
+    /// steps after boot, put a boot's implied start up to a few minutes apart. A reboot moves it by the old boot's
+    /// uptime plus the restart.
+    /// </summary>
+    public const double BootStartToleranceSeconds = 300;
+
     public string Name { get; set; } = "";
     public string? Uuid { get; set; }
     public string? Pool { get; set; }
@@ -43,10 +54,25 @@ public sealed class HostState
     public double? LastUptime { get; set; }
 
     /// <summary>
-    /// The earliest uptime the host's records reach: where its log coverage starts (the predictor's exposure). Like
-    /// <see cref="LastUptime"/> it does not tell boots apart (the backtest replays each boot in a state of its own).
+    /// The earliest uptime the current boot's records reach: where its log coverage starts (the predictor's exposure).
+    /// <see cref="LastUptime"/>, <see cref="FirstUptime"/> and <see cref="QuietSeconds"/> are the current boot's.
     /// </summary>
     public double? FirstUptime { get; set; }
+
+    /// <summary>
+    /// The boot the host is in, counted from 0 by the boots the twin has told apart (<see cref="BeginBoot"/>); every
+    /// exhaustion, panic and VM start record carries the boot it happened in.
+    /// </summary>
+    public int CurrentBoot { get; set; }
+
+    /// <summary>When the current boot started by the wall clock, as its records imply it (time − uptime); null until a record carries a time.</summary>
+    public DateTimeOffset? CurrentBootStarted { get; set; }
+
+    /// <summary>Exhaustion records of the current boot (exact; <see cref="Exhaustions"/> keeps only the latest).</summary>
+    public long CurrentBootExhaustions { get; set; }
+
+    /// <summary>The boots before the current one, oldest first (the last <see cref="KeptPreviousBoots"/>).</summary>
+    public List<BootSummary> PreviousBoots { get; set; } = [];
     public DateTimeOffset? LastTime { get; set; }
 
     /// <summary>
@@ -104,29 +130,37 @@ public sealed class HostState
             return false;
         }
         AppliedEvents++;
+        var boot = CurrentBoot;
         if (e.Uptime is { } uptime)
         {
-            // A boot line below the uptime already seen starts a later boot (a log ending in the reboot after its
-            // panic): it does not stretch the coverage of the boot the host's latest uptime is in.
-            if ((FirstUptime is null || uptime < FirstUptime) && !(e is KernelBoot && uptime < LastUptime))
-                FirstUptime = uptime;
-            if (LastUptime is null || uptime > LastUptime)
+            boot = BootOf(e, uptime);
+            if (boot == CurrentBoot)
             {
-                LastUptime = uptime;
-                QuietSeconds = 0;
+                if (FirstUptime is null || uptime < FirstUptime)
+                    FirstUptime = uptime;
+                if (LastUptime is null || uptime > LastUptime)
+                {
+                    LastUptime = uptime;
+                    QuietSeconds = 0;
+                }
+                if (CurrentBootStarted is null && e.Time is { } stamped)
+                    CurrentBootStarted = stamped.AddSeconds(-uptime);
             }
         }
+        if (boot != CurrentBoot && e.Uptime is { } late && PreviousBoots.FindIndex(b => b.Boot == boot) is var earlier and >= 0
+            && !(PreviousBoots[earlier].LastUptime >= late))
+            PreviousBoots[earlier] = PreviousBoots[earlier] with { LastUptime = late };
         if (e.Time is { } time && (LastTime is null || time > LastTime))
             LastTime = time;
 
         switch (e)
         {
-            case SwiotlbExhausted x: ApplyExhaustion(x); break;
-            case KernelPanic p: ApplyPanic(p); break;
+            case SwiotlbExhausted x: ApplyExhaustion(x, boot); break;
+            case KernelPanic p: ApplyPanic(p, boot); break;
             case KernelBoot b: ApplyBoot(b); break;
             case LogDaemonRestart: LogDaemonRestarts++; break;
             case Dom0CommandLine c: ApplyCommandLine(c); break;
-            case VmStarted v: ApplyVmStart(v); break;
+            case VmStarted v: ApplyVmStart(v, boot); break;
             case VmStopped: VmStops++; break;
             case NicDriver d:
                 if (d.Device is not null)
@@ -149,6 +183,96 @@ public sealed class HostState
         return true;
     }
 
+    /// <summary>
+    /// Which boot a record belongs to, starting a new one when it shows the host rebooted: a boot line (or any record
+    /// with a wall-clock time) below the current boot's uptime whose implied start is later than the current boot's
+    /// by more than <see cref="BootStartToleranceSeconds"/>, or a boot line below it without a time. A record whose
+    /// implied start is earlier belongs to an earlier boot (the crash console's log of the last boot, read after
+    /// the reboot's kern.log) and leaves the current boot's coverage alone. Without wall-clock times only boot lines
+    /// tell boots apart, so the same boot line sent twice without a time would start a boot twice.
+    /// </summary>
+    private int BootOf(TwinEvent e, double uptime)
+    {
+        DateTimeOffset? started = e.Time is { } t ? t.AddSeconds(-uptime) : null;
+        if (started is { } s && CurrentBootStarted is { } current)
+        {
+            if (s < current.AddSeconds(-BootStartToleranceSeconds))
+                return EarlierBootOf(s);
+            if (s > current.AddSeconds(BootStartToleranceSeconds) && uptime + 1 < LastUptime)
+            {
+                BeginBoot(uptime, e.Time);
+                return CurrentBoot;
+            }
+            return CurrentBoot;
+        }
+        if (started is null && e is not KernelBoot && PreviousBoots.Count > 0 && CurrentBootStarted is { } since && LastTime is { } latest
+            && uptime > Math.Max(LastUptime ?? 0, (latest - since).TotalSeconds) + BootStartToleranceSeconds)
+        {
+            // No time, an uptime this boot has not reached by the clock of the latest timed record, and within what an
+            // earlier boot's log covered (up to an hour past its last record): the crash console's log of that boot
+            // (the KB's dom0.log, read after the kern.log that ends in the reboot). Anything else stays this boot's.
+            for (var i = PreviousBoots.Count - 1; i >= 0; i--)
+            {
+                var b = PreviousBoots[i];
+                if ((b.FirstUptime ?? 0) - BootStartToleranceSeconds <= uptime && uptime <= (b.LastUptime ?? 0) + 3600)
+                    return b.Boot;
+            }
+        }
+        if (e is KernelBoot && uptime + 1 < LastUptime)
+            BeginBoot(uptime, e.Time);
+        return CurrentBoot;
+    }
+
+    /// <summary>The kept earlier boot that started at <paramref name="started"/> (within the tolerance), else the one before the current.</summary>
+    private int EarlierBootOf(DateTimeOffset started)
+    {
+        foreach (var b in PreviousBoots)
+        {
+            if (b.Started is { } s && Math.Abs((s - started).TotalSeconds) <= BootStartToleranceSeconds)
+                return b.Boot;
+        }
+        return CurrentBoot - 1;
+    }
+
+    /// <summary>
+    /// Starts a new boot at <paramref name="uptime"/>: the current one is summarised into <see cref="PreviousBoots"/>
+    /// and the coverage, quiet time and counters start again. Records are kept (with their boot) for the host's views;
+    /// the predictor reads the current boot's and the summaries. Called when a record shows the reboot, or by a
+    /// replay that knows where a boot starts (the backtest splits each file at its uptime going backwards).
+    /// </summary>
+    public void BeginBoot(double uptime, DateTimeOffset? time)
+    {
+        PreviousBoots.Add(SummariseCurrentBoot());
+        if (PreviousBoots.Count > KeptPreviousBoots)
+            PreviousBoots.RemoveAt(0);
+        CurrentBoot++;
+        CurrentBootStarted = time?.AddSeconds(-uptime);
+        FirstUptime = uptime;
+        LastUptime = uptime;
+        QuietSeconds = 0;
+        CurrentBootExhaustions = 0;
+    }
+
+    private BootSummary SummariseCurrentBoot()
+    {
+        PanicRecord? panic = null;
+        foreach (var p in Panics)
+        {
+            if (p.Boot == CurrentBoot && Prediction.PanicPredictor.IsSwiotlbPanic(p))
+                panic = p;
+        }
+        return new BootSummary(CurrentBoot, CurrentBootStarted, FirstUptime, LastUptime, CurrentBootExhaustions, panic?.Uptime, panic?.CauseBytes);
+    }
+
+    /// <summary>The index of the first kept exhaustion record of the current boot (records are in boot, then uptime order).</summary>
+    public int CurrentBootExhaustionStart()
+    {
+        var i = Exhaustions.Count;
+        while (i > 0 && Exhaustions[i - 1].Boot >= CurrentBoot)
+            i--;
+        return i;
+    }
+
     /// <summary>The device name for a bus id when ethtool -i told us (<c>eth5</c>), else null.</summary>
     public string? DeviceOf(string busId)
     {
@@ -160,31 +284,35 @@ public sealed class HostState
         return null;
     }
 
-    private void ApplyExhaustion(SwiotlbExhausted x)
+    private void ApplyExhaustion(SwiotlbExhausted x, int boot)
     {
         ExhaustionEvents++;
+        if (boot == CurrentBoot)
+            CurrentBootExhaustions++;
+        else if (PreviousBoots.FindIndex(b => b.Boot == boot) is var earlier and >= 0)
+            PreviousBoots[earlier] = PreviousBoots[earlier] with { Exhaustions = PreviousBoots[earlier].Exhaustions + 1 };
         var device = x.Device ?? "?";
         ExhaustionEventsByDevice[device] = ExhaustionEventsByDevice.GetValueOrDefault(device) + 1;
         LargestFailedMappingBytes = Math.Max(LargestFailedMappingBytes, x.Bytes);
-        // Keep them ordered by uptime: kern.log and dom0.log of the same boot may arrive in either order.
-        var record = new ExhaustionRecord(x.Uptime, x.Time, x.Bytes, device, x.Variant, x.Driver);
+        // Keep them ordered by boot, then uptime: kern.log and dom0.log of the same boot may arrive in either order.
+        var record = new ExhaustionRecord(x.Uptime, x.Time, x.Bytes, device, x.Variant, x.Driver, boot);
         var at = Exhaustions.Count;
-        while (at > 0 && Compare(Exhaustions[at - 1].Uptime, record.Uptime) > 0)
+        while (at > 0 && (Exhaustions[at - 1].Boot > boot || (Exhaustions[at - 1].Boot == boot && Compare(Exhaustions[at - 1].Uptime, record.Uptime) > 0)))
             at--;
         Exhaustions.Insert(at, record);
         if (Exhaustions.Count > KeptExhaustionRecords)
             Exhaustions.RemoveAt(0);
     }
 
-    private void ApplyVmStart(VmStarted v)
+    private void ApplyVmStart(VmStarted v, int boot)
     {
         VmStartEvents++;
-        VmStarts.Add(new VmRunRecord(v.Domid, v.Uptime, v.Time, v.Evidence));
+        VmStarts.Add(new VmRunRecord(v.Domid, v.Uptime, v.Time, v.Evidence, boot));
         if (VmStarts.Count > KeptVmStartRecords)
             VmStarts.RemoveAt(0);
     }
 
-    private void ApplyPanic(KernelPanic p)
+    private void ApplyPanic(KernelPanic p, int boot)
     {
         // The cause is the out-of-space record printed just before the panic (swiotlb_full() prints, then panics):
         // the latest failed mapping at most a second earlier, over the 32 KiB overflow buffer.
@@ -193,7 +321,7 @@ public sealed class HostState
         {
             foreach (var x in Exhaustions)
             {
-                if (x.Uptime is { } u && u <= uptime && uptime - u <= 1.0 && x.Bytes > SwiotlbGeometry.OverflowBufferBytes)
+                if (x.Boot == boot && x.Uptime is { } u && u <= uptime && uptime - u <= 1.0 && x.Bytes > SwiotlbGeometry.OverflowBufferBytes)
                     cause = x;
             }
         }
@@ -205,7 +333,10 @@ public sealed class HostState
             _ => null,
         };
         Panics.Add(new PanicRecord(p.Uptime, p.Time, p.Message, p.Comm, p.Pid, p.Trace.Take(12).ToArray(),
-            cause?.Bytes, cause?.Device, direction, DriverFunctionOf(p.Trace), p.KernelVersion));
+            cause?.Bytes, cause?.Device, direction, DriverFunctionOf(p.Trace), p.KernelVersion, boot));
+        if (boot != CurrentBoot && PreviousBoots.FindIndex(b => b.Boot == boot) is var earlier and >= 0
+            && Prediction.PanicPredictor.IsSwiotlbPanic(Panics[^1]))
+            PreviousBoots[earlier] = PreviousBoots[earlier] with { PanicUptime = p.Uptime, PanicCauseBytes = cause?.Bytes };
         if (p.KernelVersion is not null && Kernel is null)
             Kernel = p.KernelVersion;
     }
@@ -345,7 +476,8 @@ public sealed class HostState
 /// the variant was recorded.
 /// </param>
 /// <param name="Driver">The driver that printed it (dev_err form <c>bnx2x 0000:04:00.0: …</c>), or null: tells NIC from storage.</param>
-public sealed record ExhaustionRecord(double? Uptime, DateTimeOffset? Time, long Bytes, string Device, string? Variant = null, string? Driver = null);
+/// <param name="Boot">The host's boot it happened in (<see cref="HostState.CurrentBoot"/> numbering).</param>
+public sealed record ExhaustionRecord(double? Uptime, DateTimeOffset? Time, long Bytes, string Device, string? Variant = null, string? Driver = null, int Boot = 0);
 
 /// <summary>One panic, with the failed mapping that caused it when the log shows one.</summary>
 public sealed record PanicRecord(
@@ -359,10 +491,22 @@ public sealed record PanicRecord(
     string? CauseDevice,
     string? CauseDirection,
     string? Via,
-    string? Kernel);
+    string? Kernel,
+    int Boot = 0);
 
 /// <summary>One start of a guest domain on the host.</summary>
-public sealed record VmRunRecord(int Domid, double? Uptime, DateTimeOffset? Time, string Evidence);
+public sealed record VmRunRecord(int Domid, double? Uptime, DateTimeOffset? Time, string Evidence, int Boot = 0);
+
+/// <summary>
+/// One earlier boot of a host, as the predictor remembers it: when it started, the uptimes its log covered, how many
+/// mappings failed, and the swiotlb panic that ended it, if one did (with the size of the mapping that caused it).
+/// </summary>
+public sealed record BootSummary(int Boot, DateTimeOffset? Started, double? FirstUptime, double? LastUptime, long Exhaustions,
+    double? PanicUptime, long? PanicCauseBytes)
+{
+    /// <summary>True when a swiotlb panic ended the boot.</summary>
+    public bool Panicked => PanicUptime is not null;
+}
 
 /// <summary>
 /// 64-bit FNV-1a over a record's identifying fields, as an immutable value (each Add returns the extended hash).

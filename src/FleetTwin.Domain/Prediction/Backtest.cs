@@ -61,6 +61,9 @@ public static class Backtest
         var alerts = new List<BacktestAlert>();
         var hosts = new SortedDictionary<string, BacktestHost>(StringComparer.Ordinal);
         double hostSeconds = 0, judgedSeconds = 0;
+        // One state per host across its boots, as the live twin keeps it: the predictor sees this boot's records and
+        // the summaries of the boots before (how they ended).
+        var states = new Dictionary<string, HostState>(StringComparer.Ordinal);
         foreach (var ((host, boot), list) in boots.OrderBy(b => b.Key.Host, StringComparer.Ordinal).ThenBy(b => b.Key.Boot))
         {
             var ordered = list.OrderBy(x => x.Event.Uptime!.Value).ThenBy(x => x.Order).Select(x => x.Event).ToList();
@@ -69,7 +72,11 @@ public static class Backtest
             // An alert can be judged false only where the log runs a whole horizon past it (see BacktestAlert.Undecided).
             var judged = Math.Max(0, seconds - options.Predictor.Horizon.TotalSeconds);
             judgedSeconds += judged;
-            var highest = ReplayBoot(host, boot, ordered, configurationOf?.Invoke(host), options, panics, alerts);
+            if (!states.TryGetValue(host, out var state))
+                states[host] = state = new HostState { Name = host };
+            else
+                state.BeginBoot(ordered[0].Uptime!.Value, ordered[0].Time);
+            var highest = ReplayBoot(state, boot, ordered, configurationOf?.Invoke(host), options, panics, alerts);
             hosts[host] = hosts.TryGetValue(host, out var seen)
                 ? seen with
                 {
@@ -88,12 +95,13 @@ public static class Backtest
     }
 
     /// <summary>Replays one boot; returns the highest level the host was assessed at (a swiotlb panic counts as critical).</summary>
-    private static RiskLevel ReplayBoot(string host, int boot, List<TwinEvent> events, HostConfiguration? config, BacktestOptions options,
+    private static RiskLevel ReplayBoot(HostState state, int boot, List<TwinEvent> events, HostConfiguration? config, BacktestOptions options,
         List<BacktestPanic> panics, List<BacktestAlert> alerts)
     {
+        var host = state.Name;
         var highest = RiskLevel.Unknown;
         var firstAlertOfBoot = alerts.Count;
-        var state = new HostState { Name = host };
+        var bootPanics = state.Panics.Count;
         var alerting = false;
         BacktestAlert? firstSincePanic = null;
         foreach (var e in events)
@@ -117,18 +125,20 @@ public static class Backtest
                 continue;
             }
             var prediction = PanicPredictor.Assess(state, config, uptime, options.Predictor);
-            if (prediction.Level > highest)
-                highest = prediction.Level;
-            var above = prediction.Level >= options.AlertLevel;
+            // Scored on this boot's evidence: a level carried over from the last boot's panic is that panic's page.
+            var level = prediction.OwnBootLevel ?? prediction.Level;
+            if (level > highest)
+                highest = level;
+            var above = level >= options.AlertLevel;
             if (above && !alerting)
             {
-                var alert = new BacktestAlert(host, boot, uptime, prediction.Level, prediction.Reason);
+                var alert = new BacktestAlert(host, boot, uptime, level, prediction.Reason);
                 alerts.Add(alert);
                 firstSincePanic ??= alert;
             }
-            if (!above && alerting && state.Panics.Count == 0)
+            if (!above && alerting && state.Panics.Count == bootPanics)
                 firstSincePanic = null; // the alert was withdrawn before anything happened: a later one starts afresh
-            alerting = above || (alerting && state.Panics.Count > 0);
+            alerting = above || (alerting && state.Panics.Count > bootPanics);
         }
         // Right-censored alerts: no swiotlb panic followed within the horizon, but the boot's log ends before the
         // horizon does, so whether the host would have panicked is not in the log (the replay ended, or the host was

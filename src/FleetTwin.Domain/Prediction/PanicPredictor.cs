@@ -35,7 +35,7 @@ public sealed record PredictorOptions
     public double RecentFailureSeconds { get; init; } = 24 * 3600;
 
     /// <summary>A host that was critical stays critical this long after the last failure that made it so (hysteresis: one alert per change).</summary>
-    public double CriticalHoldSeconds { get; init; } = 6 * 3600;
+    public double CriticalHoldSeconds { get; init; } = 24 * 3600;
 
     /// <summary>Probability of a panic within the horizon from which a host is critical.</summary>
     public double CriticalProbability { get; init; } = 0.5;
@@ -68,7 +68,15 @@ public sealed record PanicPrediction(
     string Reason,
     double? AtUptime,
     ExhaustionEvidence? Evidence,
-    LatentAssessment? Latent);
+    LatentAssessment? Latent)
+{
+    /// <summary>
+    /// When <see cref="Level"/> is carried over from the swiotlb panic that ended the previous boot (critical for the
+    /// hold after it), the level this boot's own evidence gives; else null. A backtest scores alerts on this one: the
+    /// carried level is the panic's own page, not a prediction.
+    /// </summary>
+    public RiskLevel? OwnBootLevel { get; init; }
+}
 
 /// <summary>What the host's exhaustion records say at the moment of assessment.</summary>
 /// <param name="EventsInWindow">Failures within <see cref="PredictorOptions.RecentFailureSeconds"/>.</param>
@@ -117,11 +125,86 @@ public static class PanicPredictor
     {
         ArgumentNullException.ThrowIfNull(host);
         options ??= PredictorOptions.Default;
-        var at = atUptime ?? host.AssessmentUptime;
+        var own = AssessBoot(host, BootView.Current(host), config, atUptime ?? host.AssessmentUptime, options);
+        if (own.Level >= RiskLevel.Critical || own.AtUptime is not { } at || host.PreviousBoots.Count == 0
+            || host.PreviousBoots[^1] is not { } last || last.Boot != host.CurrentBoot - 1)
+            return own;
+        var (level, why, probability, expected) = HowTheLastBootEnded(host, last, config, at, options);
+        return level > own.Level
+            ? own with
+            {
+                Level = level, Reason = why + "; this boot: " + own.Reason, OwnBootLevel = own.Level,
+                ProbabilityWithinHorizon = probability ?? own.ProbabilityWithinHorizon, ExpectedSecondsToPanic = expected ?? own.ExpectedSecondsToPanic,
+            }
+            : own;
+    }
+
+    /// <summary>
+    /// What the end of the boot before says about the host now, for a day after it: a swiotlb panic is the page and
+    /// stands for the critical hold (a reboot empties the pool, it changes nothing that fills it); a boot that was
+    /// critical when it ended is taken to have ended in the panic (swiotlb_full() panics before anything reaches the
+    /// disk: only the console shows it, the KB's kern.log ends in the reboot); failures in its last day keep the host
+    /// at least at warning.
+    /// </summary>
+    private static (RiskLevel Level, string Why, double? Probability, double? ExpectedSeconds) HowTheLastBootEnded(HostState host, BootSummary last, HostConfiguration? config, double at,
+        PredictorOptions options)
+    {
+        if (last.PanicUptime is { } panic)
+        {
+            var sincePanic = SecondsSince(host, last, panic, at);
+            return sincePanic < options.CriticalHoldSeconds
+                // It panicked: P = 1 and no time left, as for a panic of this boot (views rank it so).
+                ? (RiskLevel.Critical, Invariant($"panicked in the previous boot ({Duration(sincePanic)} ago): swiotlb panic at uptime {panic:0.##} after {last.Exhaustions} exhaustion events{(last.PanicCauseBytes is { } b ? $", a {b}-byte mapping found no room" : "")}"), 1.0, 0)
+                : (RiskLevel.Unknown, "", null, null);
+        }
+        if (last.Exhaustions == 0 || last.LastUptime is not { } end)
+            return (RiskLevel.Unknown, "", null, null);
+        var sinceEnd = SecondsSince(host, last, end, at);
+        if (sinceEnd >= options.RecentFailureSeconds)
+            return (RiskLevel.Unknown, "", null, null);
+        var atEnd = AssessBoot(host, BootView.Of(host, last), config, end, options);
+        if (atEnd.Level >= RiskLevel.Critical && sinceEnd < options.CriticalHoldSeconds)
+            return (RiskLevel.Critical, Invariant($"critical when its log stopped {Duration(sinceEnd)} ago and the host rebooted (a swiotlb panic shows only on the console): {atEnd.Reason}"), atEnd.ProbabilityWithinHorizon, atEnd.ExpectedSecondsToPanic);
+        if (atEnd.Level >= RiskLevel.Warning)
+            return (RiskLevel.Warning, Invariant($"the previous boot logged {last.Exhaustions} exhaustion events until {Duration(sinceEnd)} ago: {atEnd.Reason}"), atEnd.ProbabilityWithinHorizon, atEnd.ExpectedSecondsToPanic);
+        return (RiskLevel.Unknown, "", null, null);
+    }
+
+    /// <summary>
+    /// Time from uptime <paramref name="then"/> of the previous boot to <paramref name="at"/> in this boot: by the wall
+    /// clock when both boots' records carried times, else at least this boot's uptime (as if the host had come back at once).
+    /// </summary>
+    private static double SecondsSince(HostState host, BootSummary last, double then, double at) =>
+        last.Started is { } before && host.CurrentBootStarted is { } now
+            ? Math.Max(at, (now.AddSeconds(at) - before.AddSeconds(then)).TotalSeconds)
+            : at;
+
+    /// <summary>One boot's slice of the host's kept exhaustion records ([Start, End), in uptime order) and where its log starts.</summary>
+    private readonly record struct BootView(int Boot, int Start, int End, double? FirstUptime)
+    {
+        public static BootView Current(HostState host) =>
+            new(host.CurrentBoot, host.CurrentBootExhaustionStart(), host.Exhaustions.Count, host.FirstUptime);
+
+        public static BootView Of(HostState host, BootSummary boot)
+        {
+            var records = host.Exhaustions;
+            int start = 0;
+            while (start < records.Count && records[start].Boot < boot.Boot)
+                start++;
+            var end = start;
+            while (end < records.Count && records[end].Boot == boot.Boot)
+                end++;
+            return new(boot.Boot, start, end, boot.FirstUptime);
+        }
+    }
+
+    private static PanicPrediction AssessBoot(HostState host, BootView boot, HostConfiguration? config, double? at, PredictorOptions options)
+    {
         var latent = config is null ? null : LatentRisk.Assess(config);
         var prefix = config is null ? "" : config.Summary() + "; ";
 
-        var panic = host.Panics.LastOrDefault(p => IsSwiotlbPanic(p) && (at is null || p.Uptime is null || p.Uptime <= at));
+        // Only this boot's panic: the host came back from an earlier one, and that boot's uptimes are not this one's.
+        var panic = host.Panics.LastOrDefault(p => p.Boot == boot.Boot && IsSwiotlbPanic(p) && (at is null || p.Uptime is null || p.Uptime <= at));
         if (panic is not null)
         {
             return new PanicPrediction(host.Name, RiskLevel.Critical, 1.0, options.Horizon, 0, Invariant(
@@ -129,7 +212,7 @@ public static class PanicPredictor
                 at, null, latent);
         }
 
-        var evidence = at is { } now ? Evidence(host, config, now, options) : null;
+        var evidence = at is { } now ? Evidence(host, boot, config, now, options) : null;
         if (evidence is null)
         {
             if (latent is not null)
@@ -141,7 +224,15 @@ public static class PanicPredictor
 
         var (level, probability) = RawLevel(evidence, options);
         var held = "";
-        if (level < RiskLevel.Critical && CriticalSince(host, evidence, at!.Value, options) is { } since)
+        if (level < RiskLevel.Critical && boot.Boot == host.CurrentBoot && RepeatOfLastBoot(host, evidence) is { } last)
+        {
+            // The boot before ended in a swiotlb panic and this one fails again on a device that maps singly: the
+            // configuration that panicked is failing the same way (a reboot empties the pool, it does not change what
+            // fills it), so the host is critical from its first failure rather than after a burst.
+            level = RiskLevel.Critical;
+            held = Invariant($"the last boot ended in a swiotlb panic at uptime {last.PanicUptime:0.##} after {last.Exhaustions} exhaustion events, and this boot fails again; ");
+        }
+        if (level < RiskLevel.Critical && CriticalSince(host, boot, evidence, at!.Value, options) is { } since)
         {
             // Hysteresis: a host that was critical stays so until it has been quiet for the hold, so a burst that
             // pauses does not page twice and a host that stopped failing comes down after a quiet spell.
@@ -178,14 +269,15 @@ public static class PanicPredictor
     /// with the devices' paths and shares as known now (a device since shown to map scatter-gather no longer holds a
     /// host critical), in O(log n) per window.
     /// </summary>
-    private static double? CriticalSince(HostState host, ExhaustionEvidence now, double at, PredictorOptions options)
+    private static double? CriticalSince(HostState host, BootView boot, ExhaustionEvidence now, double at, PredictorOptions options)
     {
         var knownShare = KnownShare(now);
         if (knownShare <= 0)
             return null;
         var records = host.Exhaustions;
-        var visible = CountVisible(records, at);
-        for (var i = visible - 1; i >= 0; i--)
+        var start = boot.Start;
+        var visible = FirstAfter(records, start, boot.End, at);
+        for (var i = visible - 1; i >= start; i--)
         {
             if (records[i].Uptime is not { } u)
                 break;
@@ -193,12 +285,19 @@ public static class PanicPredictor
                 break;
             if (i + 1 < visible && records[i + 1].Uptime == u)
                 continue; // the same moment: ask once, with all its records
-            var (rate, _) = BestRate(records, i + 1, u, u - now.CoverStart, options);
+            var (rate, _) = BestRate(records, start, i + 1, u, u - now.CoverStart, options);
             if (ProbabilityWithin(rate.Lower * knownShare, options) >= options.CriticalProbability)
                 return u;
         }
         return null;
     }
+
+    /// <summary>The previous boot when it ended in a swiotlb panic and a device known to map singly fails again this boot within the recent window.</summary>
+    private static BootSummary? RepeatOfLastBoot(HostState host, ExhaustionEvidence evidence) =>
+        host.PreviousBoots.Count > 0 && host.PreviousBoots[^1] is { Panicked: true } last && last.Boot == host.CurrentBoot - 1
+            && evidence.EventsInWindow > 0 && KnownShare(evidence) > 0
+            ? last
+            : null;
 
     /// <summary>Failure-weighted overflow share of the devices known to map singly (the others add nothing certain).</summary>
     private static double KnownShare(ExhaustionEvidence evidence)
@@ -241,32 +340,36 @@ public static class PanicPredictor
         return all > 0 ? over / all : 0;
     }
 
-    private static ExhaustionEvidence? Evidence(HostState host, HostConfiguration? config, double now, PredictorOptions options)
+    private static ExhaustionEvidence? Evidence(HostState host, BootView boot, HostConfiguration? config, double now, PredictorOptions options)
     {
+        // The boot's records only (the current one's are the kept list's tail): what another boot logged is not this one's rate.
         var records = host.Exhaustions;
-        var seen = CountVisible(records, now);
+        var start = boot.Start;
+        var end = FirstAfter(records, start, boot.End, now);
+        var seen = end - start;
         if (seen == 0)
             return null;
-        var visible = seen == records.Count ? (IReadOnlyList<ExhaustionRecord>)records : records.GetRange(0, seen);
+        var visible = seen == records.Count ? (IReadOnlyList<ExhaustionRecord>)records : records.GetRange(start, seen);
 
         // Exposure: the log seen from its first line this boot to now, quiet time included.
-        var coverStart = Math.Min(host.FirstUptime ?? double.MaxValue, visible[0].Uptime ?? now);
-        var (best, bestWindow) = BestRate(records, seen, now, Math.Max(0, now - coverStart), options);
-        var inWindow = seen - FirstAfter(records, seen, now - options.RecentFailureSeconds);
+        var coverStart = Math.Min(boot.FirstUptime ?? double.MaxValue, visible[0].Uptime ?? now);
+        var (best, bestWindow) = BestRate(records, start, end, now, Math.Max(0, now - coverStart), options);
+        var inWindow = end - FirstAfter(records, start, end, now - options.RecentFailureSeconds);
 
         // Devices, with their share of the failures of the deciding window (of all seen when it holds none).
-        var from = best.Failures > 0 ? FirstAfter(records, seen, now - bestWindow) : 0;
+        var from = best.Failures > 0 ? FirstAfter(records, start, end, now - bestWindow) : start;
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        for (var i = from; i < seen; i++)
+        for (var i = from; i < end; i++)
             counts[records[i].Device] = counts.GetValueOrDefault(records[i].Device) + 1;
-        var total = seen - from;
+        var total = end - from;
+        var panics = BootPanics(host, boot.Boot);
         var devices = new List<DeviceMappingEvidence>(counts.Count);
         double hazard = 0;
         var pathKnown = true;
         var anyPanicPath = false;
         foreach (var (device, count) in counts)
         {
-            var path = DeviceMappingPath.Of(device, visible, host.Panics, config, now, options) with { Failures = count };
+            var path = DeviceMappingPath.Of(device, visible, panics, config, now, options) with { Failures = count };
             devices.Add(path);
             if (path.Path == MappingPath.NoPanic)
                 continue;
@@ -277,21 +380,32 @@ public static class PanicPredictor
 
         var sizes = new long[seen];
         for (var i = 0; i < sizes.Length; i++)
-            sizes[i] = records[i].Bytes;
+            sizes[i] = records[start + i].Bytes;
         Array.Sort(sizes);
         var firstThisBoot = visible[0].Uptime;
         var vmStart = firstThisBoot is { } f
-            ? host.VmStarts.LastOrDefault(v => v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
+            ? host.VmStarts.LastOrDefault(v => v.Boot == boot.Boot && v.Uptime is { } u && u <= f && f - u <= options.PrecedingVmStartSeconds)
             : null;
         return new ExhaustionEvidence(inWindow, seen, now - coverStart, coverStart, best, bestWindow, Trend(visible, now),
             sizes[0], sizes[sizes.Length / 2], sizes[^1], devices, hazard, pathKnown, anyPanicPath, firstThisBoot, vmStart);
     }
 
+    /// <summary>One boot's panics (the list is short; most hosts have none).</summary>
+    private static IReadOnlyList<PanicRecord> BootPanics(HostState host, int boot)
+    {
+        foreach (var p in host.Panics)
+        {
+            if (p.Boot != boot)
+                return host.Panics.FindAll(x => x.Boot == boot);
+        }
+        return host.Panics;
+    }
+
     /// <summary>
-    /// The host's rate at <paramref name="now"/> from the first <paramref name="count"/> records: per window pair the
-    /// lower of its two windows' conservative rates, and of the pairs the highest; with the window that gave it.
+    /// The host's rate at <paramref name="now"/> from records [<paramref name="start"/>, <paramref name="count"/>): per
+    /// window pair the lower of its two windows' conservative rates, and of the pairs the highest; with the window that gave it.
     /// </summary>
-    private static (FailureRate Rate, double WindowSeconds) BestRate(List<ExhaustionRecord> records, int count, double now, double covered,
+    private static (FailureRate Rate, double WindowSeconds) BestRate(List<ExhaustionRecord> records, int start, int count, double now, double covered,
         PredictorOptions options)
     {
         FailureRate best = default;
@@ -299,8 +413,8 @@ public static class PanicPredictor
         var first = true;
         foreach (var (shortSeconds, longSeconds) in options.RateWindows)
         {
-            var shortRate = RateOver(records, count, now, shortSeconds, covered, options);
-            var longRate = RateOver(records, count, now, longSeconds, covered, options);
+            var shortRate = RateOver(records, start, count, now, shortSeconds, covered, options);
+            var longRate = RateOver(records, start, count, now, longSeconds, covered, options);
             var (rate, window) = shortRate.Lower <= longRate.Lower ? (shortRate, shortSeconds) : (longRate, longSeconds);
             if (first || rate.Lower > best.Lower)
                 (best, bestWindow, first) = (rate, window, false);
@@ -309,21 +423,19 @@ public static class PanicPredictor
     }
 
     /// <summary>The rate over the <paramref name="windowSeconds"/> before now, exposed for as much of it as the log covers.</summary>
-    private static FailureRate RateOver(List<ExhaustionRecord> records, int count, double now, double windowSeconds, double covered,
+    private static FailureRate RateOver(List<ExhaustionRecord> records, int start, int count, double now, double windowSeconds, double covered,
         PredictorOptions options) =>
-        FailureRate.Estimate(count - FirstAfter(records, count, now - windowSeconds), Math.Min(windowSeconds, covered) / 3600,
+        FailureRate.Estimate(count - FirstAfter(records, start, count, now - windowSeconds), Math.Min(windowSeconds, covered) / 3600,
             options.PriorExposureHours, options.RateCredibility);
 
-    /// <summary>How many records (kept in uptime order, those without an uptime first) are at or before <paramref name="now"/>.</summary>
-    private static int CountVisible(List<ExhaustionRecord> records, double now) => FirstAfter(records, records.Count, now);
-
     /// <summary>
-    /// Index of the first of the first <paramref name="count"/> records whose uptime is after <paramref name="uptime"/>.
-    /// Binary search: the records are in uptime order, those without an uptime first (before any moment).
+    /// Index of the first of records [<paramref name="start"/>, <paramref name="count"/>) whose uptime is after
+    /// <paramref name="uptime"/>. Binary search: one boot's records are in uptime order, those without an uptime first
+    /// (before any moment).
     /// </summary>
-    private static int FirstAfter(List<ExhaustionRecord> records, int count, double uptime)
+    private static int FirstAfter(List<ExhaustionRecord> records, int start, int count, double uptime)
     {
-        int low = 0, high = count;
+        int low = start, high = count;
         while (low < high)
         {
             var mid = (low + high) >>> 1;

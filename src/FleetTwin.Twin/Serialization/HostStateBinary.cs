@@ -17,9 +17,10 @@ public static class HostStateBinary
 {
     /// <summary>
     /// 2 adds the log's first uptime and each exhaustion record's driver; 3 adds the quiet time since the last record (at
-    /// the end); states written as 1 or 2 still read.
+    /// the end); 4 adds the boots told apart (current boot, its start and count, the earlier boots' summaries, and the
+    /// boot of every exhaustion, panic and VM start record, at the end); states written as 1 to 3 still read, as one boot.
     /// </summary>
-    private const byte Format = 3;
+    private const byte Format = 4;
 
     public static byte[] Encode(HostState host)
     {
@@ -99,6 +100,26 @@ public static class HostStateBinary
             WriteCounts(ref w, host.ResidentVmMemory);
             w.Bytes(host.RecentRecordFingerprints);
             w.Double(host.QuietSeconds);
+            w.VarInt(host.CurrentBoot);
+            w.Time(host.CurrentBootStarted);
+            w.VarInt(host.CurrentBootExhaustions);
+            w.VarUInt((ulong)host.PreviousBoots.Count);
+            foreach (var b in host.PreviousBoots)
+            {
+                w.VarInt(b.Boot);
+                w.Time(b.Started);
+                w.Double(b.FirstUptime);
+                w.Double(b.LastUptime);
+                w.VarInt(b.Exhaustions);
+                w.Double(b.PanicUptime);
+                w.Long(b.PanicCauseBytes);
+            }
+            foreach (var x in host.Exhaustions)
+                w.VarInt(x.Boot);
+            foreach (var p in host.Panics)
+                w.VarInt(p.Boot);
+            foreach (var v in host.VmStarts)
+                w.VarInt(v.Boot);
             return w.ToArray();
         }
         finally
@@ -111,7 +132,7 @@ public static class HostStateBinary
     {
         var r = new CompactReader(data, "host state");
         var format = r.Byte();
-        if (format is not (1 or 2 or Format))
+        if (format is not (1 or 2 or 3 or Format))
             throw new InvalidDataException($"host state: format {format} is not 1 to {Format} (written by another FleetTwin version?)");
         var host = new HostState
         {
@@ -172,9 +193,34 @@ public static class HostStateBinary
         host.RecentRecordFingerprints = r.Bytes();
         if (format >= 3)
             host.QuietSeconds = r.Double() ?? 0;
+        if (format >= 4)
+            ReadBoots(ref r, host);
+        else
+            host.CurrentBootExhaustions = host.ExhaustionEvents;
         if (!r.AtEnd)
             throw r.Damaged($"{r.Remaining} bytes left after the state");
         return host;
+    }
+
+    private static void ReadBoots(ref CompactReader r, HostState host)
+    {
+        r.At("boots", -1);
+        host.CurrentBoot = r.Int32();
+        host.CurrentBootStarted = r.Time();
+        host.CurrentBootExhaustions = r.VarInt();
+        var boots = r.Count();
+        for (var i = 0; i < boots; i++)
+        {
+            r.At("earlier boot", i);
+            host.PreviousBoots.Add(new BootSummary(r.Int32(), r.Time(), r.Double(), r.Double(), r.VarInt(), r.Double(), r.Long()));
+        }
+        r.At("record boots", -1);
+        for (var i = 0; i < host.Exhaustions.Count; i++)
+            host.Exhaustions[i] = host.Exhaustions[i] with { Boot = r.Int32() };
+        for (var i = 0; i < host.Panics.Count; i++)
+            host.Panics[i] = host.Panics[i] with { Boot = r.Int32() };
+        for (var i = 0; i < host.VmStarts.Count; i++)
+            host.VmStarts[i] = host.VmStarts[i] with { Boot = r.Int32() };
     }
 
     private static void WriteCounts(ref CompactWriter w, Dictionary<string, long> counts)

@@ -27,16 +27,69 @@ public class HostStateTests
     }
 
     [Fact]
-    public void The_log_coverage_starts_at_the_earliest_record_and_a_later_boot_line_does_not_stretch_it()
+    public void A_boot_line_below_the_uptime_starts_a_new_boot_and_the_last_one_is_kept_as_a_summary()
     {
         var host = new HostState { Name = "bn2-3c16-ix-4104" };
 
-        host.Apply(Exhaustion(2777545.972710));
         host.Apply(new VmStarted { Host = "bn2-3c16-ix-4104", Uptime = 2777293.185673, Domid = 174, Evidence = "vif" });
+        host.Apply(Exhaustion(2777545.972710, bytes: 33302));
+        host.Apply(new KernelPanic { Host = "bn2-3c16-ix-4104", Uptime = 2777545.972720, Message = "DMA: Random memory could be DMA read" });
         // The KB kern.log ends with the reboot after the panic: "[0.000000] Linux version ...".
         host.Apply(new KernelBoot { Host = "bn2-3c16-ix-4104", Uptime = 0, KernelVersion = "2.6.32.43-0.4.1.xs1.8.0.853.170791xen" });
 
-        Assert.Equal((2777293.185673, 2777545.972710), (host.FirstUptime!.Value, host.LastUptime!.Value));
+        Assert.Equal((1, 0.0, 0.0, 0L), (host.CurrentBoot, host.FirstUptime!.Value, host.LastUptime!.Value, host.CurrentBootExhaustions));
+        var last = Assert.Single(host.PreviousBoots);
+        Assert.Equal((0, 2777293.185673, 2777545.972720, 1L, 2777545.972720, 33302L),
+            (last.Boot, last.FirstUptime!.Value, last.LastUptime!.Value, last.Exhaustions, last.PanicUptime!.Value, last.PanicCauseBytes!.Value));
+        Assert.Equal([0], host.Exhaustions.Select(x => x.Boot));
+        Assert.Equal([0], host.Panics.Select(p => p.Boot));
+    }
+
+    [Fact]
+    public void A_record_of_the_earlier_boot_read_after_the_reboot_goes_to_that_boot_and_leaves_the_new_coverage_alone()
+    {
+        var boot = new DateTimeOffset(2014, 9, 1, 0, 0, 0, TimeSpan.Zero);
+        var reboot = boot.AddDays(3);
+        var host = new HostState { Name = "h" };
+        host.Apply(new KernelBoot { Host = "h", Uptime = 0, Time = boot, KernelVersion = "k" });
+        host.Apply(new SwiotlbExhausted { Host = "h", Uptime = 200_000, Time = boot.AddSeconds(200_000), Bytes = 30714, Device = "0000:04:00.1" });
+        host.Apply(new KernelBoot { Host = "h", Uptime = 0, Time = reboot, KernelVersion = "k" });
+        host.Apply(new SwiotlbExhausted { Host = "h", Uptime = 600, Time = reboot.AddSeconds(600), Bytes = 9000, Device = "0000:04:00.1" });
+
+        // The crash console's log of the first boot arrives last: its times put it in boot 0.
+        host.Apply(new SwiotlbExhausted { Host = "h", Uptime = 200_100, Time = boot.AddSeconds(200_100), Bytes = 33302, Device = "0000:04:00.1" });
+
+        Assert.Equal((1, 0.0, 600.0, 1L), (host.CurrentBoot, host.FirstUptime!.Value, host.LastUptime!.Value, host.CurrentBootExhaustions));
+        Assert.Equal(2, host.PreviousBoots[0].Exhaustions);
+        Assert.Equal([(0, 200_000.0), (0, 200_100.0), (1, 600.0)], host.Exhaustions.Select(x => (x.Boot, x.Uptime!.Value)));
+    }
+
+    [Fact]
+    public void The_same_boot_line_sent_again_with_its_time_does_not_start_a_boot()
+    {
+        var boot = new DateTimeOffset(2014, 9, 1, 0, 0, 0, TimeSpan.Zero);
+        var host = new HostState { Name = "h" };
+        host.Apply(new KernelBoot { Host = "h", Uptime = 0, Time = boot, KernelVersion = "k" });
+        host.Apply(new SwiotlbExhausted { Host = "h", Uptime = 5000, Time = boot.AddSeconds(5000), Bytes = 30714, Device = "0000:04:00.1" });
+
+        // rsyslog stamps the boot messages it reads from the kernel's buffer when it starts: a minute late.
+        host.Apply(new KernelBoot { Host = "h", Uptime = 0, Time = boot.AddSeconds(60), KernelVersion = "k", SourceFile = "dom0.log" });
+
+        Assert.Equal((0, 0.0, 5000.0), (host.CurrentBoot, host.FirstUptime!.Value, host.LastUptime!.Value));
+        Assert.Empty(host.PreviousBoots);
+    }
+
+    [Fact]
+    public void Records_with_a_later_time_below_the_uptime_start_a_boot_even_without_a_boot_line()
+    {
+        var boot = new DateTimeOffset(2014, 9, 1, 0, 0, 0, TimeSpan.Zero);
+        var host = new HostState { Name = "h" };
+        host.Apply(new SwiotlbExhausted { Host = "h", Uptime = 90_000, Time = boot.AddSeconds(90_000), Bytes = 30714, Device = "0000:04:00.1" });
+
+        // A shipper that started after the reboot sends no boot line: uptime 400, a day later by the clock.
+        host.Apply(new SwiotlbExhausted { Host = "h", Uptime = 400, Time = boot.AddSeconds(90_000 + 86_400), Bytes = 9000, Device = "0000:04:00.1" });
+
+        Assert.Equal((1, 400.0, 1L), (host.CurrentBoot, host.LastUptime!.Value, host.CurrentBootExhaustions));
     }
 
     [Fact]

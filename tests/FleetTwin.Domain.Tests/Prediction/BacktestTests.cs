@@ -144,4 +144,20 @@ public class BacktestTests
         Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "undecided_alarms", "judged_host_days"], json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["host", "panic_uptime", "first_alert_uptime", "lead_time_seconds"], json.RootElement.GetProperty("panics")[0].EnumerateObject().Select(p => p.Name));
     }
+
+    [Fact]
+    public void A_reboot_that_fails_once_and_panics_minutes_later_is_caught_because_its_last_boot_panicked_the_same_way()
+    {
+        // exact-ramp's reboots: the host comes back with its VMs and the same configuration, fails at 541 and panics at 720.
+        TwinEvent[] events = [Boot("a"), Failure("a", 1000, 25000), Failure("a", 1008, 17000), Failure("a", 1143, 17500),
+            Failure("a", 4000, 33302), Panic("a", 4000.0001), Boot("a"), Failure("a", 541, 30883), Failure("a", 720, 33302), Panic("a", 720.0001)];
+
+        var report = Backtest.Run(events, Bnx2x);
+
+        Assert.Equal(2, report.Panics.Count);
+        var second = report.Panics[1];
+        Assert.Equal((1, 541.0, false), (second.Boot, second.FirstAlertUptime!.Value, second.Missed));
+        Assert.Contains("the last boot ended in a swiotlb panic", second.AlertReason, StringComparison.Ordinal);
+        Assert.Equal(0, report.FalseAlarms);
+    }
 }

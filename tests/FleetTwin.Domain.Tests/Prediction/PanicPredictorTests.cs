@@ -102,15 +102,13 @@ public class PanicPredictorTests
     }
 
     [Fact]
-    public void A_critical_host_stays_critical_through_a_quiet_spell_and_comes_down_after_the_hold()
+    public void A_critical_host_stays_critical_through_a_quiet_day_and_is_not_critical_once_its_failures_stopped_for_a_day()
     {
         var host = HostWith((10_000, 25158), (10_008, 16918), (10_143, 17574));
 
-        Assert.Equal(RiskLevel.Critical, PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143 + 5.9 * 3600).Level);
-        var afterHold = PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143 + 6.1 * 3600);
-        var nextDay = PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143 + 25 * 3600);
+        Assert.Equal(RiskLevel.Critical, PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143 + 23.9 * 3600).Level);
+        var nextDay = PanicPredictor.Assess(host, KbConfig(), atUptime: 10_143 + 24.1 * 3600);
 
-        Assert.Equal(RiskLevel.Warning, afterHold.Level);
         Assert.Equal(RiskLevel.Latent, nextDay.Level);
         Assert.Contains("none in the last 24 h", nextDay.Reason, StringComparison.Ordinal);
     }
@@ -207,5 +205,58 @@ public class PanicPredictorTests
         Assert.Null(PanicPredictor.Assess(host, null, atUptime: 50).Evidence);
         Assert.Equal(17000, PanicPredictor.Assess(host, null, atUptime: 150).Evidence!.LargestBytes);
         Assert.Equal(30000, PanicPredictor.Assess(host, null, atUptime: 5000).Evidence!.LargestBytes);
+    }
+
+    /// <summary>host-1 panicked at uptime 200 (a 33,302-byte mapping) and came back: the KB kern.log's last line.</summary>
+    private static HostState BackFromPanic()
+    {
+        var host = HostWith((100, 30000), (200, 33302));
+        host.Apply(new KernelPanic { Host = "host-1", Uptime = 200.00001, Message = "DMA: Random memory could be DMA read" });
+        // Stamped, as kern.log's boot line is (an unstamped copy of the first boot's line would be the same record).
+        host.Apply(new KernelBoot { Host = "host-1", Uptime = 0, Time = new DateTimeOffset(2014, 9, 17, 6, 50, 17, TimeSpan.Zero),
+            KernelVersion = "2.6.32.43-0.4.1.xs1.8.0.853.170791xen", XenServerRelease = "6.2" });
+        return host;
+    }
+
+    [Fact]
+    public void A_host_back_from_a_swiotlb_panic_stays_critical_for_a_day_as_the_panic_s_page_then_is_judged_on_its_new_boot()
+    {
+        var host = BackFromPanic();
+
+        var justBack = PanicPredictor.Assess(host, KbConfig(), atUptime: 60);
+        var nextDay = PanicPredictor.Assess(host, KbConfig(), atUptime: 25 * 3600);
+
+        Assert.Equal((RiskLevel.Critical, RiskLevel.Latent), (justBack.Level, justBack.OwnBootLevel!.Value));
+        Assert.StartsWith("panicked in the previous boot (60 s ago): swiotlb panic at uptime 200 after 2 exhaustion events, a 33302-byte mapping found no room",
+            justBack.Reason, StringComparison.Ordinal);
+        Assert.Equal(RiskLevel.Latent, nextDay.Level);
+        Assert.Null(nextDay.OwnBootLevel);
+    }
+
+    [Fact]
+    public void The_previous_boot_s_panic_is_not_this_boot_s_even_once_the_new_uptime_passes_it()
+    {
+        var host = BackFromPanic();
+
+        // Before boots were told apart, uptime 300 of the new boot "saw" the old boot's panic at 200 and its failures.
+        var risk = PanicPredictor.Assess(host, null, atUptime: 30 * 3600);
+
+        Assert.NotEqual(RiskLevel.Critical, risk.Level);
+        Assert.Null(risk.Evidence);
+    }
+
+    [Fact]
+    public void One_failure_after_coming_back_from_a_panic_is_critical_on_its_own_evidence_because_the_same_configuration_fails_again()
+    {
+        var host = BackFromPanic();
+        host.Apply(new SwiotlbExhausted { Host = "host-1", Uptime = 540, Time = host.CurrentBootStarted!.Value.AddSeconds(540), Bytes = 30883, Device = "0000:04:00.1" });
+
+        var risk = PanicPredictor.Assess(host, KbConfig(), atUptime: 541);
+        var elsewhere = PanicPredictor.Assess(HostWith((540, 30883)), KbConfig(), atUptime: 541);
+
+        // Critical on this boot's own evidence, so nothing is carried over from the panic.
+        Assert.Equal((RiskLevel.Critical, null), (risk.Level, risk.OwnBootLevel));
+        Assert.Contains("the last boot ended in a swiotlb panic at uptime 200 after 2 exhaustion events, and this boot fails again", risk.Reason, StringComparison.Ordinal);
+        Assert.Equal(RiskLevel.Warning, elsewhere.Level);
     }
 }
