@@ -35,6 +35,13 @@ public sealed class FleetInventory
     /// <summary>Host names whose xe vm-list output was read: the VMs of the hosts of that pool are known.</summary>
     public SortedSet<string> VmListsFrom { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The reporter of xe output read without a prompt or --host (saved with <c>xe … &gt; file</c>): such output given
+    /// together is taken as one pool master's, so its pool-list, host-list and vm-list join (issue 18);
+    /// <see cref="XeConsistency"/> checks that they do describe one pool.
+    /// </summary>
+    public const string UnattributedReporter = "";
+
     public void Apply(TwinEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -46,8 +53,7 @@ public sealed class FleetInventory
             case BondFact b: Bonds[b.Uuid] = new InventoryBond { Uuid = b.Uuid, MasterPif = b.Master, MemberPifs = [.. b.Slaves], Mode = b.Mode }; break;
             case HotfixFact fix:
                 Hotfixes[fix.Uuid] = fix;
-                if (e.Host is not null)
-                    HotfixListsFrom.Add(e.Host);
+                HotfixListsFrom.Add(e.Host ?? UnattributedReporter);
                 break;
             case VmFact vm: ApplyVm(vm); break;
             case NicDriver d when e.Host is not null && d.Device is not null:
@@ -206,12 +212,11 @@ public sealed class FleetInventory
         }
         pool.Name = p.NameLabel ?? pool.Name;
         pool.MasterUuid = p.Master ?? pool.MasterUuid;
+        pool.ReportedBy.Add(p.Host ?? UnattributedReporter);
         pool.HaEnabled = p.HaEnabled ?? pool.HaEnabled;
         pool.HaHostFailuresToTolerate = p.HaHostFailuresToTolerate ?? pool.HaHostFailuresToTolerate;
         if (p.HaStatefiles.Length > 0 || p.HaEnabled == false)
             pool.HaStatefiles = [.. p.HaStatefiles];
-        if (p.Host is not null)
-            pool.ReportedBy.Add(p.Host);
     }
 
     private void ApplyHost(XenHostFact h)
@@ -236,8 +241,7 @@ public sealed class FleetInventory
             host.ReleaseConfirmed = true;
             host.ProductVersion = version;
         }
-        if (h.Host is not null)
-            host.ListedBy.Add(h.Host);
+        host.ListedBy.Add(h.Host ?? UnattributedReporter);
     }
 
     private void ApplyPif(PifFact p)
@@ -276,8 +280,7 @@ public sealed class FleetInventory
             PciPassthrough = vm.PciPassthrough,
             BlockedOperations = vm.BlockedOperations,
         };
-        if (vm.Host is not null)
-            VmListsFrom.Add(vm.Host);
+        VmListsFrom.Add(vm.Host ?? UnattributedReporter);
     }
 }
 
