@@ -263,8 +263,8 @@ public class RolloutPlacementTests
         var canary = plan.Canary!;
         Assert.Equal(("host-2", "bnx2x firmware bc 7.8.22"), (canary.Host, canary.NicClass));
         Assert.Equal(["host-1", "host-2", "host-3", "host-4"], canary.HostsOfClass);
-        Assert.Contains("its hosts' highest risk level is warning (host-2, the riskiest of them) and their P(panic) adds up to 0.57", canary.Why, StringComparison.Ordinal);
-        Assert.Contains("next class bnx2x firmware bc 7.10.51: warning, 0.38 over 4 host(s)", canary.Why, StringComparison.Ordinal);
+        Assert.Contains("its hosts' highest risk level is warning (host-2, the riskiest of them) and their P(panic) adds up to 0.55 within 24 h over 3 rebooting host(s)", canary.Why, StringComparison.Ordinal);
+        Assert.Contains("next class bnx2x firmware bc 7.10.51: warning, 0.35 over 4 host(s)", canary.Why, StringComparison.Ordinal);
         var waves = plan.Steps.Where(s => s.Wave > 0).GroupBy(s => s.Wave).OrderBy(g => g.Key).ToList();
         Assert.Equal(["host-2"], waves[1].Select(s => s.Host));
         Assert.True(plan.Timeline.Waves[1].Canary);
