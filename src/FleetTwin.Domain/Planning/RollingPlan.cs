@@ -95,7 +95,7 @@ public sealed record HostStep(
 /// Pool HA and the rollout. With HA on, a host going down for its reboot is a host failure to HA (it may fence or restart
 /// VMs elsewhere), so HA is disabled before the first wave and enabled again after the last, on the same heartbeat SR,
 /// as Xen Orchestra's rolling pool reboot does (xo-server rollingPoolReboot: pool.disable_ha, then pool.enable_ha with
-/// the SRs of the pool's ha_statefiles). xe pool-list shows the state file VDIs (ha-statefiles), not the SR: the script
+/// the SRs of the pool's ha_statefiles VDIs). xe pool-list shows the state file VDIs (ha-statefiles), not the SR: the script
 /// asks xe for their SR (vdi-param-get sr-uuid) before disabling.
 /// </summary>
 /// <param name="Enabled">xe pool-list ha-enabled; null when the pool-list read did not show it (the script checks it live).</param>
