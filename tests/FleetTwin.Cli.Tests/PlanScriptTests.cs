@@ -477,4 +477,130 @@ public class PlanScriptTests
 
     private static string? ToolPath(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+
+    private const string StatefileVdi = "4c3b2a19-0817-4f6e-9d5c-4b3a29180706";
+    private const string HeartbeatSr = "0d679356-5509-489d-8f21-b0bdffe7f842";
+
+    /// <summary>The KB pool with extra xe output saved to a file (no prompt): read after the transcript, it updates what it names.</summary>
+    private static OfflineFleet KbFleetWith(string xeOutput)
+    {
+        var extra = Path.Combine(Directory.CreateTempSubdirectory("fleettwin-xe-").FullName, "xe.txt");
+        File.WriteAllText(extra, xeOutput);
+        try
+        {
+            return OfflineFleet.Read([Golden.PathOf("kb-incident/kern.log"), Transcript, extra], Kb, 2014);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(extra)!, recursive: true);
+        }
+    }
+
+    /// <summary>The KB pool with HA on: xe pool-list params=all as XenServer prints it with HA enabled.</summary>
+    private static OfflineFleet KbFleetWithHa() => KbFleetWith($"""
+        uuid ( RO)                            : 12d9abbd-e657-454b-9317-4316b3c7a38f
+                              name-label ( RW): bn2-3c16
+                                  master ( RO): 9c6290d6-bc21-4021-8eee-1c147b3a49e2
+                              ha-enabled ( RO): true
+                        ha-configuration ( RO): timeout: 60
+                           ha-statefiles ( RO): {StatefileVdi}
+            ha-host-failures-to-tolerate ( RW): 1
+
+        """);
+
+    [Fact(Timeout = 60_000)]
+    public async Task With_pool_HA_on_the_script_disables_it_once_before_the_first_reboot_and_restores_it_on_its_heartbeat_SR_after_the_last()
+    {
+        var fleet = KbFleetWithHa();
+        var plan = PlanOf(fleet);
+        Assert.Equal((true, 1), (plan.Ha.Enabled, plan.Ha.HostFailuresToTolerate));
+        using var pool = PoolOf(fleet, plan);
+        pool.HaOn(StatefileVdi, HeartbeatSr, failuresToTolerate: 1);
+
+        var dry = await pool.RunAsync();
+        Assert.True(dry.Exit == 0, dry.Output);
+        Assert.Contains("[dry-run] xe pool-ha-disable", dry.Output, StringComparison.Ordinal);
+        Assert.Contains($"[dry-run] xe pool-ha-enable heartbeat-sr-uuids={HeartbeatSr}", dry.Output, StringComparison.Ordinal);
+        Assert.True(pool.HaEnabled);
+
+        // The master's reboot ends the first run with HA off; the re-run does not disable it again.
+        var runs = await pool.ApplyAsync();
+
+        Assert.Equal(2, runs.Count);
+        Assert.True(runs[^1].Exit == 0, runs[^1].Output);
+        Assert.Contains("pool HA: disabled by this plan (recorded)", runs[1].Output, StringComparison.Ordinal);
+        var calls = runs.SelectMany(r => r.Calls).ToList();
+        Assert.Single(calls, c => c == "xe pool-ha-disable");
+        Assert.Single(calls, c => c.StartsWith("xe pool-ha-enable", StringComparison.Ordinal));
+        // Disabled before the first reboot, enabled after the last (the fake refuses a reboot while HA is on).
+        Assert.True(calls.IndexOf("xe pool-ha-disable") < calls.FindIndex(c => c.StartsWith("xe host-reboot", StringComparison.Ordinal)));
+        Assert.True(calls.FindIndex(c => c.StartsWith("xe pool-ha-enable", StringComparison.Ordinal)) > calls.FindLastIndex(c => c.StartsWith("xe host-enable", StringComparison.Ordinal)));
+        Assert.Equal((true, HeartbeatSr, "1"), (pool.HaEnabled, pool.HaHeartbeatSr, pool.HaFailuresToTolerate));
+        Assert.All(Hosts, h => Assert.Equal((2, true), (pool.Boots(h), pool.Enabled(h))));
+
+        // Run again once done: HA is neither disabled nor enabled again.
+        var again = await pool.RunAsync("--apply");
+        Assert.True(again.Exit == 0, again.Output);
+        Assert.DoesNotContain(again.Calls, c => c.StartsWith("xe pool-ha-", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task When_the_heartbeat_SR_cannot_be_told_the_rollout_runs_and_its_restore_step_says_so_with_exit_5()
+    {
+        var fleet = KbFleetWithHa();
+        using var pool = PoolOf(fleet, PlanOf(fleet));
+        pool.HaOn(StatefileVdi, HeartbeatSr, failuresToTolerate: 1);
+        pool.StatefileUnreadable(StatefileVdi);
+
+        var runs = await pool.ApplyAsync();
+
+        Assert.Contains("WARNING: the HA heartbeat SR cannot be told", runs[0].Output, StringComparison.Ordinal);
+        Assert.True(runs[^1].Exit == 5, runs[^1].Output);
+        Assert.Contains("HA NOT RESTORED: the heartbeat SR could not be told; enable it by hand: xe pool-ha-enable heartbeat-sr-uuids=<SR>", runs[^1].Output, StringComparison.Ordinal);
+        Assert.False(pool.HaEnabled);
+        Assert.All(Hosts, h => Assert.Equal((2, true), (pool.Boots(h), pool.Enabled(h))));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_stop_mid_rollout_reminds_that_HA_is_still_disabled_by_the_plan()
+    {
+        var fleet = KbFleetWithHa();
+        using var pool = PoolOf(fleet, PlanOf(fleet));
+        pool.HaOn(StatefileVdi, HeartbeatSr, failuresToTolerate: 1);
+        pool.GroStaysOff(Kb, "eth5");
+
+        var runs = await pool.ApplyAsync();
+
+        Assert.True(runs[^1].Exit == 1, runs[^1].Output);
+        Assert.Contains($"pool HA is still disabled by this plan: a re-run restores it after the last wave, or: xe pool-ha-enable heartbeat-sr-uuids={HeartbeatSr}", runs[^1].Output, StringComparison.Ordinal);
+        Assert.False(pool.HaEnabled);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_host_that_is_not_live_is_passed_by_and_the_rest_of_the_pool_is_done_with_exit_5()
+    {
+        // xe host-list params=all run later: the KB host has lost its heartbeat (halted).
+        var fleet = KbFleetWith("""
+            uuid ( RO)                  : 9efc92c9-6680-436e-86a8-2c219242a5e1
+                     name-label ( RW): bn2-3c16-ix-4104
+                        address ( RO): 10.16.41.104
+                       hostname ( RO): bn2-3c16-ix-4104
+              host-metrics-live ( RO): false
+
+            """);
+        var plan = PlanOf(fleet);
+        var halted = plan.Steps.Single(s => s.Host == Kb);
+        Assert.Equal(HostAction.Blocked, halted.Action);
+        Assert.DoesNotContain(plan.Steps.SelectMany(s => s.Moves), m => m.ToHost == Kb);
+        using var pool = PoolOf(fleet, plan);
+
+        var runs = await pool.ApplyAsync();
+
+        Assert.True(runs[^1].Exit == 5, runs[^1].Output);
+        Assert.Contains("SKIPPED bn2-3c16-ix-4104: host not live (xe host-list host-metrics-live: false)", runs[^1].Output, StringComparison.Ordinal);
+        Assert.Contains("plan finished, not all of it: left out: bn2-3c16-ix-4104", runs[^1].Output, StringComparison.Ordinal);
+        Assert.All(new[] { Master, Last }, h => Assert.Equal(("on on", 2, true), (Keys(pool, fleet, h), pool.Boots(h), pool.Enabled(h))));
+        Assert.Equal(1, pool.Boots(Kb));
+        Assert.Equal("- -", Keys(pool, fleet, Kb));
+    }
 }

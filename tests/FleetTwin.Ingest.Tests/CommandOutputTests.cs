@@ -119,3 +119,73 @@ public class CommandOutputTests
         Assert.Empty(parsed.Events);
     }
 }
+
+/// <summary>What the planner needs of pool HA and host liveness, read from xe pool-list / host-list params=all.</summary>
+public class XePoolHaAndHostLivenessTests
+{
+    // xe pool-list params=all of a pool with HA on (XenServer 7.x field set: ha-statefiles names the state file VDI).
+    private const string HaPool = """
+        uuid ( RO)                            : 6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0
+                              name-label ( RW): ha-pool
+                        name-description ( RW):
+                                  master ( RO): 0a1b2c3d-0001-4000-8000-000000000001
+                              default-SR ( RW): 5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d
+                              ha-enabled ( RO): true
+                        ha-configuration ( RO): timeout: 60
+                           ha-statefiles ( RO): 8e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b
+            ha-host-failures-to-tolerate ( RW): 1
+                      ha-plan-exists-for ( RO): 1
+                     ha-allow-overcommit ( RW): false
+                        ha-overcommitted ( RO): false
+
+        """;
+
+    // xe host-list params=all: one host halted (heartbeat lost), one disabled by an operator.
+    private const string Hosts = """
+        uuid ( RO)                    : 0a1b2c3d-0002-4000-8000-000000000002
+                  name-label ( RW): xs-02
+                     enabled ( RO): true
+                     address ( RO): 10.0.0.2
+                    hostname ( RO): xs-02
+            software-version (MRO): product_version: 7.1.0; linux: 4.4.0+10
+             host-metrics-live ( RO): false
+
+        uuid ( RO)                    : 0a1b2c3d-0003-4000-8000-000000000003
+                  name-label ( RW): xs-03
+                     enabled ( RO): false
+                     address ( RO): 10.0.0.3
+                    hostname ( RO): xs-03
+            software-version (MRO): product_version: 7.1.0; linux: 4.4.0+10
+             host-metrics-live ( RO): true
+
+        """;
+
+    [Fact]
+    public void Pool_list_gives_ha_enabled_its_state_file_VDI_and_the_host_failures_to_tolerate()
+    {
+        var pool = Golden.Text(HaPool).Single<PoolFact>();
+
+        Assert.Equal((true, 1), (pool.HaEnabled, pool.HaHostFailuresToTolerate));
+        Assert.Equal(["8e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"], pool.HaStatefiles);
+    }
+
+    [Fact]
+    public void Host_list_gives_enabled_and_host_metrics_live_of_each_host()
+    {
+        var hosts = Golden.Text(Hosts).All<XenHostFact>();
+
+        Assert.Equal([("xs-02", true, false), ("xs-03", false, true)], hosts.Select(h => (h.NameLabel!, h.Enabled!.Value, h.HostMetricsLive!.Value)));
+    }
+
+    [Fact]
+    public void The_KB_pool_transcript_shows_HA_off_and_every_host_enabled_and_live()
+    {
+        var parsed = Golden.File_("kb-pool/kb-pool-transcript.txt");
+
+        var pool = parsed.Single<PoolFact>();
+        Assert.Equal(false, pool.HaEnabled);
+        Assert.Empty(pool.HaStatefiles);
+        Assert.All(parsed.All<XenHostFact>(), h => Assert.Equal((true, true), (h.Enabled, h.HostMetricsLive)));
+        Assert.All(parsed.All<NicDriver>(), d => Assert.False(string.IsNullOrEmpty(d.FirmwareVersion)));
+    }
+}

@@ -2,6 +2,7 @@ using System.CommandLine;
 using FleetTwin.Cli.Connections;
 using FleetTwin.Cli.Offline;
 using FleetTwin.Cli.Options;
+using FleetTwin.Domain.Fleet;
 using FleetTwin.Domain.Planning;
 using FleetTwin.Ingest.Reading;
 
@@ -115,6 +116,16 @@ public static class PlanCommand
         catch (LogSourceException error)
         {
             stderr.WriteLine($"fleettwin plan: {error.Message}");
+            return ExitBadInput;
+        }
+        // xe output given together must describe one pool (one pool-list, its master and every host a PIF or VM names in
+        // its host-list): a plan made from output of two pools would place VMs on hosts they cannot reach.
+        var inconsistencies = XeConsistency.Check(fleet.Events);
+        if (inconsistencies.Count > 0)
+        {
+            stderr.WriteLine($"fleettwin plan: the xe files do not describe one consistent pool ({inconsistencies.Count} inconsistenc{(inconsistencies.Count == 1 ? "y" : "ies")}):");
+            foreach (var problem in inconsistencies)
+                stderr.WriteLine("  " + problem);
             return ExitBadInput;
         }
         if (fleet.Inventory.FindPool(pool) is null)

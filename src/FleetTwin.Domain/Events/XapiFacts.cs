@@ -78,6 +78,12 @@ public sealed record XenHostFact : TwinEvent
 
     /// <summary>other-config:agent_start_time (Unix seconds xapi started): minus boot_time, how long the host takes to come up.</summary>
     public double? AgentStartTime { get; init; }
+
+    /// <summary><c>enabled</c>: false while the host is disabled (maintenance): xapi places no VM on it (HOST_DISABLED).</summary>
+    public bool? Enabled { get; init; }
+
+    /// <summary><c>host-metrics-live</c>: false when the master has lost the host's heartbeat (halted, crashed, unreachable).</summary>
+    public bool? HostMetricsLive { get; init; }
 }
 
 /// <summary>One pool from <c>xe pool-list</c>: its name and master host uuid (the master reboots first in a rolling plan).</summary>
@@ -89,6 +95,15 @@ public sealed record PoolFact : TwinEvent
     public string Uuid { get; init; } = "";
     public string? NameLabel { get; init; }
     public string? Master { get; init; }
+
+    /// <summary><c>ha-enabled</c>: pool HA is on (a rolling reboot disables it first and restores it after, as Xen Orchestra does).</summary>
+    public bool? HaEnabled { get; init; }
+
+    /// <summary><c>ha-host-failures-to-tolerate</c>: restored with HA.</summary>
+    public int? HaHostFailuresToTolerate { get; init; }
+
+    /// <summary><c>ha-statefiles</c>: the VDI uuid(s) of HA's state file; its SR is the heartbeat SR <c>pool-ha-enable</c> needs again.</summary>
+    public string[] HaStatefiles { get; init; } = [];
 }
 
 /// <summary>One hotfix from <c>xe patch-list</c> (XenServer 6.x) or <c>xe update-list</c> (7.x+), with the hosts that have it applied.</summary>

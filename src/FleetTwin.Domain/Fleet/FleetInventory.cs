@@ -35,6 +35,13 @@ public sealed class FleetInventory
     /// <summary>Host names whose xe vm-list output was read: the VMs of the hosts of that pool are known.</summary>
     public SortedSet<string> VmListsFrom { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The reporter of xe output read without a prompt or --host (saved with <c>xe … &gt; file</c>): such output given
+    /// together is taken as one pool master's, so its pool-list, host-list and vm-list join (issue 18);
+    /// <see cref="XeConsistency"/> checks that they do describe one pool.
+    /// </summary>
+    public const string UnattributedReporter = "";
+
     public void Apply(TwinEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -46,8 +53,7 @@ public sealed class FleetInventory
             case BondFact b: Bonds[b.Uuid] = new InventoryBond { Uuid = b.Uuid, MasterPif = b.Master, MemberPifs = [.. b.Slaves], Mode = b.Mode }; break;
             case HotfixFact fix:
                 Hotfixes[fix.Uuid] = fix;
-                if (e.Host is not null)
-                    HotfixListsFrom.Add(e.Host);
+                HotfixListsFrom.Add(e.Host ?? UnattributedReporter);
                 break;
             case VmFact vm: ApplyVm(vm); break;
             case NicDriver d when e.Host is not null && d.Device is not null:
@@ -55,6 +61,7 @@ public sealed class FleetInventory
                 nic.Driver = d.Driver;
                 nic.DriverVersion = d.Version;
                 nic.BusId = d.BusInfo ?? nic.BusId;
+                nic.FirmwareVersion = d.FirmwareVersion ?? nic.FirmwareVersion;
                 break;
             case NicOffloads o when e.Host is not null && o.Device is not null && o.GenericReceiveOffload is { } gro:
                 NicOn(e.Host, o.Device).GroOn = gro;
@@ -205,8 +212,11 @@ public sealed class FleetInventory
         }
         pool.Name = p.NameLabel ?? pool.Name;
         pool.MasterUuid = p.Master ?? pool.MasterUuid;
-        if (p.Host is not null)
-            pool.ReportedBy.Add(p.Host);
+        pool.ReportedBy.Add(p.Host ?? UnattributedReporter);
+        pool.HaEnabled = p.HaEnabled ?? pool.HaEnabled;
+        pool.HaHostFailuresToTolerate = p.HaHostFailuresToTolerate ?? pool.HaHostFailuresToTolerate;
+        if (p.HaStatefiles.Length > 0 || p.HaEnabled == false)
+            pool.HaStatefiles = [.. p.HaStatefiles];
     }
 
     private void ApplyHost(XenHostFact h)
@@ -219,6 +229,8 @@ public sealed class FleetInventory
         host.MemoryTotalBytes = h.MemoryTotal ?? host.MemoryTotalBytes;
         host.MemoryFreeBytes = h.MemoryFree ?? host.MemoryFreeBytes;
         host.Kernel = h.Linux ?? host.Kernel;
+        host.Enabled = h.Enabled ?? host.Enabled;
+        host.Live = h.HostMetricsLive ?? host.Live;
         if (h.BootTime is { } booted && h.AgentStartTime is { } agent && agent >= booted)
             host.BootToAgentSeconds = agent - booted;
         if (h.ProductVersion is { } version)
@@ -229,8 +241,7 @@ public sealed class FleetInventory
             host.ReleaseConfirmed = true;
             host.ProductVersion = version;
         }
-        if (h.Host is not null)
-            host.ListedBy.Add(h.Host);
+        host.ListedBy.Add(h.Host ?? UnattributedReporter);
     }
 
     private void ApplyPif(PifFact p)
@@ -269,8 +280,7 @@ public sealed class FleetInventory
             PciPassthrough = vm.PciPassthrough,
             BlockedOperations = vm.BlockedOperations,
         };
-        if (vm.Host is not null)
-            VmListsFrom.Add(vm.Host);
+        VmListsFrom.Add(vm.Host ?? UnattributedReporter);
     }
 }
 
@@ -282,6 +292,15 @@ public sealed class InventoryPool
 
     /// <summary>Host uuid of the pool master (the host xe commands run on; it goes first in a rolling reboot).</summary>
     public string? MasterUuid { get; set; }
+
+    /// <summary>xe pool-list ha-enabled; null when the pool-list read did not show it.</summary>
+    public bool? HaEnabled { get; set; }
+
+    /// <summary>xe pool-list ha-host-failures-to-tolerate.</summary>
+    public int? HaHostFailuresToTolerate { get; set; }
+
+    /// <summary>xe pool-list ha-statefiles: VDI uuids of HA's state file (on the heartbeat SR).</summary>
+    public List<string> HaStatefiles { get; set; } = [];
 
     /// <summary>Hosts on which xe pool-list reported this pool (their host-list output lists this pool's hosts).</summary>
     public SortedSet<string> ReportedBy { get; set; } = new(StringComparer.Ordinal);
@@ -314,6 +333,21 @@ public sealed class InventoryHost
     public bool SwiotlbDisabled { get; set; }
     public bool CommandLineKnown { get; set; }
 
+    /// <summary>xe host-list enabled (false: disabled, xapi places no VM on it); null when not shown.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>xe host-list host-metrics-live (false: halted or unreachable, the master has lost its heartbeat); null when not shown.</summary>
+    public bool? Live { get; set; }
+
+    /// <summary>
+    /// Why the host can neither take VMs nor be rebooted now, or null. A host whose heartbeat is lost (host-metrics-live
+    /// false) is down; a disabled host is in someone's maintenance and XAPI refuses to place VMs on it (HOST_DISABLED).
+    /// </summary>
+    public string? NotAvailableBecause =>
+        Live == false ? "host not live (xe host-list host-metrics-live: false): halted or unreachable"
+        : Enabled == false ? "host disabled (xe host-list enabled: false): in maintenance, xapi places no VM on it"
+        : null;
+
     /// <summary>ethtool/ip facts per device, read on this host.</summary>
     public Dictionary<string, NicFacts> NicsByDevice { get; set; } = new(StringComparer.Ordinal);
 
@@ -328,6 +362,9 @@ public sealed class NicFacts
     public string? Driver { get; set; }
     public string? DriverVersion { get; set; }
     public string? BusId { get; set; }
+
+    /// <summary>ethtool -i firmware-version: with the driver, the NIC class a canary proves.</summary>
+    public string? FirmwareVersion { get; set; }
 
     /// <summary>generic-receive-offload as ethtool -k showed it (the live state, whatever other-config asks for).</summary>
     public bool? GroOn { get; set; }

@@ -15,6 +15,15 @@ public static class PlanText
         if (!plan.Complete)
             t.AppendLine("PLAN INCOMPLETE: see 'cannot decide' and blocked hosts below.");
         AppendSummary(t, plan);
+        if (plan.Ha.Enabled == true)
+        {
+            t.AppendLine("Pool HA is on: before the first wave  xe pool-ha-disable");
+            t.AppendLine(plan.Ha.RestoreUnknown
+                ? "  after the last wave  xe pool-ha-enable heartbeat-sr-uuids=<SR>   # HEARTBEAT SR UNKNOWN: no ha-statefiles read; the script asks the live pool, else restore HA by hand"
+                : Invariant($"  after the last wave  xe pool-ha-enable heartbeat-sr-uuids=<SR of VDI {string.Join(",", plan.Ha.Statefiles)}>{(plan.Ha.HostFailuresToTolerate is { } n ? $"; xe pool-param-set ha-host-failures-to-tolerate={n}" : "")}"));
+        }
+        if (plan.Canary is { } canary)
+            t.Append(Invariant($"Canary: {canary.Host}, NIC class {canary.NicClass} (hosts: {string.Join(", ", canary.HostsOfClass)}): {canary.Why}")).AppendLine();
         foreach (var s in plan.Steps)
         {
             t.AppendLine();
@@ -24,6 +33,8 @@ public static class PlanText
             if (s.Timing is { } timing)
                 t.Append(Invariant($"   timing: starts {Clock(timing.StartSeconds)}, migrations {Clock(timing.MigrationSeconds)}, reboot {Clock(timing.RebootSeconds)} ({(timing.RebootFromHistory ? "its boot_time -> agent_start_time + firmware" : "default")}), done {Clock(timing.EndSeconds)}; P(panic) while waiting {Percent(timing.PanicWhileWaiting)}")).AppendLine();
             t.Append("   risk: ").Append(s.RiskReason).AppendLine();
+            if (s.NicClass is { } nicClass)
+                t.Append("   NIC class: ").Append(nicClass).AppendLine();
             foreach (var why in s.Why)
                 t.Append("   ! ").Append(why).AppendLine();
             foreach (var p in s.Prerequisites)
@@ -140,6 +151,29 @@ public static class PlanJson
             }
             j.WriteEndArray();
             j.WriteEndObject();
+            j.WriteStartObject("ha");
+            if (plan.Ha.Enabled is { } haOn)
+                j.WriteBoolean("enabled", haOn);
+            else
+                j.WriteNull("enabled");
+            Strings(j, "statefiles", plan.Ha.Statefiles);
+            if (plan.Ha.HostFailuresToTolerate is { } ntol)
+                j.WriteNumber("host_failures_to_tolerate", ntol);
+            else
+                j.WriteNull("host_failures_to_tolerate");
+            j.WriteBoolean("restore_sr_unknown", plan.Ha.RestoreUnknown);
+            j.WriteEndObject();
+            if (plan.Canary is { } canary)
+            {
+                j.WriteStartObject("canary");
+                j.WriteString("host", canary.Host);
+                j.WriteString("nic_class", canary.NicClass);
+                j.WriteString("why", canary.Why);
+                Strings(j, "hosts_of_class", canary.HostsOfClass);
+                j.WriteEndObject();
+            }
+            else
+                j.WriteNull("canary");
             j.WriteStartArray("steps");
             foreach (var s in plan.Steps)
             {
@@ -153,6 +187,8 @@ public static class PlanJson
                 j.WriteString("risk", s.Risk.ToString().ToLowerInvariant());
                 j.WriteString("risk_reason", s.RiskReason);
                 j.WriteString("action", Snake(s.Action.ToString()));
+                j.WriteString("not_available", s.NotAvailable);
+                j.WriteString("nic_class", s.NicClass);
                 j.WriteStartArray("changes");
                 foreach (var c in s.Changes)
                 {

@@ -22,11 +22,20 @@ public static class PlanScript
             """).Append('\n');
         s.Append(Invariant($"# pool: {plan.Pool}  master: {plan.Master ?? "unknown"}  max down: {plan.MaxDown}  plan: {plan.PlanId}")).Append('\n');
         s.Append(Invariant($"PLAN_ID={plan.PlanId}")).Append('\n');
+        s.Append(Invariant($"POOL_UUID={Quote(plan.PoolUuid ?? "")}")).Append('\n');
+        // What the plan read of pool HA: on, off or unknown (pool-list without ha-enabled); the script checks it live.
+        s.Append(Invariant($"HA_PLANNED={(plan.Ha.Enabled switch { true => "on", false => "off", null => "unknown" })}")).Append('\n');
         s.Append("""
             # Run on the pool master. Dry-run by default: prints what it would do and changes nothing.
             #   --apply         act. The master goes first and its reboot ends the run: run the script again when it is back.
             #   --accept-drift  go on although the pool differs from what the plan assumed (a running VM the plan does not
-            #                   know, a host disabled by someone else); without it the run stops: re-plan from fresh xe output.
+            #                   know, a host disabled by someone else, HA on where the plan read it off); without it the run
+            #                   stops: re-plan from fresh xe output.
+            # Exit: 0 done, 1 stopped at a failed check, 2 usage, 3 the master reboots (run again), 4 drift, 5 done but
+            # hosts were left out (not live, disabled) or pool HA could not be restored (the output says what to do).
+            # Pool HA, when on, is disabled before the first wave and enabled again after the last on the SR of its state
+            # file (as Xen Orchestra's rolling pool reboot does); recorded under $STATE_DIR/pool.ha so a re-run does not
+            # disable it twice.
             # Progress is recorded per host under $STATE_DIR (evacuating, evacuate, change, rebooting, reboot, verify, enable,
             # finished): a re-run checks the last recorded step still holds and continues from the next one.
             # Every VM moves with an explicit xe vm-migrate to the host the plan chose (a host already done), not host-evacuate,
@@ -48,7 +57,9 @@ public static class PlanScript
             BACK_TIMEOUT_SECONDS="${FLEETTWIN_BACK_TIMEOUT_SECONDS:-1200}"
             STEPS="evacuating evacuate change rebooting reboot verify enable finished"
 
-            stop() { echo "STOP: $*" >&2; exit 1; }
+            stop() { echo "STOP: $*" >&2; ha_reminder; exit 1; }
+            LEFT_OUT=""
+            HA_LEFT_OFF=0
             drift() {
               if [ "$ACCEPT_DRIFT" = 1 ]; then echo "drift accepted (--accept-drift): $*"
               else echo "STOP: the pool differs from the plan: $*; re-plan from fresh xe output, or run with --accept-drift" >&2; exit 4; fi
@@ -170,6 +181,57 @@ public static class PlanScript
               fi
               record "$uuid" reboot
             }
+            # Pool HA: a host going down for its reboot is a failed host to HA, which may fence or restart VMs elsewhere.
+            pool_param() { xe pool-param-get uuid="$POOL_UUID" param-name="$1" 2>/dev/null; }
+            ha_disable() {
+              local step vdi sr srs="" ntol
+              step="$(state_of pool.ha)"
+              case "$step" in
+                restored) echo "pool HA: disabled and restored by this plan (recorded)"; return;;
+                disabled)
+                  [ "$(pool_param ha-enabled)" != true ] || drift "pool HA was enabled again since this plan disabled it"
+                  echo "pool HA: disabled by this plan (recorded)"; return;;
+              esac
+              if [ "$(pool_param ha-enabled)" != true ]; then [ "$HA_PLANNED" = off ] || echo "pool HA: off"; return; fi
+              [ "$HA_PLANNED" != off ] || drift "pool HA is enabled and the plan read it off"
+              # xe pool-list shows HA's state file VDIs; pool-ha-enable wants the SR they are on.
+              for vdi in $(pool_param ha-statefiles | tr ';,' '  '); do
+                sr="$(xe vdi-param-get uuid="$vdi" param-name=sr-uuid 2>/dev/null)" || sr=""
+                [ -n "$sr" ] && case ",$srs," in *",$sr,"*) ;; *) srs="${srs:+$srs,}$sr";; esac
+              done
+              ntol="$(pool_param ha-host-failures-to-tolerate)" || ntol=""
+              [ -n "$srs" ] || echo "WARNING: the HA heartbeat SR cannot be told (no readable ha-statefiles): HA will have to be enabled again by hand after the rollout"
+              record pool.ha-sr "$srs"
+              record pool.ha-ntol "$ntol"
+              act xe pool-ha-disable
+              record pool.ha disabled
+            }
+            ha_restore() {
+              local srs ntol
+              [ "$(state_of pool.ha)" = disabled ] || return 0
+              srs="$(state_of pool.ha-sr)"; ntol="$(state_of pool.ha-ntol)"
+              if [ -z "$srs" ]; then
+                echo "HA NOT RESTORED: the heartbeat SR could not be told; enable it by hand: xe pool-ha-enable heartbeat-sr-uuids=<SR>" >&2
+                HA_LEFT_OFF=1; return
+              fi
+              act xe pool-ha-enable heartbeat-sr-uuids="$srs"
+              if [ -n "$ntol" ]; then act xe pool-param-set ha-host-failures-to-tolerate="$ntol" uuid="$POOL_UUID"; fi
+              record pool.ha restored
+            }
+            ha_reminder() {
+              if [ "$(state_of pool.ha)" = disabled ]; then
+                echo "pool HA is still disabled by this plan: a re-run restores it after the last wave, or: xe pool-ha-enable heartbeat-sr-uuids=$(state_of pool.ha-sr)" >&2
+              fi
+            }
+            left_out() { echo "  SKIPPED $1: $2"; LEFT_OUT="${LEFT_OUT:+$LEFT_OUT, }$1"; }
+            finish() {
+              ha_restore
+              if [ -n "$LEFT_OUT" ] || [ "$HA_LEFT_OFF" = 1 ]; then
+                echo "plan finished, not all of it: ${LEFT_OUT:+left out: $LEFT_OUT}${LEFT_OUT:+; }$([ "$HA_LEFT_OFF" = 1 ] && echo "pool HA not restored")"
+                exit 5
+              fi
+              echo "plan finished"
+            }
             enable_host() { if ! enabled "$1" || [ "$APPLY" = 0 ]; then act xe host-enable uuid="$1"; fi; }
             start_again() { local vm; for vm in $2; do act xe vm-start uuid="$vm" on="$1"; done; }
 
@@ -195,9 +257,15 @@ public static class PlanScript
             }
         }
         var ordered = plan.Steps.Where(x => x.Order > 0).OrderBy(x => x.Order).ToList();
+        var haDisabled = false;
         for (var i = 0; i < ordered.Count;)
         {
             var step = ordered[i];
+            if (!haDisabled && step.Action == HostAction.RebootWithChanges && step.Wave > 0)
+            {
+                s.Append("\n# Pool HA off for the rollout (restored after the last wave).\nha_disable\n");
+                haDisabled = true;
+            }
             if (step.Action != HostAction.RebootWithChanges || step.Wave == 0)
             {
                 AppendHead(s, step, expected);
@@ -215,7 +283,7 @@ public static class PlanScript
             foreach (var w in active)
                 AppendFinish(s, w);
         }
-        s.Append("echo \"plan finished\"\n");
+        s.Append("finish\n");
         return s.ToString();
     }
 
@@ -229,6 +297,12 @@ public static class PlanScript
         s.Append('\n').Append(Invariant($"# --- {step.Order}. {step.Host}{(step.IsMaster ? " (pool master)" : "")}: {PlanText.Describe(step.Action)}{(step.Wave > 0 ? $" (wave {step.Wave})" : "")}")).Append('\n');
         s.Append("# risk: ").Append(OneLine(step.RiskReason)).Append('\n');
         s.Append(Invariant($"echo {Quote($"== {step.Order}. {step.Host}")}")).Append('\n');
+        if (step.NotAvailable is { } down)
+        {
+            // Down or disabled: it takes no VMs and is not rebooted; the rest of the pool goes on without it.
+            s.Append(Invariant($"left_out {Quote(step.Host)} {Quote(down)}")).Append('\n');
+            return false;
+        }
         if (step.Action == HostAction.Blocked)
         {
             s.Append(Invariant($"stop {Quote($"{step.Host} is blocked: {string.Join("; ", step.Why)}")}")).Append('\n');

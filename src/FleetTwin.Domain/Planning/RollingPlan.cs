@@ -28,6 +28,11 @@ public sealed record RollingPlan(
     /// <summary>When each wave runs and how much panic risk the waiting hosts carry meanwhile.</summary>
     public RolloutTimeline Timeline { get; init; } = RolloutTimeline.None;
 
+    /// <summary>Pool HA as xe pool-list showed it, and what the rollout does about it (disable before, restore after).</summary>
+    public PoolHaPlan Ha { get; init; } = PoolHaPlan.Unknown;
+
+    /// <summary>The canary: the first member wave's one host, of the riskiest NIC/driver/firmware class; null when no member reboots.</summary>
+    public CanaryChoice? Canary { get; init; }
 
     /// <summary>True when every host is decided and none is blocked: the script can run to the end.</summary>
     public bool Complete => Undecided.Count == 0 && Steps.All(s => s.Action is HostAction.RebootWithChanges or HostAction.ChangeWithoutReboot or HostAction.NothingToDo);
@@ -78,7 +83,37 @@ public sealed record HostStep(
 
     /// <summary>When the host's turn starts, how long its migrations and reboot take, and its panic risk while it waits.</summary>
     public HostTiming? Timing { get; init; }
+
+    /// <summary>Why the host can neither take VMs nor reboot now (not live, disabled), or null: the script passes it by, the rest goes on.</summary>
+    public string? NotAvailable { get; init; }
+
+    /// <summary>The NIC class the plan changes on this host (driver and ethtool -i firmware-version of each changed NIC), or null.</summary>
+    public string? NicClass { get; init; }
 }
+
+/// <summary>
+/// Pool HA and the rollout. With HA on, a host going down for its reboot is a host failure to HA (it may fence or restart
+/// VMs elsewhere), so HA is disabled before the first wave and enabled again after the last, on the same heartbeat SR,
+/// as Xen Orchestra's rolling pool reboot does (xo-server rollingPoolReboot: pool.disable_ha, then pool.enable_ha with
+/// the SRs of the pool's ha_statefiles VDIs). xe pool-list shows the state file VDIs (ha-statefiles), not the SR: the script
+/// asks xe for their SR (vdi-param-get sr-uuid) before disabling.
+/// </summary>
+/// <param name="Enabled">xe pool-list ha-enabled; null when the pool-list read did not show it (the script checks it live).</param>
+/// <param name="Statefiles">ha-statefiles: the VDI uuid(s) of HA's state file.</param>
+/// <param name="HostFailuresToTolerate">ha-host-failures-to-tolerate, set again after the restore.</param>
+public sealed record PoolHaPlan(bool? Enabled, IReadOnlyList<string> Statefiles, int? HostFailuresToTolerate)
+{
+    public static PoolHaPlan Unknown { get; } = new(null, [], null);
+
+    /// <summary>True when HA is on but the facts read do not tell its heartbeat SR (no ha-statefiles): the restore may need a hand.</summary>
+    public bool RestoreUnknown => Enabled == true && Statefiles.Count == 0;
+}
+
+/// <summary>The canary host and why: its NIC class is the riskiest, so it is proven first and alone.</summary>
+/// <param name="NicClass">Driver and firmware-version of the NICs the plan changes (NIC model: not read, no lspci recogniser).</param>
+/// <param name="Why">Why this class is the riskiest, in numbers.</param>
+/// <param name="HostsOfClass">Every host of the pool whose changed NICs are of this class.</param>
+public sealed record CanaryChoice(string Host, string NicClass, string Why, IReadOnlyList<string> HostsOfClass);
 
 /// <summary>One host's place on the rollout's clock (seconds from the start of the rollout).</summary>
 /// <param name="PanicWhileWaiting">P(panic) before its reboot completes: its hazard integrated over the wait.</param>

@@ -73,7 +73,11 @@ public static partial class RollingPlanner
         if (hosts.Count == 0)
             undecided.Add($"pool '{pool}' has no hosts in the facts read (need xe host-list on its master)");
 
-        var drafts = hosts.Select(h => DraftFor(inventory, h, h == master, predictions.GetValueOrDefault(h.Name), options)).ToList();
+        var drafts = hosts.Select(h => h.NotAvailableBecause is { } down
+            ? DraftNotAvailable(h, h == master, predictions.GetValueOrDefault(h.Name), down)
+            : DraftFor(inventory, h, h == master, predictions.GetValueOrDefault(h.Name), options)).ToList();
+        foreach (var d in drafts)
+            d.NicClass = NicClassOf(d);
 
         // Order: master first (it runs the pool; operators take it first so the pool runs on the new settings
         // from then on), then highest risk first; the master goes down alone.
@@ -84,6 +88,7 @@ public static partial class RollingPlanner
             .ToList();
 
         var rollout = RolloutSimulation.Run(inventory, ordered, options);
+        var ha = new PoolHaPlan(found.HaEnabled, [.. found.HaStatefiles], found.HaHostFailuresToTolerate);
         ordered = rollout.Order;
         var baseline = RolloutSimulation.EvacuateBaseline(inventory, ordered);
 
@@ -101,6 +106,11 @@ public static partial class RollingPlanner
             notes.Add($"the pool is too full to evacuate any host: no host needing the change can move all its VMs elsewhere ({string.Join("; ", needing.Select(s => $"{s.Host}: {s.Unmovable.Count} VM(s) cannot move"))}); free memory or shut VMs down first");
         if (master is not null && steps.FirstOrDefault(s => s.IsMaster) is { Action: HostAction.Blocked } m)
             notes.Add($"the pool master {m.Host} is blocked and goes first: nothing else starts until it can");
+        foreach (var down in steps.Where(s => s.NotAvailable is not null))
+            notes.Add($"{down.Host} is left out: {down.NotAvailable}; it takes no VMs and is not rebooted (the script passes it by and goes on)");
+        notes.AddRange(HaNotes(ha));
+        if (rollout.Canary is { } canary)
+            notes.Add($"canary: {canary.Host} goes first among the members, alone, of NIC class {canary.NicClass} (shared by {string.Join(", ", canary.HostsOfClass)}): {canary.Why}; the script goes on only once its verification has passed");
         notes.Add("GRO via other-config:ethtool-gro is read when the PIF is plugged: the reboot is what applies it (docs/swiotlb.md)");
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"ETA: live migration at {options.MigrationGbps:0.##} Gbit/s (--migration-gbps), one VM after the other per host; reboot from the host's other-config boot_time/agent_start_time plus {options.FirmwareSeconds:0} s of firmware, else {options.DefaultRebootSeconds:0} s"));
@@ -111,6 +121,8 @@ public static partial class RollingPlanner
             Placement = rollout.Figures,
             EvacuateBaseline = baseline,
             Timeline = rollout.Timeline,
+            Ha = ha,
+            Canary = rollout.Canary,
         };
         return plan with { PlanId = PlanIdOf(plan) };
     }
@@ -138,6 +150,46 @@ public static partial class RollingPlanner
 
     [GeneratedRegex(@"^XS62ESP1(\d{3})$", RegexOptions.CultureInvariant)]
     private static partial Regex Sp1Hotfix();
+
+    /// <summary>What the plan says about pool HA (disable before the first wave, restore after the last).</summary>
+    private static IEnumerable<string> HaNotes(PoolHaPlan ha)
+    {
+        if (ha.Enabled == true)
+        {
+            yield return "pool HA is on: the script disables it (xe pool-ha-disable) before the first wave and enables it again after the last on the same heartbeat SR (xe pool-ha-enable heartbeat-sr-uuids=<SR of the state file>), as Xen Orchestra's rolling pool reboot does: a rebooting host is a failed host to HA";
+            if (ha.RestoreUnknown)
+                yield return "HA restore: the heartbeat SR cannot be told from the facts read (xe pool-list shows no ha-statefiles): the script asks the live pool before disabling HA; if it still cannot tell, the restore step says so and HA must be enabled again by hand (xe pool-ha-enable heartbeat-sr-uuids=<SR>)";
+            else
+                yield return string.Create(CultureInfo.InvariantCulture, $"HA restore: heartbeat SR = the SR of state file VDI {string.Join(", ", ha.Statefiles)} (read with xe vdi-param-get before disabling){(ha.HostFailuresToTolerate is { } n ? $"; ha-host-failures-to-tolerate={n} set again" : "")}");
+        }
+        else if (ha.Enabled is null)
+            yield return "pool HA state unknown (xe pool-list without ha-enabled): the script checks it on the live pool and, if on, disables it before the first wave and restores it after the last";
+    }
+
+    /// <summary>A host that can neither take VMs nor be rebooted now (halted, unreachable, disabled): blocked with the reason.</summary>
+    private static Draft DraftNotAvailable(InventoryHost host, bool isMaster, PanicPrediction? prediction, string why)
+    {
+        var d = new Draft(host, isMaster, prediction) { Action = HostAction.Blocked, NotAvailable = why };
+        d.Why.Add($"blocked: {why}; it cannot take VMs and is not rebooted: bring it back (or enable it) and re-plan");
+        return d;
+    }
+
+    /// <summary>
+    /// The class of the NICs the plan changes on the host: driver and ethtool -i firmware-version of each (the same change
+    /// on the same driver and firmware behaves alike, so one host of a class proves the class). The NIC model would
+    /// refine it, but no fact read carries it (no lspci recogniser).
+    /// </summary>
+    private static string? NicClassOf(Draft d)
+    {
+        if (d.Changes.Count == 0)
+            return null;
+        var classes = d.Changes
+            .Select(c => d.Host.NicsByDevice.GetValueOrDefault(c.Device))
+            .Select(n => $"{n?.Driver ?? "driver unknown"} firmware {n?.FirmwareVersion ?? "unknown"}")
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+        return string.Join(" + ", classes);
+    }
 
     private static Draft DraftFor(FleetInventory inventory, InventoryHost host, bool isMaster, PanicPrediction? prediction, RollingPlanOptions options)
     {
@@ -324,6 +376,8 @@ public static partial class RollingPlanner
         public SwiotlbDelayStep? SwiotlbDelay { get; set; }
         public List<UnmovableVm> ShutDown { get; } = [];
         public HostTiming? Timing { get; set; }
+        public string? NotAvailable { get; init; }
+        public string? NicClass { get; set; }
 
         public HostStep ToStep(int order)
         {
@@ -332,7 +386,7 @@ public static partial class RollingPlanner
             why.AddRange(Prerequisites.Where(p => !p.Met).Select(p => "prerequisite missing: " + p.Evidence));
             return new HostStep(order, Wave, Host.Name, Host.Uuid, Host.Address, IsMaster, Host.Release, Risk, RiskReason, Action,
                 Changes, Prerequisites, Moves, Unmovable, Verifications, StopConditions, why, SwiotlbDelay)
-            { ShutDown = ShutDown, Timing = Timing };
+            { ShutDown = ShutDown, Timing = Timing, NotAvailable = NotAvailable, NicClass = NicClass };
         }
     }
 }

@@ -14,10 +14,11 @@ namespace FleetTwin.Domain.Planning;
 /// </summary>
 internal static class RolloutSimulation
 {
-    internal sealed record Result(List<Draft> Order, List<List<Draft>> Waves, PlacementFigures Figures, RolloutTimeline Timeline);
+    internal sealed record Result(List<Draft> Order, List<List<Draft>> Waves, PlacementFigures Figures, RolloutTimeline Timeline, CanaryChoice? Canary);
 
     public static Result Run(FleetInventory inventory, List<Draft> ordered, RollingPlanOptions options)
     {
+        ordered = [.. ordered];
         var pool = new PoolMemory(inventory, ordered, recordMoves: true);
         var rebooting = new List<Draft>();
         foreach (var d in ordered.Where(d => d.Action == HostAction.RebootWithChanges))
@@ -38,8 +39,17 @@ internal static class RolloutSimulation
             if (d.Action == HostAction.RebootWithChanges)
                 rebooting.Add(d);
         }
+        var canary = ChooseCanary(rebooting, ordered);
+        if (canary is not null)
+        {
+            // The canary goes first among the members: right after the master, in the rollout and in the order shown.
+            var host = rebooting.Single(d => d.Host.Name == canary.Host);
+            MoveAfterMaster(rebooting, host);
+            MoveAfterMaster(ordered, host);
+        }
         // Hosts that never reboot in this plan and need nothing are done from the start: a VM moved there moves once.
-        foreach (var d in ordered.Where(d => d.Action is HostAction.NothingToDo or HostAction.ChangeWithoutReboot && d.Host.MemoryFreeBytes is not null))
+        // A host that is down or disabled takes nothing (xapi refuses: HOST_OFFLINE, HOST_DISABLED).
+        foreach (var d in ordered.Where(d => d.Action is HostAction.NothingToDo or HostAction.ChangeWithoutReboot && CanTakeVms(d)))
             pool.Done.Add(d.Host.Name);
 
         var waves = new List<List<Draft>>();
@@ -54,7 +64,7 @@ internal static class RolloutSimulation
             {
                 // No done host yet: the first wave's VMs go to the hosts that reboot last (lowest risk first), which are
                 // then moved to the end of the order, so those VMs move twice and no more.
-                reserve = ChooseReserve(pool, wave[0], queue);
+                reserve = ChooseReserve(pool, wave[0], queue, canary?.Host);
                 foreach (var r in reserve)
                     queue.Remove(r);
                 queue.AddRange(reserve);
@@ -62,8 +72,8 @@ internal static class RolloutSimulation
             }
             // The canary: the first member wave is one host, the riskiest (its NIC/driver class leads the order); the
             // script goes on only once its verification has passed.
-            var canary = !wave[0].IsMaster && waves.All(w => w[0].IsMaster);
-            if (!wave[0].IsMaster && !canary)
+            var canaryWave = !wave[0].IsMaster && waves.All(w => w[0].IsMaster);
+            if (!wave[0].IsMaster && !canaryWave)
             {
                 while (wave.Count < options.MaxDown && queue.Count > 0 && !queue[0].IsMaster
                     && pool.TryPlace(wave.Append(queue[0]), targets) is not null)
@@ -77,7 +87,7 @@ internal static class RolloutSimulation
             {
                 // Not enough room on done hosts: hosts that stay up without a reboot in this plan (blocked, undecided)
                 // come next, then hosts still waiting (more moves, reported as such).
-                var stayUp = ordered.Where(d => d.Action is HostAction.Blocked or HostAction.Undecided && d.Host.MemoryFreeBytes is not null).Select(d => d.Host.Name);
+                var stayUp = ordered.Where(d => d.Action is HostAction.Blocked or HostAction.Undecided && CanTakeVms(d)).Select(d => d.Host.Name);
                 placement = pool.TryPlace(wave, targets.Concat(stayUp).ToList());
                 var waiting = queue.Select(q => q.Host.Name).Where(n => wave.All(w => w.Host.Name != n));
                 placement ??= pool.TryPlace(wave, targets.Concat(stayUp).Concat(waiting).ToList());
@@ -108,7 +118,46 @@ internal static class RolloutSimulation
                 emitted.Add(x);
             }
         }
-        return new Result(order, waves, pool.Figures(), Timeline(waves, order, options));
+        // The canary is the first member wave's host; a reserve that needed it too (a pool too full otherwise) changes that.
+        var firstMemberWave = waves.FirstOrDefault(w => !w[0].IsMaster);
+        if (canary is not null && firstMemberWave?[0].Host.Name != canary.Host)
+            canary = null;
+        return new Result(order, waves, pool.Figures(), Timeline(waves, order, options), canary);
+    }
+
+    /// <summary>A host migrations may land on: its free memory is known and it is up and enabled.</summary>
+    private static bool CanTakeVms(Draft d) => d.Host.MemoryFreeBytes is not null && d.NotAvailable is null;
+
+    private static void MoveAfterMaster(List<Draft> list, Draft host)
+    {
+        list.Remove(host);
+        list.Insert(list.Count > 0 && list[0].IsMaster ? 1 : 0, host);
+    }
+
+    /// <summary>
+    /// The canary: one host of the riskiest NIC class among the members that reboot. A class is riskier when one of its
+    /// hosts carries a higher risk level, then when its hosts' P(panic) adds up to more (more panics expected where the
+    /// class runs), then when more hosts share it (proving it covers more of the pool). Its riskiest host goes.
+    /// </summary>
+    private static CanaryChoice? ChooseCanary(List<Draft> rebooting, List<Draft> ordered)
+    {
+        var classes = rebooting.Where(d => !d.IsMaster)
+            .GroupBy(d => d.NicClass ?? "NIC class unknown", StringComparer.Ordinal)
+            .Select(g => (Class: g.Key, Hosts: g.ToList(), Top: g.Max(d => d.Risk), Sum: g.Sum(d => d.Probability ?? 0)))
+            .OrderByDescending(c => c.Top).ThenByDescending(c => c.Sum).ThenByDescending(c => c.Hosts.Count).ThenBy(c => c.Class, StringComparer.Ordinal)
+            .ToList();
+        if (classes.Count == 0)
+            return null;
+        var riskiest = classes[0];
+        var host = riskiest.Hosts[0];
+        var horizon = host.Horizon > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $" within {host.Horizon.TotalHours:0.#} h") : "";
+        var why = string.Create(CultureInfo.InvariantCulture,
+            $"riskiest NIC class: its hosts' highest risk level is {riskiest.Top.ToString().ToLowerInvariant()} ({host.Host.Name}, the riskiest of them) and their P(panic) adds up to {riskiest.Sum:0.###}{horizon} over {riskiest.Hosts.Count} rebooting host(s)");
+        why += classes.Count > 1
+            ? string.Create(CultureInfo.InvariantCulture, $"; next class {classes[1].Class}: {classes[1].Top.ToString().ToLowerInvariant()}, {classes[1].Sum:0.###} over {classes[1].Hosts.Count} host(s)")
+            : "; the only class the plan changes";
+        var sharing = ordered.Where(d => (d.NicClass ?? "NIC class unknown") == riskiest.Class && d.Changes.Count > 0).Select(d => d.Host.Name).Order(StringComparer.Ordinal).ToList();
+        return new CanaryChoice(host.Host.Name, riskiest.Class, why, sharing);
     }
 
     /// <summary>
@@ -122,7 +171,7 @@ internal static class RolloutSimulation
         foreach (var wave in order.Where(d => d.Wave > 0).GroupBy(d => d.Wave).OrderBy(g => g.Key).Select(g => g.ToList()))
         {
             var down = wave.Select(d => d.Host.Name).ToHashSet(StringComparer.Ordinal);
-            var up = order.Where(d => !down.Contains(d.Host.Name) && d.Host.MemoryFreeBytes is not null).Select(d => d.Host.Name).ToList();
+            var up = order.Where(d => !down.Contains(d.Host.Name) && CanTakeVms(d)).Select(d => d.Host.Name).ToList();
             if (pool.TryPlace(wave, up, binpack: true) is { } placement)
                 pool.Apply(wave, placement);
         }
@@ -148,10 +197,11 @@ internal static class RolloutSimulation
     }
 
     /// <summary>The fewest lowest-risk hosts whose free memory takes the first wave's VMs.</summary>
-    private static List<Draft> ChooseReserve(PoolMemory pool, Draft first, List<Draft> queue)
+    private static List<Draft> ChooseReserve(PoolMemory pool, Draft first, List<Draft> queue, string? canary)
     {
         var reserve = new List<Draft>();
-        foreach (var candidate in Enumerable.Reverse(queue))
+        // The canary is taken last: it is to go next, alone, not at the end.
+        foreach (var candidate in Enumerable.Reverse(queue).OrderBy(d => d.Host.Name == canary))
         {
             reserve.Add(candidate);
             if (pool.TryPlace([first], [.. reserve.Select(r => r.Host.Name)]) is not null)

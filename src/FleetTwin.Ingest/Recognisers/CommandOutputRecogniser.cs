@@ -563,8 +563,13 @@ internal sealed class CommandOutputRecogniser(RecogniserServices services, Utf8S
                 MemoryTotal = LongField("memory-total"), MemoryFree = LongField("memory-free"), SoftwareVersion = MapField("software-version"),
                 // xapi writes these as Unix seconds with a trailing dot ("1408119951."): the planner's reboot time.
                 BootTime = UnixSeconds(MapValue("other-config", "boot_time")), AgentStartTime = UnixSeconds(MapValue("other-config", "agent_start_time")),
+                Enabled = BoolField("enabled"), HostMetricsLive = BoolField("host-metrics-live"),
             },
-            XeKind.Pool => new PoolFact { Uuid = uuid, NameLabel = Field("name-label"), Master = Field("master") },
+            XeKind.Pool => new PoolFact
+            {
+                Uuid = uuid, NameLabel = Field("name-label"), Master = Field("master"),
+                HaEnabled = BoolField("ha-enabled"), HaHostFailuresToTolerate = IntField("ha-host-failures-to-tolerate"), HaStatefiles = SetField("ha-statefiles"),
+            },
             XeKind.Patch or XeKind.Update => new HotfixFact
             {
                 Uuid = uuid, NameLabel = Field("name-label"), Version = Field("version"),

@@ -15,7 +15,7 @@ namespace FleetTwin.Twin.Serialization;
 /// </summary>
 public static class TwinEventBinary
 {
-    private const byte Format = 2; // 2: a host's boot and xapi start times, a VM's PCI passthrough and blocked operations (the planner's inputs)
+    private const byte Format = 3; // 3: host enabled/host-metrics-live, pool HA (ha-enabled, failures to tolerate, state files); 2: a host's boot and xapi start times, a VM's PCI passthrough and blocked operations (the planner's inputs)
 
     private enum Kind : byte
     {
@@ -121,10 +121,11 @@ public static class TwinEventBinary
             case XenHostFact x:
                 w.String(x.Uuid); w.String(x.NameLabel); w.String(x.Address); w.String(x.ProductVersion); w.String(x.Linux);
                 w.Long(x.MemoryTotal); w.Long(x.MemoryFree); WriteEntries(ref w, x.SoftwareVersion);
-                w.Double(x.BootTime); w.Double(x.AgentStartTime);
+                w.Double(x.BootTime); w.Double(x.AgentStartTime); w.Bool(x.Enabled); w.Bool(x.HostMetricsLive);
                 break;
             case PoolFact x:
                 w.String(x.Uuid); w.String(x.NameLabel); w.String(x.Master);
+                w.Bool(x.HaEnabled); w.Int(x.HaHostFailuresToTolerate); w.Strings(x.HaStatefiles);
                 break;
             case HotfixFact x:
                 w.String(x.Uuid); w.String(x.NameLabel); w.String(x.Version); w.String(x.Kind); w.Strings(x.Hosts);
@@ -310,6 +311,8 @@ public static class TwinEventBinary
                 SoftwareVersion = ReadEntries(ref r),
                 BootTime = r.Double(),
                 AgentStartTime = r.Double(),
+                Enabled = r.NullableBool(),
+                HostMetricsLive = r.NullableBool(),
             },
             Kind.PoolFact => new PoolFact
             {
@@ -321,6 +324,9 @@ public static class TwinEventBinary
                 Uuid = r.Required(),
                 NameLabel = r.String(),
                 Master = r.String(),
+                HaEnabled = r.NullableBool(),
+                HaHostFailuresToTolerate = r.Int(),
+                HaStatefiles = r.Strings(),
             },
             Kind.HotfixFact => new HotfixFact
             {

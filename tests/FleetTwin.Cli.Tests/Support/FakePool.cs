@@ -42,6 +42,10 @@ internal sealed class FakePool : IDisposable
             Write(Path.Combine(bin, name), text, executable: name != "lib.sh");
         Put("clock", "0");
         Put("master", MasterUuid);
+        Put(Path.Combine("pool", "uuid"), found.Uuid);
+        Put(Path.Combine("pool", "ha_enabled"), found.HaEnabled == true ? "true" : "false");
+        Put(Path.Combine("pool", "ha_statefiles"), string.Join("; ", found.HaStatefiles));
+        Put(Path.Combine("pool", "ha_ntol"), (found.HaHostFailuresToTolerate ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var host in inventory.HostsOf(found))
         {
             var h = Path.Combine("hosts", host.Uuid!);
@@ -112,6 +116,25 @@ internal sealed class FakePool : IDisposable
 
     /// <summary>Someone else disables the host.</summary>
     public void Disable(string host) => Put(Path.Combine(HostDir(host), "enabled"), "false");
+
+    /// <summary>Pool HA is on with its state file on <paramref name="vdi"/>, a VDI of <paramref name="sr"/> (the heartbeat SR).</summary>
+    public void HaOn(string vdi, string sr, int failuresToTolerate)
+    {
+        Put(Path.Combine("pool", "ha_enabled"), "true");
+        Put(Path.Combine("pool", "ha_statefiles"), vdi);
+        Put(Path.Combine("pool", "ha_ntol"), failuresToTolerate.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Put(Path.Combine("vdis", vdi, "sr"), sr);
+    }
+
+    /// <summary>The state file's VDI cannot be read (vdi-param-get fails): its SR cannot be told.</summary>
+    public void StatefileUnreadable(string vdi) => File.Delete(Path.Combine(Dir, "vdis", vdi, "sr"));
+
+    public bool HaEnabled => Get(Path.Combine("pool", "ha_enabled")) == "true";
+
+    /// <summary>The SR HA was last enabled on (pool-ha-enable heartbeat-sr-uuids), or null.</summary>
+    public string? HaHeartbeatSr => Get(Path.Combine("pool", "ha_sr"));
+
+    public string? HaFailuresToTolerate => Get(Path.Combine("pool", "ha_ntol"));
 
     /// <summary>The host of the VM (its uuid).</summary>
     public string HostOfVm(string vm) => Get(Path.Combine(VmDir(vm), "host"))!;
@@ -255,6 +278,8 @@ internal sealed class FakePool : IDisposable
             #   vms/<uuid>/          name host power control pinned unmovable
             #   patches/<name>       host uuids, comma-separated, as xe patch-list params=hosts --minimal prints them
             #   addresses/<address>  host uuid
+            #   pool/                uuid ha_enabled ha_statefiles(VDI uuids) ha_ntol ha_sr(last pool-ha-enable's SR)
+            #   vdis/<uuid>/sr       the SR of a VDI (HA's state file)
             S="$FAKE"
             HEARTBEAT_SECONDS=60
             # Builtins only (read, not cat): the script polls, and every fork counts on a busy machine.
@@ -348,6 +373,30 @@ internal sealed class FakePool : IDisposable
                   host-metrics-live) get "$obj/live";;
                   *) fail "fake xe: unsupported $cmd $*";;
                 esac;;
+              pool-param-get)
+                [ "$uuid" = "$(get "$S/pool/uuid")" ] || fail "The uuid you supplied was invalid."
+                case "$(arg param-name "$@")" in
+                  ha-enabled) get "$S/pool/ha_enabled";;
+                  ha-statefiles) get "$S/pool/ha_statefiles";;
+                  ha-host-failures-to-tolerate) get "$S/pool/ha_ntol";;
+                  *) fail "fake xe: unsupported $cmd $*";;
+                esac;;
+              pool-param-set)
+                [ "$uuid" = "$(get "$S/pool/uuid")" ] && [ -n "$(arg ha-host-failures-to-tolerate "$@")" ] || fail "fake xe: unsupported $cmd $*"
+                put "$S/pool/ha_ntol" "$(arg ha-host-failures-to-tolerate "$@")";;
+              vdi-param-get)
+                [ "$(arg param-name "$@")" = sr-uuid ] || fail "fake xe: unsupported $cmd $*"
+                [ -f "$S/vdis/$uuid/sr" ] || fail "The uuid you supplied was invalid."
+                get "$S/vdis/$uuid/sr";;
+              pool-ha-disable)
+                [ "$(get "$S/pool/ha_enabled")" = true ] || fail "Error: HA_NOT_ENABLED"
+                put "$S/pool/ha_enabled" false; put "$S/pool/ha_statefiles" ""; put "$S/pool/ha_ntol" 0;;
+              pool-ha-enable)
+                sr="$(arg heartbeat-sr-uuids "$@")"
+                [ -n "$sr" ] || fail "fake xe: pool-ha-enable needs heartbeat-sr-uuids"
+                [ "$(get "$S/pool/ha_enabled")" = false ] || fail "Error: HA_IS_ENABLED"
+                for h in "$S"/hosts/*; do [ "$(get "$h/live")" = true ] || fail "Error: HA_HOST_IS_ARMED or not live: ${h##*/}"; done
+                put "$S/pool/ha_enabled" true; put "$S/pool/ha_sr" "$sr"; put "$S/pool/ha_statefiles" "statefile-on-$sr";;
               host-disable) put "$obj/enabled" false;;
               host-enable)
                 [ "$(get "$obj/live")" = true ] || fail "Error: the host is not live"
@@ -369,6 +418,8 @@ internal sealed class FakePool : IDisposable
                 # Refused for an enabled host or one still running guests: rebooting those would lose VMs.
                 [ "$(get "$obj/enabled")" = false ] || fail "Error: fake xe: host-reboot of an enabled host"
                 [ -z "$(guests "$uuid")" ] || fail "Error: fake xe: host-reboot with guests running"
+                # With HA on, a host going down is a failed host to HA (fencing, VM restarts): the rollout must disable it first.
+                [ "$(get "$S/pool/ha_enabled")" != true ] || fail "Error: fake xe: host-reboot while pool HA is enabled"
                 t="$(now)"
                 put "$obj/up" false
                 put "$obj/down_at" "$((t + HEARTBEAT_SECONDS))"

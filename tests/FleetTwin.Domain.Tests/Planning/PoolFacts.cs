@@ -21,15 +21,15 @@ internal sealed class PoolFacts
 
     /// <summary>A 6.2 host with a bnx2x bond eth4+eth5 at MTU 9000 (the KB configuration), GRO as given.</summary>
     public PoolFacts Host(string name, string release = "6.2.0", long freeGiB = 64, bool gro = false, string? groOverride = null,
-        bool withDriver = true, string[]? hotfixes = null, bool bonded = true)
+        bool withDriver = true, string[]? hotfixes = null, bool bonded = true, bool? live = null, bool? enabled = null, string? firmware = null)
     {
-        _events.Add(new XenHostFact { Host = _master, Uuid = Uuid(name), NameLabel = name, ProductVersion = release, MemoryTotal = 128 * GiB, MemoryFree = freeGiB * GiB });
+        _events.Add(new XenHostFact { Host = _master, Uuid = Uuid(name), NameLabel = name, ProductVersion = release, MemoryTotal = 128 * GiB, MemoryFree = freeGiB * GiB, HostMetricsLive = live, Enabled = enabled });
         var bond = bonded ? "bond-" + name : null;
         foreach (var (device, bus) in new[] { ("eth4", "0000:04:00.0"), ("eth5", "0000:04:00.1") })
         {
             _events.Add(new PifFact { Host = _master, Uuid = Pif(name, device), Device = device, Mtu = 9000, HostUuid = Uuid(name), HostName = name, BondSlaveOf = bond, Physical = true, EthtoolGro = groOverride });
             if (withDriver)
-                _events.Add(new NicDriver { Host = name, Device = device, Driver = "bnx2x", BusInfo = bus });
+                _events.Add(new NicDriver { Host = name, Device = device, Driver = "bnx2x", BusInfo = bus, FirmwareVersion = firmware });
             _events.Add(new NicOffloads { Host = name, Device = device, GenericReceiveOffload = gro });
         }
         if (bonded)
@@ -39,6 +39,13 @@ internal sealed class PoolFacts
         }
         foreach (var fix in hotfixes ?? ["XS62ESP1", "XS62ESP1004"])
             _events.Add(new HotfixFact { Host = _master, Uuid = fix + "-" + name, NameLabel = fix, Hosts = [Uuid(name)] });
+        return this;
+    }
+
+    /// <summary>The pool-list record again, with HA as xe shows it (ha-enabled, ha-statefiles, ha-host-failures-to-tolerate).</summary>
+    public PoolFacts Ha(bool enabled, string[]? statefiles = null, int? failuresToTolerate = null)
+    {
+        _events.Add(new PoolFact { Host = _master, Uuid = "pool-uuid", Master = Uuid(_master), HaEnabled = enabled, HaStatefiles = statefiles ?? [], HaHostFailuresToTolerate = failuresToTolerate });
         return this;
     }
 

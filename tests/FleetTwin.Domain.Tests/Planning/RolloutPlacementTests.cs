@@ -14,18 +14,22 @@ public class RolloutPlacementTests
     private const long GiB = 1024L * 1024 * 1024;
 
     /// <summary>A pool of <paramref name="hosts"/> KB-like hosts (host-1 the master), each with VMs of 4-16 GiB and room for a few more.</summary>
-    private static PoolFacts Pool(int hosts, int vmsPerHost = 5, long freeGiB = 48)
+    private static PoolFacts Pool(int hosts, int vmsPerHost = 5, long freeGiB = 48, Func<int, HostShape>? shape = null)
     {
         var facts = new PoolFacts();
         var n = 0;
         for (var h = 1; h <= hosts; h++)
         {
-            facts.Host($"host-{h}", freeGiB: freeGiB);
+            var s = shape?.Invoke(h) ?? new HostShape();
+            facts.Host($"host-{h}", freeGiB: s.FreeGiB ?? freeGiB, live: s.Live, enabled: s.Enabled, firmware: s.Firmware);
             for (var v = 0; v < vmsPerHost; v++)
                 facts.Vm($"host-{h}", $"vm-{h}-{v}", 4 + (++n * 5 % 13));
         }
         return facts;
     }
+
+    /// <summary>What one host of <see cref="Pool"/> differs in: liveness, enabled, NIC firmware, free memory.</summary>
+    private sealed record HostShape(bool? Live = null, bool? Enabled = null, string? Firmware = null, long? FreeGiB = null);
 
     private static RollingPlan PlanFor(FleetInventory inventory, int maxDown, Dictionary<string, double>? p = null, bool shutdownPinned = false)
     {
@@ -193,5 +197,111 @@ public class RolloutPlacementTests
         Assert.Equal(plan.Timeline.Waves[^1].EndSeconds, plan.Timeline.TotalSeconds);
         // No boot_time/agent_start_time: the stated default reboot time.
         Assert.All(plan.Steps, s => Assert.Equal((600.0, false), (s.Timing!.RebootSeconds, s.Timing.RebootFromHistory)));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(40)]
+    public void A_host_that_is_not_live_is_blocked_with_its_reason_takes_no_VM_and_the_rest_of_the_pool_is_planned(int hosts)
+    {
+        // The halted host has by far the most free memory: without the liveness check it would be every VM's target.
+        var halted = $"host-{hosts - 1}";
+        var inventory = Pool(hosts, vmsPerHost: 2, freeGiB: 64, shape: h => h == hosts - 1 ? new HostShape(Live: false, FreeGiB: 120) : new HostShape(Live: true)).Inventory();
+
+        var plan = PlanFor(inventory, 1);
+
+        var step = plan.Steps.Single(s => s.Host == halted);
+        Assert.Equal(HostAction.Blocked, step.Action);
+        Assert.Contains("host not live (xe host-list host-metrics-live: false)", step.NotAvailable, StringComparison.Ordinal);
+        Assert.Contains(step.Why, w => w.StartsWith("blocked: host not live", StringComparison.Ordinal));
+        Assert.Equal(0, step.Wave);
+        Assert.Empty(step.Moves);
+        Assert.DoesNotContain(plan.Steps.SelectMany(s => s.Moves), m => m.ToHost == halted);
+        Assert.All(plan.Steps.Where(s => s.Host != halted), s => Assert.True(s.Wave > 0, $"{s.Host} is left out: {string.Join("; ", s.Why)}"));
+        Assert.Contains(plan.Notes, n => n.StartsWith($"{halted} is left out: host not live", StringComparison.Ordinal));
+        Assert.False(plan.Complete);
+        Replay(inventory, plan);
+    }
+
+    [Fact]
+    public void A_disabled_host_is_in_someone_s_maintenance_so_it_is_neither_a_target_nor_rebooted()
+    {
+        var inventory = Pool(8, vmsPerHost: 2, shape: h => h == 5 ? new HostShape(Enabled: false, FreeGiB: 120) : new HostShape()).Inventory();
+
+        var plan = PlanFor(inventory, 2);
+
+        var step = plan.Steps.Single(s => s.Host == "host-5");
+        Assert.Equal((HostAction.Blocked, 0), (step.Action, step.Wave));
+        Assert.Contains("host disabled (xe host-list enabled: false)", step.NotAvailable, StringComparison.Ordinal);
+        Assert.DoesNotContain(plan.Steps.SelectMany(s => s.Moves), m => m.ToHost == "host-5");
+        Replay(inventory, plan);
+    }
+
+    [Fact]
+    public void When_the_only_room_is_on_a_halted_host_the_hosts_that_need_it_are_blocked_with_the_numbers_not_planned_onto_it()
+    {
+        // Three hosts with 8 GiB free each and 2 VMs of 4-16 GiB: only the halted host-3 (200 GiB free) could take them.
+        var inventory = Pool(3, vmsPerHost: 2, freeGiB: 8, shape: h => h == 3 ? new HostShape(Live: false, FreeGiB: 200) : new HostShape()).Inventory();
+
+        var plan = PlanFor(inventory, 1);
+
+        Assert.DoesNotContain(plan.Steps.SelectMany(s => s.Moves), m => m.ToHost == "host-3");
+        Assert.All(plan.Steps, s => Assert.Equal(HostAction.Blocked, s.Action));
+        Assert.Contains(plan.Steps.SelectMany(s => s.Unmovable), u => u.Why.Contains("the most free on a host that stays up", StringComparison.Ordinal) || u.Why.StartsWith("no done host", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_canary_is_the_riskiest_host_of_the_riskiest_NIC_class_not_merely_the_riskiest_host()
+    {
+        // Class A (firmware bc 7.8.22: the master, host-2..4) carries two warning hosts; class B (bc 7.10.51, host-5..8)
+        // the single riskiest host. A's P(panic) adds up to more, so A is proven first, by its riskiest host.
+        var inventory = Pool(8, vmsPerHost: 2, shape: h => new HostShape(Firmware: h <= 4 ? "bc 7.8.22" : "bc 7.10.51")).Inventory();
+
+        var plan = PlanFor(inventory, 2, new() { ["host-2"] = 0.3, ["host-3"] = 0.25, ["host-6"] = 0.35 });
+
+        var canary = plan.Canary!;
+        Assert.Equal(("host-2", "bnx2x firmware bc 7.8.22"), (canary.Host, canary.NicClass));
+        Assert.Equal(["host-1", "host-2", "host-3", "host-4"], canary.HostsOfClass);
+        Assert.Contains("its hosts' highest risk level is warning (host-2, the riskiest of them) and their P(panic) adds up to 0.55 within 24 h over 3 rebooting host(s)", canary.Why, StringComparison.Ordinal);
+        Assert.Contains("next class bnx2x firmware bc 7.10.51: warning, 0.35 over 4 host(s)", canary.Why, StringComparison.Ordinal);
+        var waves = plan.Steps.Where(s => s.Wave > 0).GroupBy(s => s.Wave).OrderBy(g => g.Key).ToList();
+        Assert.Equal(["host-2"], waves[1].Select(s => s.Host));
+        Assert.True(plan.Timeline.Waves[1].Canary);
+        // Then risk order resumes: host-6 is the next wave's first.
+        Assert.Equal("host-6", waves[2].First().Host);
+        Assert.Contains("\"canary\": {", PlanJson.Render(plan), StringComparison.Ordinal);
+        Assert.Contains("Canary: host-2, NIC class bnx2x firmware bc 7.8.22 (hosts: host-1, host-2, host-3, host-4)", PlanText.Render(plan), StringComparison.Ordinal);
+        Replay(inventory, plan);
+    }
+
+    [Fact]
+    public void A_pool_with_HA_on_is_planned_with_HA_disabled_before_the_first_wave_and_restored_on_its_state_file_s_SR_after()
+    {
+        var inventory = Pool(3).Ha(true, ["vdi-statefile"], failuresToTolerate: 1).Inventory();
+
+        var plan = PlanFor(inventory, 1);
+
+        Assert.Equal((true, false, 1), (plan.Ha.Enabled, plan.Ha.RestoreUnknown, plan.Ha.HostFailuresToTolerate));
+        Assert.Equal(["vdi-statefile"], plan.Ha.Statefiles);
+        Assert.Contains(plan.Notes, n => n.StartsWith("pool HA is on: the script disables it (xe pool-ha-disable) before the first wave", StringComparison.Ordinal));
+        var text = PlanText.Render(plan);
+        Assert.Contains("Pool HA is on: before the first wave  xe pool-ha-disable", text, StringComparison.Ordinal);
+        Assert.Contains("after the last wave  xe pool-ha-enable heartbeat-sr-uuids=<SR of VDI vdi-statefile>; xe pool-param-set ha-host-failures-to-tolerate=1", text, StringComparison.Ordinal);
+        var script = PlanScript.Render(plan);
+        Assert.True(script.IndexOf("\nha_disable\n", StringComparison.Ordinal) < script.IndexOf("# ===== wave 1", StringComparison.Ordinal));
+        Assert.EndsWith("finish\n", script, StringComparison.Ordinal);
+        Assert.Contains("HA_PLANNED=on", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HA_on_without_a_state_file_read_is_planned_with_a_restore_step_that_names_the_missing_heartbeat_SR()
+    {
+        var plan = PlanFor(Pool(3).Ha(true).Inventory(), 1);
+
+        Assert.True(plan.Ha.RestoreUnknown);
+        Assert.Contains(plan.Notes, n => n.StartsWith("HA restore: the heartbeat SR cannot be told from the facts read", StringComparison.Ordinal));
+        Assert.Contains("HEARTBEAT SR UNKNOWN", PlanText.Render(plan), StringComparison.Ordinal);
+        Assert.Contains("\"restore_sr_unknown\": true", PlanJson.Render(plan), StringComparison.Ordinal);
     }
 }
