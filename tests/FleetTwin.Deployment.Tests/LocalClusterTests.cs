@@ -75,33 +75,10 @@ public class LocalClusterTests(RedisServer redis) : IClassFixture<RedisServer>
     /// The silos the cluster's membership reports active, as "address:port", once <paramref name="expected"/> are
     /// (at most 30 s: a silo is ready before every other silo has read its entry), from a client joining through Redis.
     /// </summary>
-    private static async Task<string[]> ActiveSilosAsync(string redis, string cluster, TestCredentials credentials, int expected)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    private static Task<string[]> ActiveSilosAsync(string redis, string cluster, TestCredentials credentials, int expected) =>
         // The manifest's silos speak mutual TLS on their Orleans ports: the client presents a certificate of their CA.
-        builder.UseOrleansClient(client => client.AddFleetTwinClient(new TwinClusterOptions { RedisConnectionString = redis, ClusterId = cluster, ServiceId = cluster })
-            .UseClusterTls(new ClientCredentialOptions { CaPath = credentials.CaPath, CertificatePath = credentials.ClientCertificatePath, KeyPath = credentials.ClientKeyPath }));
-        using var host = builder.Build();
-        await host.StartAsync();
-        try
-        {
-            var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
-            var waited = Stopwatch.StartNew();
-            while (true)
-            {
-                var active = (await management.GetHosts(onlyActive: true)).Keys
-                    .Select(s => $"{s.Endpoint.Address}:{s.Endpoint.Port}").Order(StringComparer.Ordinal).ToArray();
-                if (active.Length == expected || waited.Elapsed > TimeSpan.FromSeconds(30))
-                    return active;
-                await Task.Delay(200);
-            }
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
-    }
+        ClusterMembership.ActiveSilosAsync(new TwinClusterOptions { RedisConnectionString = redis, ClusterId = cluster, ServiceId = cluster },
+            new ClientCredentialOptions { CaPath = credentials.CaPath, CertificatePath = credentials.ClientCertificatePath, KeyPath = credentials.ClientKeyPath }, expected);
 
     /// <summary>The silo container's literal environment variables from the rendered base kustomization.</summary>
     private static Dictionary<string, string?> ManifestEnvironment()

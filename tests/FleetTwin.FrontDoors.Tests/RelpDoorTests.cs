@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -219,26 +218,11 @@ public class RelpDoorTests
             var config = Path.Combine(directory, "rsyslog.conf");
             Directory.CreateDirectory(Path.Combine(directory, "work"));
             File.WriteAllText(config, RsyslogOmrelpConfig(directory, console, host, silo.RelpPort));
-            using var rsyslog = Process.Start(new ProcessStartInfo(rsyslogd)
-            {
-                ArgumentList = { "-n", "-f", config, "-i", Path.Combine(directory, "rsyslogd.pid") },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var errors = rsyslog.StandardError.ReadToEndAsync();
-            try
-            {
-                var twin = await silo.HostWhen(host, h => h.ExhaustionEvents >= count, seconds: 60);
-                Assert.True(twin.ExhaustionEvents == count, $"{twin.ExhaustionEvents} of {count} exhaustions arrived (rsyslogd: {(rsyslog.HasExited ? await errors : "running")})");
-                Assert.Equal(count, silo.Metrics.AcceptedCount(Door.Relp));
-                Assert.DoesNotContain(silo.Metrics.Rejections, r => r.Key.Door == Door.Relp);
-            }
-            finally
-            {
-                if (!rsyslog.HasExited)
-                    rsyslog.Kill();
-                await rsyslog.WaitForExitAsync();
-            }
+            await using var rsyslog = RsyslogDaemon.Start(rsyslogd, config, directory);
+            var twin = await silo.HostWhen(host, h => h.ExhaustionEvents >= count, seconds: 60);
+            Assert.True(twin.ExhaustionEvents == count, $"{twin.ExhaustionEvents} of {count} exhaustions arrived (rsyslogd: {await rsyslog.StatusAsync()})");
+            Assert.Equal(count, silo.Metrics.AcceptedCount(Door.Relp));
+            Assert.DoesNotContain(silo.Metrics.Rejections, r => r.Key.Door == Door.Relp);
         }
         finally
         {

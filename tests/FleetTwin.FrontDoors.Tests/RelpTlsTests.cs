@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -117,23 +116,8 @@ public sealed class RelpTlsTests : IAsyncLifetime
         File.WriteAllText(config, RelpDoorTests.RsyslogOmrelpConfig(directory, console, host, _silo.RelpPort, tls: $"""
             tls="on" tls.caCert="{_credentials.CaPath}" tls.myCert="{_credentials.ClientCertificatePath}" tls.myPrivKey="{_credentials.ClientKeyPath}" tls.authMode="name" tls.permittedPeer=["localhost"]
             """));
-        using var rsyslog = Process.Start(new ProcessStartInfo(rsyslogd)
-        {
-            ArgumentList = { "-n", "-f", config, "-i", Path.Combine(directory, "rsyslogd.pid") },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var errors = rsyslog.StandardError.ReadToEndAsync();
-        try
-        {
-            var twin = await _silo.HostWhen(host, h => h.ExhaustionEvents >= count, seconds: 60);
-            Assert.True(twin.ExhaustionEvents == count, $"{twin.ExhaustionEvents} of {count} exhaustions arrived (rsyslogd: {(rsyslog.HasExited ? await errors : "running")}; relp refusals: {string.Join(", ", new[] { RefusalReason.NoCredentials, RefusalReason.UntrustedCertificate, RefusalReason.TlsHandshake, RefusalReason.WrongRole }.Select(r => $"{r} {_silo.Refusals.CountOf(Door.Relp, r)}"))})");
-        }
-        finally
-        {
-            if (!rsyslog.HasExited)
-                rsyslog.Kill();
-            await rsyslog.WaitForExitAsync();
-        }
+        await using var rsyslog = RsyslogDaemon.Start(rsyslogd, config, directory);
+        var twin = await _silo.HostWhen(host, h => h.ExhaustionEvents >= count, seconds: 60);
+        Assert.True(twin.ExhaustionEvents == count, $"{twin.ExhaustionEvents} of {count} exhaustions arrived (rsyslogd: {await rsyslog.StatusAsync()}; relp refusals: {string.Join(", ", new[] { RefusalReason.NoCredentials, RefusalReason.UntrustedCertificate, RefusalReason.TlsHandshake, RefusalReason.WrongRole }.Select(r => $"{r} {_silo.Refusals.CountOf(Door.Relp, r)}"))})");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using FleetTwin.Twin.Contracts;
 
@@ -37,36 +36,21 @@ public sealed class RsyslogTests : IDisposable
             input(type="imfile" File="{{kernLog}}" Tag="kernel" ruleset="relay")
             input(type="imfile" File="{{console}}" Tag="kernel" ruleset="console")
             """));
-        using var rsyslog = Process.Start(new ProcessStartInfo(rsyslogd)
-        {
-            ArgumentList = { "-n", "-f", config, "-i", Path.Combine(_directory, "rsyslogd.pid") },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var errors = rsyslog.StandardError.ReadToEndAsync();
-        try
-        {
-            var host = await silo.HostWhen(Golden.KbHost, h => h.ExhaustionEvents >= 17);
-            Assert.True(host.ExhaustionEvents == 17, $"after kern.log: {host.ExhaustionEvents} exhaustions (rsyslogd: {(rsyslog.HasExited ? await errors : "running")})");
-            Assert.Equal([new DeviceExhaustionView("0000:04:00.0", null, 3), new DeviceExhaustionView("0000:04:00.1", null, 14)], host.Devices);
-            Assert.Empty(host.Panics);
+        await using var rsyslog = RsyslogDaemon.Start(rsyslogd, config, _directory);
+        var host = await silo.HostWhen(Golden.KbHost, h => h.ExhaustionEvents >= 17);
+        Assert.True(host.ExhaustionEvents == 17, $"after kern.log: {host.ExhaustionEvents} exhaustions (rsyslogd: {await rsyslog.StatusAsync()})");
+        Assert.Equal([new DeviceExhaustionView("0000:04:00.0", null, 3), new DeviceExhaustionView("0000:04:00.1", null, 14)], host.Devices);
+        Assert.Empty(host.Panics);
 
-            File.AppendAllText(console, File.ReadAllText(Golden.KbIncident("dom0.log")));
+        File.AppendAllText(console, File.ReadAllText(Golden.KbIncident("dom0.log")));
 
-            host = await silo.HostWhen(Golden.KbHost, h => h.Panics.Length > 0 && h.ExhaustionEvents >= 18);
-            Assert.Equal(18, host.ExhaustionEvents);
-            Assert.Equal([new DeviceExhaustionView("0000:04:00.0", null, 3), new DeviceExhaustionView("0000:04:00.1", null, 15)], host.Devices);
-            var panic = Assert.Single(host.Panics);
-            Assert.Equal(33_302, panic.CauseBytes);
-            Assert.Equal("netback/2", panic.Comm);
-            Assert.Equal("critical", host.Risk);
-        }
-        finally
-        {
-            if (!rsyslog.HasExited)
-                rsyslog.Kill();
-            await rsyslog.WaitForExitAsync();
-        }
+        host = await silo.HostWhen(Golden.KbHost, h => h.Panics.Length > 0 && h.ExhaustionEvents >= 18);
+        Assert.Equal(18, host.ExhaustionEvents);
+        Assert.Equal([new DeviceExhaustionView("0000:04:00.0", null, 3), new DeviceExhaustionView("0000:04:00.1", null, 15)], host.Devices);
+        var panic = Assert.Single(host.Panics);
+        Assert.Equal(33_302, panic.CauseBytes);
+        Assert.Equal("netback/2", panic.Comm);
+        Assert.Equal("critical", host.Risk);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

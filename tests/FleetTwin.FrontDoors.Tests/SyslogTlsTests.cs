@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Security;
@@ -187,26 +186,11 @@ public sealed class SyslogTlsTests : IDisposable
         File.WriteAllLines(console, RelpDoorTests.Exhaustions(host, count).Select(r => "<3>" + r[(r.IndexOf(" - - - ", StringComparison.Ordinal) + 7)..]));
         var config = Path.Combine(directory, "rsyslog.conf");
         File.WriteAllText(config, RsyslogOmfwdGtlsConfig(directory, console, host, silo.TlsPort, tls));
-        using var rsyslog = Process.Start(new ProcessStartInfo(rsyslogd)
-        {
-            ArgumentList = { "-n", "-f", config, "-i", Path.Combine(directory, "rsyslogd.pid") },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var errors = rsyslog.StandardError.ReadToEndAsync();
-        try
-        {
-            var twin = await silo.HostWhen(host, h => h.ExhaustionEvents >= count, seconds: 60);
-            var refusals = string.Join(", ", new[] { RefusalReason.NoCredentials, RefusalReason.UntrustedCertificate, RefusalReason.TlsHandshake, RefusalReason.WrongRole }
-                .Select(r => $"{r} {silo.Refusals.CountOf(Door.SyslogTls, r)}"));
-            return (twin.ExhaustionEvents, count, $"rsyslogd: {(rsyslog.HasExited ? await errors : "running")}; syslog-tls refusals: {refusals}");
-        }
-        finally
-        {
-            if (!rsyslog.HasExited)
-                rsyslog.Kill();
-            await rsyslog.WaitForExitAsync();
-        }
+        await using var rsyslog = RsyslogDaemon.Start(rsyslogd, config, directory);
+        var twin = await silo.HostWhen(host, h => h.ExhaustionEvents >= count, seconds: 60);
+        var refusals = string.Join(", ", new[] { RefusalReason.NoCredentials, RefusalReason.UntrustedCertificate, RefusalReason.TlsHandshake, RefusalReason.WrongRole }
+            .Select(r => $"{r} {silo.Refusals.CountOf(Door.SyslogTls, r)}"));
+        return (twin.ExhaustionEvents, count, $"rsyslogd: {await rsyslog.StatusAsync()}; syslog-tls refusals: {refusals}");
     }
 
     /// <summary>

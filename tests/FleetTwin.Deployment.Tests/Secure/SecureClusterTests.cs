@@ -142,39 +142,14 @@ public sealed class SecureClusterTests(TlsRedisServer redis, ITestOutputHelper o
         new() { CaPath = Credentials.CaPath, CertificatePath = certificate, KeyPath = key };
 
     /// <summary>An Orleans client joining through the TLS Redis and a TLS gateway; the active silos once <paramref name="expected"/> are (at most 30 s).</summary>
-    private async Task<string[]> ActiveSilosAsync(string cluster, ClientCredentialOptions credentials, int expected, int startSeconds = 30)
-    {
-        var options = new TwinClusterOptions
+    private Task<string[]> ActiveSilosAsync(string cluster, ClientCredentialOptions credentials, int expected, int startSeconds = 30) =>
+        ClusterMembership.ActiveSilosAsync(new TwinClusterOptions
         {
             RedisConnectionString = $"127.0.0.1:{redis.Port}",
             ClusterId = cluster,
             ServiceId = cluster,
             Redis = new RedisSecurityOptions { Tls = true, CaPath = Credentials.CaPath, User = TlsRedisServer.User, PasswordPath = redis.PasswordPath },
-        };
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client.AddFleetTwinClient(options).UseClusterTls(credentials));
-        using var host = builder.Build();
-        using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(startSeconds));
-        await host.StartAsync(starting.Token);
-        try
-        {
-            var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
-            var waited = Stopwatch.StartNew();
-            while (true)
-            {
-                var active = (await management.GetHosts(onlyActive: true)).Keys
-                    .Select(s => $"{s.Endpoint.Address}:{s.Endpoint.Port}").Order(StringComparer.Ordinal).ToArray();
-                if (active.Length == expected || waited.Elapsed > TimeSpan.FromSeconds(30))
-                    return active;
-                await Task.Delay(200);
-            }
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
-    }
+        }, credentials, expected, startSeconds);
 
     /// <summary>The host's exhaustion count as <paramref name="silo"/>'s /api/hosts/NAME reports it, once it has one (at most 30 s).</summary>
     private static async Task<long> ExhaustionsSeenAsync(HttpClient http, SiloProcess silo, string host)
