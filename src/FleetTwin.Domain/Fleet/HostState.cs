@@ -187,9 +187,10 @@ public sealed class HostState
     /// Which boot a record belongs to, starting a new one when it shows the host rebooted: a boot line (or any record
     /// with a wall-clock time) below the current boot's uptime whose implied start is later than the current boot's
     /// by more than <see cref="BootStartToleranceSeconds"/>, or a boot line below it without a time. A record whose
-    /// implied start is earlier belongs to an earlier boot (the crash console's log of the last boot, read after
-    /// the reboot's kern.log) and leaves the current boot's coverage alone. Without wall-clock times only boot lines
-    /// tell boots apart, so the same boot line sent twice without a time would start a boot twice.
+    /// implied start is earlier, or an unstamped one whose uptime the current boot cannot have reached yet, belongs to
+    /// the earlier boot <see cref="EarlierBootOf"/> finds (the crash console's log of the last boot, read after the
+    /// reboot's kern.log) and leaves the current boot's coverage alone. Without wall-clock times only boot lines tell
+    /// boots apart, and the same unstamped boot line twice is one record.
     /// </summary>
     private int BootOf(TwinEvent e, double uptime)
     {
@@ -197,7 +198,7 @@ public sealed class HostState
         if (started is { } s && CurrentBootStarted is { } current)
         {
             if (s < current.AddSeconds(-BootStartToleranceSeconds))
-                return EarlierBootOf(s);
+                return EarlierBootOf(s, uptime);
             if (s > current.AddSeconds(BootStartToleranceSeconds) && uptime + 1 < LastUptime)
             {
                 BeginBoot(uptime, e.Time);
@@ -208,30 +209,39 @@ public sealed class HostState
         if (started is null && e is not KernelBoot && PreviousBoots.Count > 0 && CurrentBootStarted is { } since && LastTime is { } latest
             && uptime > Math.Max(LastUptime ?? 0, (latest - since).TotalSeconds) + BootStartToleranceSeconds)
         {
-            // No time, an uptime this boot has not reached by the clock of the latest timed record, and within what an
-            // earlier boot's log covered (up to an hour past its last record): the crash console's log of that boot
-            // (the KB's dom0.log, read after the kern.log that ends in the reboot). Anything else stays this boot's.
-            for (var i = PreviousBoots.Count - 1; i >= 0; i--)
-            {
-                var b = PreviousBoots[i];
-                if ((b.FirstUptime ?? 0) - BootStartToleranceSeconds <= uptime && uptime <= (b.LastUptime ?? 0) + 3600)
-                    return b.Boot;
-            }
+            // No time, and an uptime this boot has not reached by the clock of the latest timed record: the crash
+            // console's log of an earlier boot (the KB's dom0.log, read after the kern.log that ends in the reboot).
+            return EarlierBootOf(null, uptime);
         }
         if (e is KernelBoot && uptime + 1 < LastUptime)
             BeginBoot(uptime, e.Time);
         return CurrentBoot;
     }
 
-    /// <summary>The kept earlier boot that started at <paramref name="started"/> (within the tolerance), else the one before the current.</summary>
-    private int EarlierBootOf(DateTimeOffset started)
+    /// <summary>
+    /// The kept earlier boot a record that is not the current boot's belongs to: the one that started when the
+    /// record's time says (within the tolerance), else the latest whose log covered its uptime (up to an hour past
+    /// its last record: the console shows the panic after the last line kern.log kept). Else the current boot after
+    /// all: a record stamped when it was read rather than when it was printed (a file replayed through `logger` or
+    /// rsyslog's imfile) carries a time that says nothing of its boot.
+    /// </summary>
+    private int EarlierBootOf(DateTimeOffset? started, double uptime)
     {
-        foreach (var b in PreviousBoots)
+        if (started is { } at)
         {
-            if (b.Started is { } s && Math.Abs((s - started).TotalSeconds) <= BootStartToleranceSeconds)
+            foreach (var b in PreviousBoots)
+            {
+                if (b.Started is { } s && Math.Abs((s - at).TotalSeconds) <= BootStartToleranceSeconds)
+                    return b.Boot;
+            }
+        }
+        for (var i = PreviousBoots.Count - 1; i >= 0; i--)
+        {
+            var b = PreviousBoots[i];
+            if ((b.FirstUptime ?? 0) - BootStartToleranceSeconds <= uptime && uptime <= (b.LastUptime ?? 0) + 3600)
                 return b.Boot;
         }
-        return CurrentBoot - 1;
+        return CurrentBoot;
     }
 
     /// <summary>

@@ -65,6 +65,19 @@ public class HostStateTests
     }
 
     [Fact]
+    public void A_log_replayed_through_logger_stamps_every_record_now_and_stays_one_boot()
+    {
+        // logger and rsyslog's imfile stamp a record when they read it: an hour of uptime arrives within a second.
+        var now = new DateTimeOffset(2026, 12, 3, 18, 0, 0, TimeSpan.Zero);
+        var host = new HostState { Name = "h" };
+        foreach (var uptime in new[] { 2777292.77, 2777545.97, 2779670.43, 2782669.64 })
+            host.Apply(new SwiotlbExhausted { Host = "h", Uptime = uptime, Time = now, Bytes = 30714, Device = "0000:04:00.1" });
+
+        Assert.Equal((0, 2777292.77, 2782669.64, 4L), (host.CurrentBoot, host.FirstUptime!.Value, host.LastUptime!.Value, host.CurrentBootExhaustions));
+        Assert.All(host.Exhaustions, x => Assert.Equal(0, x.Boot));
+    }
+
+    [Fact]
     public void The_same_boot_line_sent_again_with_its_time_does_not_start_a_boot()
     {
         var boot = new DateTimeOffset(2014, 9, 1, 0, 0, 0, TimeSpan.Zero);
