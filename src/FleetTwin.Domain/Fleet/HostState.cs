@@ -147,7 +147,7 @@ public sealed class HostState
                     CurrentBootStarted = stamped.AddSeconds(-uptime);
             }
         }
-        if (boot != CurrentBoot && e.Uptime is { } late && PreviousBoots.FindIndex(b => b.Boot == boot) is var earlier and >= 0
+        if (boot != CurrentBoot && e.Uptime is { } late && IndexOfEarlierBoot(boot) is var earlier and >= 0
             && !(PreviousBoots[earlier].LastUptime >= late))
             PreviousBoots[earlier] = PreviousBoots[earlier] with { LastUptime = late };
         if (e.Time is { } time && (LastTime is null || time > LastTime))
@@ -274,6 +274,18 @@ public sealed class HostState
         return new BootSummary(CurrentBoot, CurrentBootStarted, FirstUptime, LastUptime, CurrentBootExhaustions, panic?.Uptime, panic?.CauseBytes);
     }
 
+    /// <summary>Where boot <paramref name="boot"/> is in <see cref="PreviousBoots"/>, or -1. A loop, not a lambda: a
+    /// captured boot number would allocate a closure on every record applied.</summary>
+    private int IndexOfEarlierBoot(int boot)
+    {
+        for (var i = 0; i < PreviousBoots.Count; i++)
+        {
+            if (PreviousBoots[i].Boot == boot)
+                return i;
+        }
+        return -1;
+    }
+
     /// <summary>The index of the first kept exhaustion record of the current boot (records are in boot, then uptime order).</summary>
     public int CurrentBootExhaustionStart()
     {
@@ -299,7 +311,7 @@ public sealed class HostState
         ExhaustionEvents++;
         if (boot == CurrentBoot)
             CurrentBootExhaustions++;
-        else if (PreviousBoots.FindIndex(b => b.Boot == boot) is var earlier and >= 0)
+        else if (IndexOfEarlierBoot(boot) is var earlier and >= 0)
             PreviousBoots[earlier] = PreviousBoots[earlier] with { Exhaustions = PreviousBoots[earlier].Exhaustions + 1 };
         var device = x.Device ?? "?";
         ExhaustionEventsByDevice[device] = ExhaustionEventsByDevice.GetValueOrDefault(device) + 1;
@@ -344,7 +356,7 @@ public sealed class HostState
         };
         Panics.Add(new PanicRecord(p.Uptime, p.Time, p.Message, p.Comm, p.Pid, p.Trace.Take(12).ToArray(),
             cause?.Bytes, cause?.Device, direction, DriverFunctionOf(p.Trace), p.KernelVersion, boot));
-        if (boot != CurrentBoot && PreviousBoots.FindIndex(b => b.Boot == boot) is var earlier and >= 0
+        if (boot != CurrentBoot && IndexOfEarlierBoot(boot) is var earlier and >= 0
             && Prediction.PanicPredictor.IsSwiotlbPanic(Panics[^1]))
             PreviousBoots[earlier] = PreviousBoots[earlier] with { PanicUptime = p.Uptime, PanicCauseBytes = cause?.Bytes };
         if (p.KernelVersion is not null && Kernel is null)
