@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using FleetTwin.Api.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -26,11 +28,30 @@ internal static class ApiLoad
         var findMax = new Option<bool>("--find-max") { Description = "raise the rate until p99 > 5 ms or the achieved rate falls under 97 % of the target" };
         var siloPid = new Option<int?>("--silo-pid") { Description = "process id of the silo: also report its CPU time per request (Linux /proc)" };
         var timeline = new Option<bool>("--timeline") { Description = "per 100 ms of each run, print how many requests took over 5 ms and how many were sent over 3 ms late (where a tail comes from)" };
-        var command = new Command("api", "gRPC GetHost/ListHosts latency at a set rate against a twin of synthetic hosts") { endpoint, hosts, rate, seconds, listShare, findMax, siloPid, timeline };
+        var ca = new Option<string?>("--ca") { Description = "an https endpoint's CA (PEM): the silo's certificate must chain to it (FleetTwin:Tls)" };
+        var tokenFile = new Option<string?>("--token-file") { Description = "file holding a bearer token (JWT) sent with every call; roles read and ingest (the seed goes through IngestService)" };
+        var command = new Command("api", "gRPC GetHost/ListHosts latency at a set rate against a twin of synthetic hosts") { endpoint, hosts, rate, seconds, listShare, findMax, siloPid, timeline, ca, tokenFile };
         command.SetAction(async (parse, ct) =>
         {
             var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(endpoint)!, new GrpcChannelOptions { HttpHandler = handler });
+            if (parse.GetValue(ca) is { } caPath)
+                handler.SslOptions = TrustOnly(caPath);
+            var channelOptions = new GrpcChannelOptions { HttpHandler = handler };
+            if (parse.GetValue(tokenFile) is { } tokenPath)
+            {
+                // The same header on every call, as a service account's token: the metadata is built once, so what the
+                // run measures is the silo's check of the token, not the generator's formatting of it.
+                var bearer = new Metadata.Entry("authorization", "Bearer " + File.ReadAllText(tokenPath).Trim());
+                var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+                {
+                    metadata.Add(bearer);
+                    return Task.CompletedTask;
+                });
+                channelOptions.Credentials = ChannelCredentials.Create(ChannelCredentials.SecureSsl, credentials);
+                // Plain http with a token (a loopback silo that checks tokens without TLS) needs the credentials let through.
+                channelOptions.UnsafeUseInsecureChannelCallCredentials = true;
+            }
+            using var channel = GrpcChannel.ForAddress(parse.GetValue(endpoint)!, channelOptions);
             var twin = new TwinService.TwinServiceClient(channel);
             var names = await SeedAsync(channel, parse.GetValue(hosts), ct);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"twin: {names.Length} synthetic hosts; mix {parse.GetValue(listShare):P0} ListHosts (page of 50, rotating filters), rest GetHost (random host)"));
@@ -71,6 +92,23 @@ internal static class ApiLoad
             }
         });
         return command;
+    }
+
+    /// <summary>TLS that accepts only a certificate chaining to <paramref name="caPath"/> (not the system's roots), as the CLI's <c>--ca</c>.</summary>
+    private static SslClientAuthenticationOptions TrustOnly(string caPath)
+    {
+        var authority = new X509Certificate2Collection();
+        authority.ImportFromPemFile(caPath);
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+        };
+        policy.CustomTrustStore.AddRange(authority);
+        return new SslClientAuthenticationOptions
+        {
+            CertificateChainPolicy = policy,
+        };
     }
 
     /// <summary>CPU seconds (user + system) the silo process has used, from /proc/PID/stat; 0 without a pid.</summary>

@@ -17,6 +17,7 @@ using Microsoft.Extensions.Logging;
 // dotnet run -c Release --project load/FleetTwin.Load -- relp --hosts 1000 --rate 100000 --seconds 20 --connections 8 --window 20000   (silo running)
 // dotnet run -c Release --project load/FleetTwin.Load -- http-ndjson --url http://127.0.0.1:8080 --hosts 1000 --rate 100000 --seconds 20   (silo running)
 // dotnet run -c Release --project load/FleetTwin.Load -- api --endpoint http://127.0.0.1:5000 --hosts 10000 --rate 5000
+// dotnet run -c Release --project load/FleetTwin.Load -- credentials --out /tmp/creds   (then api --endpoint https://127.0.0.1:5000 --ca /tmp/creds/ca.pem --token-file /tmp/creds/token.txt against a silo with /tmp/creds/silo.env)
 var root = new RootCommand("FleetTwin load tools");
 
 var hostsOption = new Option<int>("--hosts") { DefaultValueFactory = _ => 1000, Description = "hosts in the synthetic fleet" };
@@ -117,6 +118,7 @@ root.Subcommands.Add(syslog);
 root.Subcommands.Add(syslogTls);
 root.Subcommands.Add(idle);
 root.Subcommands.Add(ApiLoad.Create());
+root.Subcommands.Add(LoadCredentials.Create());
 root.Subcommands.Add(HttpNdjsonLoad.Create());
 root.Subcommands.Add(FleetTwin.Load.SchedulingJitter.Create());
 return await root.Parse(args).InvokeAsync();
