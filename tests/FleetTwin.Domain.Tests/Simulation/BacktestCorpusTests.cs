@@ -5,7 +5,11 @@ namespace FleetTwin.Domain.Tests.Simulation;
 /// <summary>The fleet backtest corpus generator: deterministic from its seed, each class what it claims to be.</summary>
 public class BacktestCorpusTests
 {
-    private static readonly CorpusOptions Small = new() { Seed = 5, Scale = 0.05, Days = 1 };
+    /// <summary>
+    /// One host per group, one day, on the fast engine: these tests are about the generator (seeds, classes,
+    /// transcripts), not about the allocator, and the exact engine's corpus takes minutes (its ramps stay exact).
+    /// </summary>
+    private static readonly CorpusOptions Small = new() { Seed = 5, Scale = 0.05, Days = 1, Engine = SimulationEngineKind.Fast };
 
     /// <summary>The small corpus, generated once for the tests that only read it (its exact ramp runs the allocator: seconds).</summary>
     private static readonly Lazy<IReadOnlyList<CorpusHost>> SmallCorpus = new(() => BacktestCorpus.Generate(Small));
@@ -66,5 +70,27 @@ public class BacktestCorpusTests
         Assert.DoesNotContain("generic-receive-offload: off", host.Transcript, StringComparison.Ordinal);
         Assert.Contains("mtu 9000", host.Transcript, StringComparison.Ordinal);
         Assert.Contains($"[root@{host.Host} ~]# cat /proc/cmdline\n", host.Transcript, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_simulated_classes_run_on_the_exact_allocator_unless_told_otherwise()
+    {
+        Assert.Equal(SimulationEngineKind.Exact, new CorpusOptions().Engine);
+    }
+
+    [Fact]
+    public void A_few_hosts_regenerated_alone_have_the_bytes_they_have_in_the_whole_corpus()
+    {
+        var whole = SmallCorpus.Value;
+        var named = new HashSet<string>(StringComparer.Ordinal) { "inc-hi-h01", "storm-h02", "xr-h01", "kbl-h01", "stor-h01" };
+
+        var few = BacktestCorpus.Generate(Small with { Hosts = named });
+
+        Assert.Equal(named.Order(StringComparer.Ordinal), few.Select(h => h.Host).Order(StringComparer.Ordinal));
+        foreach (var host in few)
+        {
+            var same = whole.Single(h => h.Host == host.Host);
+            Assert.Equal((same.Class, same.KernLog, same.Transcript), (host.Class, host.KernLog, host.Transcript));
+        }
     }
 }
