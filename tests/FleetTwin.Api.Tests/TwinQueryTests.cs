@@ -121,6 +121,21 @@ public class TwinQueryTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
     }
 
     [Fact]
+    public async Task A_host_summary_carries_the_assessment_s_panic_probability_and_failure_rate_where_the_evidence_gives_them()
+    {
+        var all = await Twin.ListHostsAsync(new ListHostsRequest { PageSize = 500 });
+
+        // The KB host is back from its swiotlb panic: the panic's page stands for a day (P = 1), and its new boot has
+        // logged no failure yet, so no rate of its own.
+        var kb = all.Hosts.Single(h => h.Name == KbSiloFixture.KbHost);
+        Assert.True(kb.HasPanicProbability24H, kb.ToString());
+        Assert.Equal(1.0, kb.PanicProbability24H);
+        Assert.False(kb.HasExhaustionRatePerHour, kb.ToString());
+        // A host without a logged failure has no probability of its own: unset, not 0.
+        Assert.All(all.Hosts.Where(h => h.ExhaustionEvents == 0), h => Assert.False(h.HasPanicProbability24H, h.Name));
+    }
+
+    [Fact]
     public async Task ListHosts_pages_by_name_with_tokens_and_the_pages_add_up_to_the_whole_list()
     {
         var all = await Twin.ListHostsAsync(new ListHostsRequest());

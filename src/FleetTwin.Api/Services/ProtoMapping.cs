@@ -45,6 +45,10 @@ internal static class ProtoMapping
         m.Mtus.AddRange(s.Mtus);
         if (s.LastUptime is { } up)
             m.LastUptime = up;
+        if (s.PanicProbability is { } p)
+            m.PanicProbability24H = p;
+        if (s.ExhaustionRatePerHour is { } rate)
+            m.ExhaustionRatePerHour = rate;
         return m;
     }
 
