@@ -258,7 +258,8 @@ public sealed record BacktestReport(
                 text.Append("        first alert: ").Append(p.AlertReason).AppendLine();
         }
         foreach (var a in Alerts)
-            text.Append(Invariant($"alert   {a.Host} boot {a.Boot} at uptime {a.Uptime:0.00}: {a.Reason}")).Append(a.Undecided ? " (undecided: the log ends within 24 h and shows no panic)" : "").AppendLine();
+            text.Append(Invariant($"alert   {a.Host} boot {a.Boot} at uptime {a.Uptime:0.00}: {a.Reason}")).Append(a.Undecided ? " (undecided: the log ends within 24 h and shows no panic)"
+                : IsFalseAlarm(a) ? " (FALSE ALARM: no swiotlb panic of this boot within 24 h)" : "").AppendLine();
         text.Append(Invariant($"panics: {Panics.Count}  missed: {MissedPanics}  false alarms: {FalseAlarms} in {JudgedHostDays:0.###} judged of {HostDays:0.###} host-days ({FalseAlarmsPerHostDay:0.###}/host-day)  undecided: {UndecidedAlarms}")).AppendLine();
         return text.ToString();
     }
