@@ -43,6 +43,9 @@ public sealed class LogParser
     private bool _noWrap;
     private bool _panicCut;
 
+    // The host of a record an uptime-only record was glued onto: the glued one, read next, carries none of its own.
+    private HostLogMemory? _gluedOnto;
+
     public LogParser(ITwinEventSink sink, LogParserOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(sink);
@@ -291,6 +294,8 @@ public sealed class LogParser
 
     private ReadOnlySpan<byte> ParseRecordText(ReadOnlySpan<byte> record, bool splitPasted, bool repaired)
     {
+        var gluedOnto = _gluedOnto;
+        _gluedOnto = null;
         if (record[0] == '{' && _journal.TryRead(record))
         {
             Count(HandleRecord(_journal.Host, _journal.Uptime, _journal.Time, _journal.Message), _journal.Message);
@@ -324,15 +329,26 @@ public sealed class LogParser
             Count(HostLifecycleRecogniser.TryJournalSeparator(message, ctx, _services), message);
             return rest;
         }
-        var hostName = record.Slice(header.HostStart, header.HostLength);
+        var host = header.HostLength == 0 && gluedOnto is not null ? gluedOnto : HostFor(record.Slice(header.HostStart, header.HostLength));
+        if (splitPasted && rest.IsEmpty)
+        {
+            // A record glued onto this one's end without a space: read this one up to it, the glued one next.
+            int glued = KernelMessageScan.FindGlued(message, out bool uptimeOnly);
+            if (glued > 0)
+            {
+                rest = message[glued..];
+                message = LogBytes.TrimEnd(message[..glued]);
+                _gluedOnto = uptimeOnly ? host : null;
+            }
+        }
         var time = TimeOf(header);
-        var result = HandleRecord(hostName, header.Uptime, time, message);
+        var result = HandleRecord(host, header.Uptime, time, message);
         if (result is not (Recognition.NoMatch or Recognition.Malformed))
         {
             Count(result, message);
             return rest;
         }
-        // Computed once: the two vectorised searches are all an unrecognised line pays for the slow path.
+        // Computed once: with the glue gate's, these two vectorised searches are all an unrecognised line pays for the slow path.
         bool maySwiotlb = KernelMessageScan.MayHoldSwiotlbMessage(message);
         if (result == Recognition.NoMatch && maySwiotlb)
         {
@@ -341,12 +357,21 @@ public sealed class LogParser
             int flattened = KernelMessageScan.FindFlattened(message);
             if (flattened > 0)
             {
-                result = HandleRecord(hostName, header.Uptime, time, LogBytes.TrimEnd(message[..flattened]));
+                result = HandleRecord(host, header.Uptime, time, LogBytes.TrimEnd(message[..flattened]));
                 _statistics.Records++;
                 Count(result, message[..flattened]);
-                return ParseRecordText(message[flattened..], splitPasted, repaired: false);
+                var glued = _gluedOnto;
+                _gluedOnto = null;
+                var after = ParseRecordText(message[flattened..], splitPasted, repaired: false);
+                if (after.IsEmpty)
+                {
+                    // The flattened record ended this record's part of the line: a record glued after it comes next.
+                    _gluedOnto = glued;
+                    return rest;
+                }
+                return after;
             }
-            result = HandleFoundMessage(message, hostName, header.Uptime, time);
+            result = HandleFoundMessage(message, host, header.Uptime, time);
         }
         if (HoldIfCut(result, message, maySwiotlb))
         {
@@ -373,6 +398,7 @@ public sealed class LogParser
         }
         _statistics.Records--;
         _wrapRequested = true;
+        _gluedOnto = null;
         return true;
     }
 
@@ -407,7 +433,7 @@ public sealed class LogParser
         {
             int flattened = KernelMessageScan.FindFlattened(repaired);
             var text = flattened > 0 ? repaired[..flattened] : repaired;
-            var result = HandleFoundMessage(text, default, double.NaN, null);
+            var result = HandleFoundMessage(text, _defaultHost, double.NaN, null);
             if (result != Recognition.NoMatch || KernelMessageScan.FindMessage(text) >= 0)
             {
                 if (HoldIfCut(result, text, mayHoldKnownMessage: true))
@@ -434,7 +460,7 @@ public sealed class LogParser
     /// Finds a known kernel message in <paramref name="text"/> and reads it with the time, host and uptime of what
     /// stands before it; NoMatch when there is none or when prose stands before it (a line that quotes a message).
     /// </summary>
-    private Recognition HandleFoundMessage(ReadOnlySpan<byte> text, ReadOnlySpan<byte> hostName, double uptime, DateTimeOffset? time)
+    private Recognition HandleFoundMessage(ReadOnlySpan<byte> text, HostLogMemory host, double uptime, DateTimeOffset? time)
     {
         int start = KernelMessageScan.FindMessage(text);
         if (start < 0 || !LooseHeader.TryParse(text[..start], out var loose))
@@ -443,14 +469,14 @@ public sealed class LogParser
         }
         if (!loose.Host.IsEmpty)
         {
-            hostName = loose.Host;
+            host = HostFor(loose.Host);
         }
         if (!double.IsNaN(loose.Uptime))
         {
             uptime = loose.Uptime;
         }
         time ??= loose.Clock.FullTime ?? LooseTime(loose.Clock);
-        return HandleRecord(hostName, uptime, time, LogBytes.TrimEnd(text[start..]));
+        return HandleRecord(host, uptime, time, LogBytes.TrimEnd(text[start..]));
     }
 
     private DateTimeOffset? LooseTime(in LooseClock loose)
@@ -468,13 +494,15 @@ public sealed class LogParser
     }
 
     private Recognition HandleRecord(ReadOnlySpan<byte> hostName, double uptime, DateTimeOffset? time, ReadOnlySpan<byte> message)
+        => HandleRecord(HostFor(hostName), uptime, time, message);
+
+    private Recognition HandleRecord(HostLogMemory host, double uptime, DateTimeOffset? time, ReadOnlySpan<byte> message)
     {
         if (_commands.InBlock)
         {
             // A log record between command output means the pasted output ended.
             _commands.EndCommand(new RecordContext(_defaultHost, null, null, _options.SourceName, _lineNumber));
         }
-        var host = HostFor(hostName);
         if (double.IsNaN(uptime))
         {
             // syslog and RFC 5424 carry the kernel's printk time at the start of the message.

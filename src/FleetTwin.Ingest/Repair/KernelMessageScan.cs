@@ -165,6 +165,47 @@ internal static class KernelMessageScan
     }
 
     /// <summary>
+    /// Offset where a second record was glued onto the end of <paramref name="message"/>, a record the strict reading
+    /// knows (<c>…used 32768 (slots)Oct 28 21:00:55 frycedes kernel: […] DMA: …</c>, or an uptime-only
+    /// <c>…(slots)[162876.240431] DMA: …</c>), or -1. <paramref name="uptimeOnly"/> tells the second form: the glued
+    /// record carries no host of its own. Gated so an ordinary line pays two vectorised searches and nothing else:
+    /// only a second <c>kernel: </c> tag, or a <c>] </c> after the message's own printk stamp, leads to a scan; an
+    /// uptime stamp counts only when a known kernel message follows it, so a <c>[drm] </c> or <c>[mem …] </c> in a
+    /// message never splits it.
+    /// </summary>
+    public static int FindGlued(ReadOnlySpan<byte> message, out bool uptimeOnly)
+    {
+        uptimeOnly = false;
+        int from = LogBytes.TryParseUptime(message, out _);
+        var body = message[from..];
+        if (body.IndexOf("kernel: "u8) > 0)
+        {
+            int at = FindFlattened(body);
+            if (at > 0)
+            {
+                return from + at;
+            }
+        }
+        int offset = 0;
+        while (true)
+        {
+            int close = body[offset..].IndexOf("] "u8);
+            if (close < 0)
+            {
+                return -1;
+            }
+            close += offset;
+            int open = body[..close].LastIndexOf((byte)'[');
+            if (open > 0 && LogBytes.TryParseUptime(body[open..], out _) == close - open + 1 && FindMessage(body[(close + 2)..]) == 0)
+            {
+                uptimeOnly = true;
+                return from + open;
+            }
+            offset = close + 2;
+        }
+    }
+
+    /// <summary>
     /// Offset after 0 where a second record was flattened onto this one with no space between
     /// (<c>…swiotlb buffer is fullOct 28 21:00:55 frycedes kernel: […] DMA: …</c>), or -1. A candidate must parse as a
     /// whole syslog, RFC 3339 or console prefix, as when splitting pasted text.

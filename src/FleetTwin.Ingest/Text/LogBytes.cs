@@ -14,6 +14,19 @@ internal static class LogBytes
 
     public static bool IsSpace(byte b) => b == ' ' || b == '\t';
 
+    /// <summary>A key of command output (<c>bus-info</c>, <c>rx_vlan</c>, <c>MTU</c>): letters, digits, '-' and '_', not empty.</summary>
+    public static bool IsFieldName(ReadOnlySpan<byte> name)
+    {
+        foreach (byte b in name)
+        {
+            if (!(b == '-' || b == '_' || IsDigit(b) || (uint)((b | 0x20) - 'a') <= 'z' - 'a'))
+            {
+                return false;
+            }
+        }
+        return name.Length > 0;
+    }
+
     public static ReadOnlySpan<byte> TrimStart(ReadOnlySpan<byte> s)
     {
         int i = s.IndexOfAnyExcept(HorizontalSpace);
