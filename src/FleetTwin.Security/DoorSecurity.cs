@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using Microsoft.AspNetCore.Authentication.Certificate;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -53,7 +52,11 @@ public static class DoorSecurity
         if (options.Jwt.Enabled)
         {
             schemes.Add(JwtBearerDefaults.AuthenticationScheme);
-            var key = SigningKey(options.Jwt);
+            // Read now, so a missing or short key stops the start naming the setting; re-read when the file changes.
+            var keys = new ReloadingSigningKey(options.Jwt);
+            builder.Services.AddSingleton(keys);
+            builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+                .Configure<ILoggerFactory>((_, loggers) => keys.Logger ??= loggers.CreateLogger<ReloadingSigningKey>());
             authentication.AddJwtBearer(jwt =>
             {
                 jwt.MapInboundClaims = false;
@@ -61,7 +64,7 @@ public static class DoorSecurity
                 {
                     ValidIssuer = options.Jwt.Issuer,
                     ValidAudience = options.Jwt.Audience,
-                    IssuerSigningKey = key,
+                    IssuerSigningKeyResolver = (_, _, _, _) => keys.Keys,
                     RoleClaimType = RoleClaim,
                     NameClaimType = "sub",
                     ClockSkew = TimeSpan.FromSeconds(options.Jwt.ClockSkewSeconds),
@@ -179,54 +182,5 @@ public static class DoorSecurity
             throw new InvalidOperationException($"{setting}: cannot read certificates from '{path}': {error.Message}", error);
         }
         return certificates.Count > 0 ? certificates : throw new InvalidOperationException($"{setting}: '{path}' holds no PEM certificate");
-    }
-
-    private static SecurityKey SigningKey(JwtOptions jwt)
-    {
-        if (!string.IsNullOrWhiteSpace(jwt.SigningKeyPath))
-        {
-            var setting = $"{FleetTwinEndpointOptions.Section}:Jwt:SigningKeyPath";
-            var bytes = Read(jwt.SigningKeyPath, setting);
-            var length = bytes.Length;
-            while (length > 0 && bytes[length - 1] is (byte)'\n' or (byte)'\r' or (byte)' ' or (byte)'\t')
-                length--;
-            // HS256 needs a key at least as long as its 256-bit output (RFC 7518 §3.2).
-            if (length < 32)
-                throw new InvalidOperationException($"{setting}: the key in '{jwt.SigningKeyPath}' is {length} bytes; HS256 needs at least 32 (e.g. openssl rand -base64 48)");
-            return new SymmetricSecurityKey(bytes[..length]);
-        }
-        var pemSetting = $"{FleetTwinEndpointOptions.Section}:Jwt:PublicKeyPath";
-        var pem = Encoding.ASCII.GetString(Read(jwt.PublicKeyPath!, pemSetting));
-        try
-        {
-            var rsa = RSA.Create();
-            rsa.ImportFromPem(pem);
-            return new RsaSecurityKey(rsa);
-        }
-        catch (ArgumentException)
-        {
-        }
-        try
-        {
-            var ecdsa = ECDsa.Create();
-            ecdsa.ImportFromPem(pem);
-            return new ECDsaSecurityKey(ecdsa);
-        }
-        catch (ArgumentException error)
-        {
-            throw new InvalidOperationException($"{pemSetting}: '{jwt.PublicKeyPath}' holds no RSA or ECDSA public key in PEM", error);
-        }
-    }
-
-    private static byte[] Read(string path, string setting)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException($"{setting}: cannot read '{path}': {error.Message}", error);
-        }
     }
 }

@@ -133,6 +133,8 @@ public sealed record FleetTwinEndpointOptions
             throw new InvalidOperationException($"{Section}:Jwt:Issuer and {Section}:Jwt:Audience: required when a JWT key is set (tokens are checked against both)");
         if (Jwt.ClockSkewSeconds < 0)
             throw new InvalidOperationException($"{Section}:Jwt:ClockSkewSeconds: {Jwt.ClockSkewSeconds} must not be negative");
+        if (Jwt.KeyOverlapSeconds < 0)
+            throw new InvalidOperationException($"{Section}:Jwt:KeyOverlapSeconds: {Jwt.KeyOverlapSeconds} must not be negative");
     }
 }
 
@@ -164,6 +166,12 @@ public sealed record JwtOptions
 
     /// <summary>Leeway on expiry and not-before for clocks that disagree.</summary>
     public int ClockSkewSeconds { get; init; } = 30;
+
+    /// <summary>
+    /// When the key file changes (a rotated Secret), how long tokens signed with the key it replaced are still accepted,
+    /// counted from the moment the silo reads the new key; 0 refuses them at once.
+    /// </summary>
+    public int KeyOverlapSeconds { get; init; } = 300;
 
     public bool Enabled => !string.IsNullOrWhiteSpace(SigningKeyPath) || !string.IsNullOrWhiteSpace(PublicKeyPath);
 }

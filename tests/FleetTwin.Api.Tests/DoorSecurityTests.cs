@@ -10,6 +10,7 @@ using FleetTwin.Tests.Shared;
 using FleetTwin.Twin.Hosting;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetTwin.Api.Tests;
@@ -291,5 +292,194 @@ public class SecureByDefaultTests
     public void Cluster_mode_on_loopback_stays_plain()
     {
         Assert.Null(StartClusterApi(new() { [GrpcEndpoint.AddressKey] = "127.0.0.1" }));
+    }
+}
+
+/// <summary>The JWT key is re-read when its file changes (a rotated Secret): no restart, and a short overlap for the old key.</summary>
+public class JwtKeyRotationTests
+{
+    [Fact]
+    public async Task A_rotated_key_file_is_accepted_without_a_restart_and_the_old_key_is_refused_after_the_overlap()
+    {
+        using var credentials = new TestCredentials();
+        var settings = credentials.SiloSettings();
+        settings["FleetTwin:Jwt:KeyOverlapSeconds"] = "1";
+        await using var silo = await ApiSilo.StartAsync(settings: settings);
+        var refusals = silo.App.Services.GetRequiredService<DoorRefusals>();
+
+        async Task<StatusCode> ListHosts(string token)
+        {
+            using var channel = TwinChannel.Open(silo.Endpoint, new ClientCredentialOptions { CaPath = credentials.CaPath, Token = token });
+            try
+            {
+                await new TwinService.TwinServiceClient(channel).ListHostsAsync(new ListHostsRequest(), deadline: DateTime.UtcNow.AddSeconds(30));
+                return StatusCode.OK;
+            }
+            catch (RpcException error)
+            {
+                return error.StatusCode;
+            }
+        }
+
+        // Polls (for at most 30 s) until the call answers `expected`: the file is read at most once a second.
+        async Task<StatusCode> Eventually(StatusCode expected, string token)
+        {
+            var clock = Stopwatch.StartNew();
+            var status = await ListHosts(token);
+            while (status != expected && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(200);
+                status = await ListHosts(token);
+            }
+            return status;
+        }
+
+        var signedByA = credentials.Token(TimeSpan.FromMinutes(10), DoorRoles.Read);
+        Assert.Equal(StatusCode.OK, await ListHosts(signedByA));
+
+        credentials.ReplaceJwtKey();
+        var signedByB = credentials.Token(TimeSpan.FromMinutes(10), DoorRoles.Read);
+        Assert.NotEqual(signedByA, signedByB);
+        Assert.Equal(StatusCode.OK, await Eventually(StatusCode.OK, signedByB));
+
+        var before = refusals.CountOf(DoorName.Grpc, RefusalReason.InvalidToken);
+        Assert.Equal(StatusCode.Unauthenticated, await Eventually(StatusCode.Unauthenticated, signedByA));
+        Assert.True(refusals.CountOf(DoorName.Grpc, RefusalReason.InvalidToken) - before >= 1);
+        Assert.Equal(StatusCode.OK, await ListHosts(signedByB));
+    }
+}
+
+/// <summary>The rotation rule itself, on a clock the test moves: which keys a token may be signed with, and when.</summary>
+public sealed class ReloadingSigningKeyTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("fleettwin-jwt-").FullName;
+    private readonly ManualClock _clock = new();
+
+    private string KeyPath => Path.Combine(_directory, "signing-key");
+
+    private void WriteKey(string text)
+    {
+        File.WriteAllText(KeyPath + ".new", text + "\n");
+        File.Move(KeyPath + ".new", KeyPath, overwrite: true);
+    }
+
+    private ReloadingSigningKey Keys(int overlapSeconds) => new(new JwtOptions { SigningKeyPath = KeyPath, KeyOverlapSeconds = overlapSeconds }, _clock);
+
+    private static string Text(Microsoft.IdentityModel.Tokens.SecurityKey key) =>
+        System.Text.Encoding.ASCII.GetString(((Microsoft.IdentityModel.Tokens.SymmetricSecurityKey)key).Key);
+
+    private static List<string> Texts(ReloadingSigningKey keys) => [.. keys.Keys.Select(Text)];
+
+    /// <summary>The keys after one more check interval has passed (the file is read again).</summary>
+    private List<string> NextCheck(ReloadingSigningKey keys)
+    {
+        _clock.Advance(ReloadingSigningKey.CheckInterval);
+        return Texts(keys);
+    }
+
+    private const string A = "key-A-0123456789abcdef0123456789abcdef";
+    private const string B = "key-B-0123456789abcdef0123456789abcdef";
+    private const string C = "key-C-0123456789abcdef0123456789abcdef";
+
+    [Fact]
+    public void A_new_key_is_taken_within_two_checks_and_the_old_one_is_accepted_until_the_overlap_ends()
+    {
+        WriteKey(A);
+        var keys = Keys(overlapSeconds: 60);
+        Assert.Equal([A], Texts(keys));
+
+        WriteKey(B);
+        Assert.Equal([A], Texts(keys)); // not read again before the check interval
+        Assert.Equal([A], NextCheck(keys)); // read once; a second check reading the same bytes makes it the key
+        Assert.Equal([B, A], NextCheck(keys));
+
+        _clock.Advance(TimeSpan.FromSeconds(58));
+        Assert.Equal([B, A], NextCheck(keys)); // 59 s into the overlap
+        Assert.Equal([B], NextCheck(keys)); // 60 s: over
+    }
+
+    [Fact]
+    public void With_no_overlap_the_old_key_is_refused_at_once()
+    {
+        WriteKey(A);
+        var keys = Keys(overlapSeconds: 0);
+        WriteKey(B);
+        Assert.Equal([A], NextCheck(keys));
+        Assert.Equal([B], NextCheck(keys));
+    }
+
+    [Fact]
+    public void A_second_rotation_within_the_overlap_keeps_only_the_key_it_replaced()
+    {
+        WriteKey(A);
+        var keys = Keys(overlapSeconds: 60);
+        WriteKey(B);
+        NextCheck(keys);
+        Assert.Equal([B, A], NextCheck(keys));
+        WriteKey(C);
+        NextCheck(keys);
+        Assert.Equal([C, B], NextCheck(keys));
+    }
+
+    [Fact]
+    public void A_touched_file_with_the_same_key_is_no_rotation()
+    {
+        WriteKey(A);
+        var keys = Keys(overlapSeconds: 60);
+        WriteKey(A);
+        NextCheck(keys);
+        Assert.Equal([A], NextCheck(keys));
+    }
+
+    [Fact]
+    public void A_missing_or_short_key_file_keeps_the_current_key()
+    {
+        WriteKey(A);
+        var keys = Keys(overlapSeconds: 60);
+        File.Delete(KeyPath);
+        Assert.Equal([A], NextCheck(keys));
+        WriteKey("short");
+        for (var check = 0; check < 3; check++)
+            Assert.Equal([A], NextCheck(keys));
+        WriteKey(B);
+        NextCheck(keys);
+        Assert.Equal([B, A], NextCheck(keys));
+    }
+
+    [Fact]
+    public void A_short_key_at_start_is_an_error_naming_the_setting()
+    {
+        WriteKey("short");
+        var error = Assert.Throws<InvalidOperationException>(() => Keys(overlapSeconds: 60));
+        Assert.StartsWith("FleetTwin:Jwt:SigningKeyPath:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("at least 32", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_negative_overlap_is_an_error_naming_the_setting()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FleetTwin:Jwt:SigningKeyPath"] = KeyPath,
+            ["FleetTwin:Jwt:Issuer"] = "i",
+            ["FleetTwin:Jwt:Audience"] = "a",
+            ["FleetTwin:Jwt:KeyOverlapSeconds"] = "-1",
+        }).Build();
+        var error = Assert.Throws<InvalidOperationException>(() => FleetTwinEndpointOptions.From(configuration));
+        Assert.StartsWith("FleetTwin:Jwt:KeyOverlapSeconds:", error.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>A clock that moves only when told.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan span) => _ticks += span.Ticks;
     }
 }

@@ -72,8 +72,9 @@ public class ManifestTests
         Assert.Equal(defaults.GatewayPort, ports["gateway"]);
         Assert.Equal(FleetTwin.Api.Hosting.GrpcEndpoint.DefaultPort, ports["grpc"]);
         var doors = new FleetTwin.FrontDoors.FrontDoorOptions();
-        Assert.Equal(doors.SyslogTcpPort, ports["syslog-tcp"]);
-        Assert.Equal(doors.SyslogUdpPort, ports["syslog-udp"]);
+        Assert.Equal(doors.SyslogTlsPort, ports["syslog-tls"]);
+        // Plain syslog is closed in cluster mode (no TLS, no sender check): no port for it.
+        Assert.DoesNotContain(ports.Values, port => port == doors.SyslogTcpPort || port == doors.SyslogUdpPort);
 
         Assert.Equal(SiloEndpoints.ReadyPath, Scalar(container, "readinessProbe", "httpGet", "path"));
         Assert.Equal(SiloEndpoints.ReadyPath, Scalar(container, "startupProbe", "httpGet", "path"));
@@ -221,7 +222,7 @@ public class ManifestTests
         var open = rules.Where(r => !HasFrom(r)).SelectMany(PortNames).ToHashSet();
         var fromPods = rules.Where(HasFrom).ToList();
         // From anywhere: exactly the doors (each speaks TLS and wants credentials), never an Orleans port.
-        Assert.Equal(new HashSet<string> { "http", "grpc", "syslog-tcp", "syslog-udp", "relp" }, open);
+        Assert.Equal(new HashSet<string> { "http", "grpc", "syslog-tls", "relp" }, open);
         // Every named port is one the container declares (a NetworkPolicy port naming nothing admits nothing).
         Assert.Subset(containerPorts, rules.SelectMany(PortNames).ToHashSet());
         // Orleans silo and gateway ports: only from silo pods (and labelled Orleans clients), no namespace or IP block.
@@ -242,6 +243,63 @@ public class ManifestTests
         Assert.Equal(["redis"], PortNames(redisRule));
         Assert.Contains(((YamlSequenceNode)Node(redisRule, "from")).Children, p => Selects(Node(p, "podSelector"), siloLabels));
         Assert.All(((YamlSequenceNode)Node(redisRule, "from")).Children, p => Assert.NotEmpty(((YamlMappingNode)Node(p, "podSelector", "matchLabels")).Children));
+    }
+
+    [SkippableFact]
+    public void The_syslog_TLS_door_port_6514_is_declared_by_the_container_offered_by_the_ingest_Service_and_admitted_by_the_NetworkPolicy()
+    {
+        const int SyslogTls = 6514; // RFC 5425 §4.1, the IANA port
+        var objects = Objects("");
+        var containerPorts = ((YamlSequenceNode)Node(SiloContainer(objects), "ports")).Children
+            .ToDictionary(p => Scalar(p, "name")!, p => (Port: int.Parse(Scalar(p, "containerPort")!, System.Globalization.CultureInfo.InvariantCulture), Protocol: Scalar(p, "protocol") ?? "TCP"));
+        var declared = Assert.Single(containerPorts, p => p.Value.Port == SyslogTls);
+        Assert.Equal("TCP", declared.Value.Protocol);
+        Assert.Equal(SyslogTls, new FleetTwin.FrontDoors.FrontDoorOptions().SyslogTlsPort);
+
+        // The Service: port 6514 to that container port (by name or number).
+        var service = Find(objects, "Service", "fleettwin-ingest");
+        var podLabels = Labels(Node(Find(objects, "Deployment", "fleettwin-silo"), "spec", "template", "metadata", "labels"));
+        Assert.All(Labels(Node(service, "spec", "selector")), l => Assert.Equal(l.Value, podLabels.GetValueOrDefault(l.Key)));
+        var offered = Assert.Single(((YamlSequenceNode)Node(service, "spec", "ports")).Children, p => Scalar(p, "port") == SyslogTls.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var target = Scalar(offered, "targetPort")!;
+        Assert.True(target == declared.Key || target == SyslogTls.ToString(System.Globalization.CultureInfo.InvariantCulture), $"fleettwin-ingest port 6514 targets '{target}', not the container's {declared.Key}");
+        Assert.Equal("TCP", Scalar(offered, "protocol") ?? "TCP");
+
+        // The NetworkPolicy: 6514/TCP admitted from anywhere, as the other doors (a named port resolves to the container's).
+        var rules = ((YamlSequenceNode)Node(Find(objects, "NetworkPolicy", "fleettwin-silo"), "spec", "ingress")).Children;
+        var admitted = rules.Where(r => !HasFrom(r)).SelectMany(r => ((YamlSequenceNode)Node(r, "ports")).Children)
+            .Select(p => (Port: Scalar(p, "port")!, Protocol: Scalar(p, "protocol") ?? "TCP"))
+            .Select(p => (Port: containerPorts.TryGetValue(p.Port, out var named) ? named.Port : int.Parse(p.Port, System.Globalization.CultureInfo.InvariantCulture), p.Protocol));
+        Assert.Contains((SyslogTls, "TCP"), admitted);
+    }
+
+    [SkippableFact]
+    public void The_manifest_front_door_settings_pass_the_secure_by_default_checks_and_open_syslog_TLS_on_the_pod_network()
+    {
+        var container = SiloContainer(Objects(""));
+        using var credentials = new FleetTwin.Tests.Shared.TestCredentials();
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        foreach (var entry in ((YamlSequenceNode)Node(container, "env")).Children)
+        {
+            if (Scalar(entry, "name") is { } name && name.StartsWith("FleetTwin__", StringComparison.Ordinal) && Scalar(entry, "value") is { } value)
+                builder.Configuration[name.Replace("__", ":", StringComparison.Ordinal)] = value;
+        }
+        // The Secrets' files, made by the test; cluster mode from the ConfigMap's connection string (nothing connects).
+        builder.Configuration["FleetTwin:RedisConnectionString"] = "fleettwin-redis:6379";
+        builder.Configuration["FleetTwin:Tls:CertificatePath"] = credentials.ServerCertificatePath;
+        builder.Configuration["FleetTwin:Tls:KeyPath"] = credentials.ServerKeyPath;
+        builder.Configuration["FleetTwin:Tls:ClientCaPath"] = credentials.CaPath;
+        builder.Configuration["FleetTwin:Jwt:SigningKeyPath"] = credentials.JwtKeyPath;
+
+        FleetTwin.FrontDoors.FrontDoorHosting.AddFrontDoors(builder); // throws when a door would be insecure on the pod network
+        var doors = builder.Services.Single(d => d.ServiceType == typeof(Microsoft.Extensions.Options.IOptions<FleetTwin.FrontDoors.FrontDoorOptions>)).ImplementationInstance;
+        var options = Assert.IsAssignableFrom<Microsoft.Extensions.Options.IOptions<FleetTwin.FrontDoors.FrontDoorOptions>>(doors).Value;
+        Assert.Equal("0.0.0.0", options.BindAddress);
+        var hosted = builder.Services.Where(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService)).Select(d => d.ImplementationType?.Name).ToList();
+        Assert.Contains("SyslogTlsDoor", hosted);
+        Assert.Contains("RelpDoor", hosted);
+        Assert.DoesNotContain("SyslogTcpDoor", hosted);
+        Assert.DoesNotContain("SyslogUdpDoor", hosted);
     }
 
     /// <summary>Maps a file path to the Secret mounted at the directory holding it (fails when no Secret is mounted there).</summary>

@@ -17,7 +17,7 @@ public sealed class TestCredentials : IDisposable
     public const string Audience = "fleettwin";
 
     private readonly X509Certificate2 _ca;
-    private readonly byte[] _jwtKey;
+    private byte[] _jwtKey;
 
     public TestCredentials()
     {
@@ -32,6 +32,18 @@ public sealed class TestCredentials : IDisposable
         _jwtKey = RandomNumberGenerator.GetBytes(48);
         JwtKeyPath = Path.Combine(Directory, "jwt.key");
         File.WriteAllText(JwtKeyPath, Convert.ToBase64String(_jwtKey) + "\n");
+    }
+
+    /// <summary>
+    /// Rotates the HS256 key: a new one replaces <see cref="JwtKeyPath"/> in one step (written beside it, then renamed
+    /// over it, as kubelet swaps a Secret), and tokens made from now on are signed with it.
+    /// </summary>
+    public void ReplaceJwtKey()
+    {
+        _jwtKey = RandomNumberGenerator.GetBytes(48);
+        var fresh = JwtKeyPath + ".new";
+        File.WriteAllText(fresh, Convert.ToBase64String(_jwtKey) + "\n");
+        File.Move(fresh, JwtKeyPath, overwrite: true);
     }
 
     public string Directory { get; }
