@@ -67,11 +67,11 @@ public static class BacktestCorpus
 
     public static IReadOnlyList<CorpusClass> Classes { get; } =
     [
-        new("sim-incident-config", true, "bnx2x bond MTU 9000 GRO off, 64 MiB, 24 VMs; storage traffic low/medium/high (12k/18k/22k TX/s per VM)"),
-        new("sim-swiotlb-128", true, "as the incident but swiotlb=128; high and very high traffic (22k/30k)"),
-        new("sim-gro-on", true, "bnx2x MTU 9000 GRO on, high traffic: RX never bounces"),
-        new("sim-mtu-1500", true, "bnx2x MTU 1500 GRO off, high traffic: RX buffers fit a page"),
-        new("sim-other-drivers", true, "tg3 MTU 9000 (jumbo ring bounces, 3k TX/s per VM) and ixgbe MTU 9000 (page buffers), GRO off"),
+        new("sim-incident-config", true, "bnx2x bond MTU 9000 GRO off, 64 MiB, 24 VMs; storage traffic at the allocator's edge: 24k/26k/28k TX/s per VM at the afternoon peak (quiet / fails and recovers / panics)"),
+        new("sim-swiotlb-128", true, "as the incident but swiotlb=128, at the incident's top level and above (28k/34k)"),
+        new("sim-gro-on", true, "bnx2x MTU 9000 GRO on at 28k: RX never bounces"),
+        new("sim-mtu-1500", true, "bnx2x MTU 1500 GRO off at 28k: RX buffers fit a page"),
+        new("sim-other-drivers", true, "tg3 MTU 9000 (jumbo ring bounces, 3k TX/s per VM) and ixgbe MTU 9000 (page buffers, 28k), GRO off"),
         new("sim-vm-storms", true, "pools of 4 incident-like hosts at 8k: VM-start bursts on days 1 and 3, one host fails on day 4 and HA restarts its VMs on the others"),
         new("exact-ramp", true, "the KB physics, always on the exact allocator: bnx2x bond MTU 9000 GRO off, 64 MiB, 16 VMs and one more every half hour up to 34, then steady, three days in all; its failures and panics are the allocator's own", AlwaysExact: true),
         new("exact-ramp-gro-on", true, "the same ramp on the exact allocator with GRO on: RX never bounces", AlwaysExact: true),
