@@ -124,7 +124,7 @@ public sealed class TwinEventBinaryTests
             var data = new byte[random.Next(0, 64)];
             random.NextBytes(data);
             if (data.Length > 0)
-                data[0] = 3; // the current format
+                data[0] = 4; // the current format
             try
             {
                 var events = TwinEventBinary.Decode(data);

@@ -20,6 +20,7 @@ namespace FleetTwin.Cli.Output;
 [JsonSerializable(typeof(NicOffloads))]
 [JsonSerializable(typeof(NicDriver))]
 [JsonSerializable(typeof(LinkMtu))]
+[JsonSerializable(typeof(PciNic))]
 [JsonSerializable(typeof(PifFact))]
 [JsonSerializable(typeof(BondFact))]
 [JsonSerializable(typeof(XenHostFact))]

@@ -32,6 +32,7 @@ internal static class EventTextFormatter
         VmStopped s => Invariant($"domid={s.Domid} evidence={s.Evidence}"),
         NicOffloads o => $"device={o.Device ?? "-"} generic_receive_offload={Flag(o.GenericReceiveOffload)} offloads={o.Offloads.Length}",
         NicDriver d => $"device={d.Device ?? "-"} driver={d.Driver} version={d.Version ?? "-"} bus_info={d.BusInfo ?? "-"}",
+        PciNic n => $"bus_id={n.BusId} class=\"{n.Class}\" model=\"{n.Model ?? "-"}\" ids={(n.VendorId is null ? "-" : n.VendorId + ":" + n.DeviceId)} kernel_driver={n.KernelDriver ?? "-"}",
         LinkMtu l => Invariant($"device={l.Device} mtu={l.Mtu} state={l.State ?? "-"}"),
         PifFact p => $"uuid={p.Uuid} device={p.Device ?? "-"} mtu={p.Mtu?.ToString(CultureInfo.InvariantCulture) ?? "-"} bond_master_of={p.BondMasterOf ?? "-"} bond_slave_of={p.BondSlaveOf ?? "-"} ethtool_gro={p.EthtoolGro ?? "-"}",
         BondFact b => $"uuid={b.Uuid} master={b.Master ?? "-"} slaves={string.Join(",", b.Slaves)}",

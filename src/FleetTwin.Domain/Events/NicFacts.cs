@@ -58,3 +58,43 @@ public sealed record LinkMtu : TwinEvent
     /// <summary>The bridge or bond the interface is enslaved to (<c>master xenbr4</c>), when printed.</summary>
     public string? Master { get; init; }
 }
+
+/// <summary>
+/// One network controller (PCI class 02: <c>Ethernet controller</c>, <c>Network controller</c>) as <c>lspci</c> lists
+/// it (pciutils lspci(8)): <c>04:00.0 Ethernet controller: Broadcom Inc. and subsidiaries NetXtreme II BCM57810 10
+/// Gigabit Ethernet (rev 10)</c>, with <c>-nn</c> the class and vendor:device ids in brackets, with <c>-D</c> the PCI
+/// domain, with <c>-k</c>/<c>-v</c> the indented <c>Subsystem:</c> and <c>Kernel driver in use:</c> lines below it.
+/// The bus id joins it to <see cref="NicDriver.BusInfo"/> (ethtool -i), and so gives the NIC its model.
+/// </summary>
+public sealed record PciNic : TwinEvent
+{
+    public const string TypeName = "pci_nic";
+    public override string Type => TypeName;
+
+    /// <summary>PCI address in domain form, lower case: <c>0000:04:00.0</c> (lspci without -D prints <c>04:00.0</c>: domain 0000).</summary>
+    public string BusId { get; init; } = "";
+
+    /// <summary>The class as lspci names it (<c>Ethernet controller</c>); the class code (<c>0200</c>) when only <c>-n</c> was given.</summary>
+    public string Class { get; init; } = "";
+
+    /// <summary>The class code (<c>0200</c>) when <c>-nn</c>/<c>-n</c> printed it.</summary>
+    public string? ClassId { get; init; }
+
+    /// <summary>Vendor and device name as lspci prints them from pci.ids, without ids and revision; null with <c>-n</c> alone.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>PCI vendor id (<c>14e4</c>) when <c>-nn</c>/<c>-n</c> printed it.</summary>
+    public string? VendorId { get; init; }
+
+    /// <summary>PCI device id (<c>168e</c>) when <c>-nn</c>/<c>-n</c> printed it.</summary>
+    public string? DeviceId { get; init; }
+
+    /// <summary>The <c>(rev 10)</c> revision, when printed.</summary>
+    public string? Revision { get; init; }
+
+    /// <summary>The <c>Subsystem:</c> line of <c>-v</c>/<c>-k</c> (the board maker's card), when printed.</summary>
+    public string? Subsystem { get; init; }
+
+    /// <summary>The <c>Kernel driver in use:</c> line of <c>-k</c>/<c>-v</c>, when printed.</summary>
+    public string? KernelDriver { get; init; }
+}

@@ -22,6 +22,7 @@ public static class TwinEventKinds
         new(typeof(NicOffloads), NicOffloads.TypeName),
         new(typeof(NicDriver), NicDriver.TypeName),
         new(typeof(LinkMtu), LinkMtu.TypeName),
+        new(typeof(PciNic), PciNic.TypeName),
         new(typeof(PifFact), PifFact.TypeName),
         new(typeof(BondFact), BondFact.TypeName),
         new(typeof(XenHostFact), XenHostFact.TypeName),

@@ -3,7 +3,7 @@ using FleetTwin.Domain.Events;
 namespace FleetTwin.Domain.Fleet;
 
 /// <summary>
-/// What the fleet is made of — pools, hosts, PIFs, bonds, hotfixes, VMs and each NIC's driver/GRO facts — accumulated
+/// What the fleet is made of — pools, hosts, PIFs, bonds, hotfixes, VMs, each NIC's driver/GRO facts and lspci's NIC models — accumulated
 /// from twin events in any order. xe run on a pool master names other hosts (a PIF's host-name-label, a host-list
 /// record's name-label, a VM's resident-on uuid), so facts are kept as xe gives them and joined when asked: a
 /// <see cref="VmFact"/> read before the <see cref="XenHostFact"/> of its host still lands on that host. Plain public
@@ -65,6 +65,9 @@ public sealed class FleetInventory
                 break;
             case NicOffloads o when e.Host is not null && o.Device is not null && o.GenericReceiveOffload is { } gro:
                 NicOn(e.Host, o.Device).GroOn = gro;
+                break;
+            case PciNic pci when e.Host is not null && pci.BusId.Length > 0:
+                ApplyPciNic(e.Host, pci);
                 break;
             case LinkMtu l when e.Host is not null:
                 NicOn(e.Host, l.Device).Mtu = l.Mtu;
@@ -201,6 +204,24 @@ public sealed class FleetInventory
             host.NicsByDevice[device] = nic;
         }
         return nic;
+    }
+
+    /// <summary>lspci's network controller at a bus id of the host: what a later listing prints adds to, never erases, an earlier one.</summary>
+    private void ApplyPciNic(string hostName, PciNic pci)
+    {
+        var host = HostNamed(hostName);
+        var busId = PciBusId.Normalise(pci.BusId);
+        if (!host.PciNicsByBusId.TryGetValue(busId, out var nic))
+        {
+            nic = new PciNicFacts { BusId = busId };
+            host.PciNicsByBusId[busId] = nic;
+        }
+        nic.Model = pci.Model ?? nic.Model;
+        nic.VendorId = pci.VendorId ?? nic.VendorId;
+        nic.DeviceId = pci.DeviceId ?? nic.DeviceId;
+        nic.Revision = pci.Revision ?? nic.Revision;
+        nic.Subsystem = pci.Subsystem ?? nic.Subsystem;
+        nic.KernelDriver = pci.KernelDriver ?? nic.KernelDriver;
     }
 
     private void ApplyPool(PoolFact p)
@@ -351,6 +372,16 @@ public sealed class InventoryHost
     /// <summary>ethtool/ip facts per device, read on this host.</summary>
     public Dictionary<string, NicFacts> NicsByDevice { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Network controllers lspci listed on this host, by bus id in domain form (<see cref="PciBusId"/>).</summary>
+    public Dictionary<string, PciNicFacts> PciNicsByBusId { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The PCI model of <paramref name="nic"/>: lspci's entry at the bus id ethtool -i gave it; null when either is
+    /// missing (no ethtool -i bus-info, no lspci of the host, or lspci did not list that address).
+    /// </summary>
+    public PciNicFacts? PciNicOf(NicFacts? nic) =>
+        nic?.BusId is { } busId ? PciNicsByBusId.GetValueOrDefault(PciBusId.Normalise(busId)) : null;
+
     /// <summary>Hosts on which xe host-list listed this host (they are in the same pool).</summary>
     public SortedSet<string> ListedBy { get; set; } = new(StringComparer.Ordinal);
 }
@@ -370,6 +401,26 @@ public sealed class NicFacts
     public bool? GroOn { get; set; }
 
     public int? Mtu { get; set; }
+}
+
+/// <summary>What lspci said about one network controller of a host (<see cref="PciNic"/>).</summary>
+public sealed class PciNicFacts
+{
+    /// <summary>Domain form, <c>0000:04:00.0</c>.</summary>
+    public string BusId { get; set; } = "";
+
+    /// <summary>Vendor and device name as lspci prints them (<c>Broadcom Inc. and subsidiaries NetXtreme II BCM57810 10 Gigabit Ethernet</c>).</summary>
+    public string? Model { get; set; }
+
+    public string? VendorId { get; set; }
+    public string? DeviceId { get; set; }
+    public string? Revision { get; set; }
+    public string? Subsystem { get; set; }
+    public string? KernelDriver { get; set; }
+
+    /// <summary>The model's name for a NIC class: lspci's text, else the PCI ids (<c>lspci -n</c>), else null.</summary>
+    public string? ModelName =>
+        Model ?? (VendorId is not null && DeviceId is not null ? $"PCI device [{VendorId}:{DeviceId}]" : null);
 }
 
 /// <summary>One PIF as xe pif-list shows it.</summary>

@@ -87,7 +87,7 @@ public sealed record HostStep(
     /// <summary>Why the host can neither take VMs nor reboot now (not live, disabled), or null: the script passes it by, the rest goes on.</summary>
     public string? NotAvailable { get; init; }
 
-    /// <summary>The NIC class the plan changes on this host (driver and ethtool -i firmware-version of each changed NIC), or null.</summary>
+    /// <summary>The NIC class the plan changes on this host (driver, ethtool -i firmware-version and, when lspci listed it, the model of each changed NIC), or null.</summary>
     public string? NicClass { get; init; }
 }
 
@@ -110,7 +110,7 @@ public sealed record PoolHaPlan(bool? Enabled, IReadOnlyList<string> Statefiles,
 }
 
 /// <summary>The canary host and why: its NIC class is the riskiest, so it is proven first and alone.</summary>
-/// <param name="NicClass">Driver and firmware-version of the NICs the plan changes (NIC model: not read, no lspci recogniser).</param>
+/// <param name="NicClass">Driver and firmware-version of the NICs the plan changes, and their model when lspci listed it (<c>bnx2x firmware bc 7.8.22 on Broadcom … BCM57810 10 Gigabit Ethernet</c>).</param>
 /// <param name="Why">Why this class is the riskiest, in numbers.</param>
 /// <param name="HostsOfClass">Every host of the pool whose changed NICs are of this class.</param>
 public sealed record CanaryChoice(string Host, string NicClass, string Why, IReadOnlyList<string> HostsOfClass);

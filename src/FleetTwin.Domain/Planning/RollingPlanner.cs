@@ -176,8 +176,9 @@ public static partial class RollingPlanner
 
     /// <summary>
     /// The class of the NICs the plan changes on the host: driver and ethtool -i firmware-version of each (the same change
-    /// on the same driver and firmware behaves alike, so one host of a class proves the class). The NIC model would
-    /// refine it, but no fact read carries it (no lspci recogniser).
+    /// on the same driver and firmware behaves alike, so one host of a class proves the class), and the NIC's model
+    /// when lspci listed the bus id ethtool -i gave it (<c>… on Broadcom … BCM57810 10 Gigabit Ethernet</c>): the same
+    /// driver and firmware on two chips are two classes. Without lspci the class is driver and firmware alone.
     /// </summary>
     private static string? NicClassOf(Draft d)
     {
@@ -185,7 +186,8 @@ public static partial class RollingPlanner
             return null;
         var classes = d.Changes
             .Select(c => d.Host.NicsByDevice.GetValueOrDefault(c.Device))
-            .Select(n => $"{n?.Driver ?? "driver unknown"} firmware {n?.FirmwareVersion ?? "unknown"}")
+            .Select(n => $"{n?.Driver ?? "driver unknown"} firmware {n?.FirmwareVersion ?? "unknown"}"
+                + (d.Host.PciNicOf(n)?.ModelName is { } model ? " on " + model : ""))
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal);
         return string.Join(" + ", classes);

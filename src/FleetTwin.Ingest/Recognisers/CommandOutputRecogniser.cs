@@ -8,15 +8,16 @@ namespace FleetTwin.Ingest.Recognisers;
 /// line (<c>[root@xs62-a01 ~]# ethtool -i eth4</c>, <see cref="ShellPrompt"/>) names the host and the command, and
 /// so the device of the output below it; without a prompt the output is recognised by its own shape
 /// (<c>Features for eth4:</c>, <c>driver:</c>, xe's <c>key ( RO): value</c> records, <c>2: eth4: &lt;…&gt; mtu
-/// 9000</c>). This class only tells which tool's output a line is and hands it on (<see cref="EthtoolOutputRecogniser"/>,
-/// <see cref="XeRecordRecogniser"/>, <see cref="IpLinkRecogniser"/>, dom0's command line to
+/// 9000</c>, <c>04:00.0 Ethernet controller: …</c>). This class only tells which tool's output a line is and hands it
+/// on (<see cref="EthtoolOutputRecogniser"/>, <see cref="XeRecordRecogniser"/>, <see cref="IpLinkRecogniser"/>,
+/// <see cref="LspciRecogniser"/>, dom0's command line to
 /// <see cref="HostLifecycleRecogniser"/>). Multi-line outputs become one event when their block ends (blank line,
 /// next prompt, other text, a log record, or the end of input). This is the slow path: a few strings per fact are
 /// fine here.
 /// </summary>
 internal sealed class CommandOutputRecogniser
 {
-    private enum Block : byte { None, EthtoolFeatures, EthtoolDriver, XeRecord, IpLink }
+    private enum Block : byte { None, EthtoolFeatures, EthtoolDriver, XeRecord, IpLink, Lspci }
 
     private readonly RecogniserServices _services;
     private readonly Utf8StringCache _names;
@@ -24,6 +25,7 @@ internal sealed class CommandOutputRecogniser
     private readonly EthtoolOutputRecogniser _ethtool;
     private readonly XeRecordRecogniser _xe;
     private readonly IpLinkRecogniser _ipLink;
+    private readonly LspciRecogniser _lspci;
     private Block _block;
 
     public CommandOutputRecogniser(RecogniserServices services, Utf8StringCache names)
@@ -34,6 +36,7 @@ internal sealed class CommandOutputRecogniser
         _ethtool = new EthtoolOutputRecogniser(services, names);
         _xe = new XeRecordRecogniser(services);
         _ipLink = new IpLinkRecogniser(services, names);
+        _lspci = new LspciRecogniser(services);
     }
 
     /// <summary>True while output of a known command is expected, so bare lines come here first.</summary>
@@ -85,9 +88,13 @@ internal sealed class CommandOutputRecogniser
             case Block.XeRecord:
                 _xe.Emit(_prompt, HostName(ctx), ctx.Source);
                 break;
+            case Block.Lspci:
+                _lspci.Emit(HostName(ctx), ctx.Source);
+                break;
         }
         _ethtool.Clear();
         _xe.Clear();
+        _lspci.Clear();
     }
 
     /// <summary>A log record after the output: the block and the transcript's command are both over.</summary>
@@ -116,6 +123,11 @@ internal sealed class CommandOutputRecogniser
             _xe.Begin(ctx.Line);
             _xe.Add(key, value);
             return Recognition.Event;
+        }
+        if (_lspci.TryBegin(t, ctx.Line, out bool network))
+        {
+            _block = Block.Lspci;
+            return network ? Recognition.Event : Recognition.Informational;
         }
         if (EthtoolOutputRecogniser.TryFeaturesHeader(t, out var device))
         {
@@ -179,6 +191,13 @@ internal sealed class CommandOutputRecogniser
                     return Recognition.Event;
                 }
                 return IpLinkRecogniser.IsDetailLine(line) ? Recognition.Informational : Recognition.NoMatch;
+            case Block.Lspci:
+                // The next device line is not a detail: the block ends and StartBlock begins the next one.
+                if (!LspciRecogniser.IsDetailLine(line))
+                {
+                    return Recognition.NoMatch;
+                }
+                return _lspci.AddDetail(t) ? Recognition.Event : Recognition.Informational;
             default:
                 return Recognition.NoMatch;
         }

@@ -26,6 +26,9 @@ internal enum PromptedCommand : byte
 
     /// <summary><c>cat /proc/cmdline</c> or <c>xen-cmdline</c>: dom0's command line.</summary>
     KernelCommandLine,
+
+    /// <summary><c>lspci</c> (any of <c>-nn</c>, <c>-D</c>, <c>-k</c>, <c>-v</c>, <c>-s</c>): one line per PCI device, indented details below.</summary>
+    Lspci,
 }
 
 /// <summary>The xe class a record belongs to: told by the prompt's verb, or by the record's own fields.</summary>
@@ -54,7 +57,7 @@ internal sealed class ShellPrompt(Utf8StringCache names)
 
     /// <summary>The command's output is one the twin reads, so bare lines go to command output first.</summary>
     public bool ExpectsOutput => Command is PromptedCommand.EthtoolFeatures or PromptedCommand.EthtoolDriver
-        or PromptedCommand.Xe or PromptedCommand.IpLink or PromptedCommand.KernelCommandLine;
+        or PromptedCommand.Xe or PromptedCommand.IpLink or PromptedCommand.KernelCommandLine or PromptedCommand.Lspci;
 
     /// <summary>Takes the host and command of a parsed prompt line.</summary>
     public void Take(ReadOnlySpan<byte> host, ReadOnlySpan<byte> command)
@@ -182,6 +185,10 @@ internal sealed class ShellPrompt(Utf8StringCache names)
                     break;
                 }
             }
+        }
+        else if (first.SequenceEqual("lspci"u8) || first.EndsWith("/lspci"u8))
+        {
+            Command = PromptedCommand.Lspci;
         }
         else if ((first.SequenceEqual("cat"u8) && command.IndexOf("/proc/cmdline"u8) >= 0) || first.EndsWith("xen-cmdline"u8))
         {

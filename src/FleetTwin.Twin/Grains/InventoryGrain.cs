@@ -20,7 +20,7 @@ public sealed class InventoryGrain([PersistentState("inventory", TwinStorage.Nam
 {
     /// <summary>The events <see cref="FleetInventory.Apply"/> uses; host grains forward exactly these.</summary>
     public static bool IsFact(TwinEvent e) => e is PifFact or BondFact or XenHostFact or PoolFact or HotfixFact or VmFact
-        or NicDriver or NicOffloads or LinkMtu or Dom0CommandLine or KernelBoot;
+        or NicDriver or NicOffloads or LinkMtu or PciNic or Dom0CommandLine or KernelBoot;
 
     /// <summary>Pool each host was last told it belongs to (rebuilt after activation by telling them again).</summary>
     private readonly Dictionary<string, string> _toldPool = new(StringComparer.Ordinal);

@@ -15,12 +15,12 @@ namespace FleetTwin.Twin.Serialization;
 /// </summary>
 public static class TwinEventBinary
 {
-    private const byte Format = 3; // 3: host enabled/host-metrics-live, pool HA (ha-enabled, failures to tolerate, state files); 2: a host's boot and xapi start times, a VM's PCI passthrough and blocked operations (the planner's inputs)
+    private const byte Format = 4; // 4: lspci's network controllers (pci_nic); 3: host enabled/host-metrics-live, pool HA (ha-enabled, failures to tolerate, state files); 2: a host's boot and xapi start times, a VM's PCI passthrough and blocked operations (the planner's inputs)
 
     private enum Kind : byte
     {
         SwiotlbExhausted = 1, KernelPanic, KernelBoot, LogDaemonRestart, Dom0CommandLine, VmStarted, VmStopped,
-        NicOffloads, NicDriver, LinkMtu, PifFact, BondFact, XenHostFact, PoolFact, HotfixFact, VmFact,
+        NicOffloads, NicDriver, LinkMtu, PifFact, BondFact, XenHostFact, PoolFact, HotfixFact, VmFact, PciNic,
     }
 
     /// <summary>Encodes events (any mix of kinds) into a new array.</summary>
@@ -110,6 +110,10 @@ public static class TwinEventBinary
             case LinkMtu x:
                 w.String(x.Device); w.VarInt(x.Mtu); w.String(x.State); w.String(x.Master);
                 break;
+            case PciNic x:
+                w.String(x.BusId); w.String(x.Class); w.String(x.ClassId); w.String(x.Model); w.String(x.VendorId); w.String(x.DeviceId);
+                w.String(x.Revision); w.String(x.Subsystem); w.String(x.KernelDriver);
+                break;
             case PifFact x:
                 w.String(x.Uuid); w.String(x.Device); w.Int(x.Mtu); w.Int(x.Vlan); w.String(x.HostUuid); w.String(x.HostName);
                 w.String(x.BondMasterOf); w.String(x.BondSlaveOf); w.Bool(x.Management); w.Bool(x.Physical); WriteEntries(ref w, x.OtherConfig);
@@ -156,6 +160,7 @@ public static class TwinEventBinary
         PoolFact => Kind.PoolFact,
         HotfixFact => Kind.HotfixFact,
         VmFact => Kind.VmFact,
+        PciNic => Kind.PciNic,
         _ => throw new NotSupportedException($"host event batch: event kind {e.GetType().Name} ({e.Type}) has no binary form; add it to {nameof(TwinEventBinary)}"),
     };
 
@@ -261,6 +266,23 @@ public static class TwinEventBinary
                 Mtu = r.Int32(),
                 State = r.String(),
                 Master = r.String(),
+            },
+            Kind.PciNic => new PciNic
+            {
+                Host = host,
+                Uptime = uptime,
+                Time = time,
+                SourceFile = sourceFile,
+                SourceLine = sourceLine,
+                BusId = r.Required(),
+                Class = r.Required(),
+                ClassId = r.String(),
+                Model = r.String(),
+                VendorId = r.String(),
+                DeviceId = r.String(),
+                Revision = r.String(),
+                Subsystem = r.String(),
+                KernelDriver = r.String(),
             },
             Kind.PifFact => new PifFact
             {

@@ -45,6 +45,7 @@ public static class TwinJson
 [JsonSerializable(typeof(NicOffloads))]
 [JsonSerializable(typeof(NicDriver))]
 [JsonSerializable(typeof(LinkMtu))]
+[JsonSerializable(typeof(PciNic))]
 [JsonSerializable(typeof(PifFact))]
 [JsonSerializable(typeof(BondFact))]
 [JsonSerializable(typeof(XenHostFact))]
