@@ -42,6 +42,14 @@ internal sealed class PoolFacts
         return this;
     }
 
+    /// <summary>lspci -k on the host: its two NIC functions (the bus ids ethtool -i gives eth4 and eth5), of <paramref name="model"/>.</summary>
+    public PoolFacts Lspci(string name, string model)
+    {
+        foreach (var bus in new[] { "0000:04:00.0", "0000:04:00.1" })
+            _events.Add(new PciNic { Host = name, BusId = bus, Class = "Ethernet controller", Model = model, Revision = "10", KernelDriver = "bnx2x" });
+        return this;
+    }
+
     /// <summary>The pool-list record again, with HA as xe shows it (ha-enabled, ha-statefiles, ha-host-failures-to-tolerate).</summary>
     public PoolFacts Ha(bool enabled, string[]? statefiles = null, int? failuresToTolerate = null)
     {

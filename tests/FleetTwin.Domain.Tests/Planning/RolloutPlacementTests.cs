@@ -22,14 +22,16 @@ public class RolloutPlacementTests
         {
             var s = shape?.Invoke(h) ?? new HostShape();
             facts.Host($"host-{h}", freeGiB: s.FreeGiB ?? freeGiB, live: s.Live, enabled: s.Enabled, firmware: s.Firmware);
+            if (s.Model is { } model)
+                facts.Lspci($"host-{h}", model);
             for (var v = 0; v < vmsPerHost; v++)
                 facts.Vm($"host-{h}", $"vm-{h}-{v}", 4 + (++n * 5 % 13));
         }
         return facts;
     }
 
-    /// <summary>What one host of <see cref="Pool"/> differs in: liveness, enabled, NIC firmware, free memory.</summary>
-    private sealed record HostShape(bool? Live = null, bool? Enabled = null, string? Firmware = null, long? FreeGiB = null);
+    /// <summary>What one host of <see cref="Pool"/> differs in: liveness, enabled, NIC firmware, free memory, the NIC model lspci lists (none: no lspci read).</summary>
+    private sealed record HostShape(bool? Live = null, bool? Enabled = null, string? Firmware = null, long? FreeGiB = null, string? Model = null);
 
     private static RollingPlan PlanFor(FleetInventory inventory, int maxDown, Dictionary<string, double>? p = null, bool shutdownPinned = false)
     {
@@ -273,6 +275,53 @@ public class RolloutPlacementTests
         Assert.Contains("\"canary\": {", PlanJson.Render(plan), StringComparison.Ordinal);
         Assert.Contains("Canary: host-2, NIC class bnx2x firmware bc 7.8.22 (hosts: host-1, host-2, host-3, host-4)", PlanText.Render(plan), StringComparison.Ordinal);
         Replay(inventory, plan);
+    }
+
+    private const string Bcm57810 = "Broadcom Inc. and subsidiaries NetXtreme II BCM57810 10 Gigabit Ethernet";
+    private const string Bcm57840 = "Broadcom Inc. and subsidiaries NetXtreme II BCM57840 10/20 Gigabit Ethernet";
+
+    [Fact]
+    public void Hosts_with_the_same_driver_and_firmware_on_different_NIC_models_are_two_classes_and_the_canary_line_names_the_model()
+    {
+        // Same bnx2x firmware everywhere; lspci says host-4's NICs are BCM57840, the others' BCM57810. The 57840 class
+        // (host-4 alone, 0.35) outweighs the 57810 members (host-2 0.3 + host-3 0.02), so host-4 is its canary.
+        var inventory = Pool(4, vmsPerHost: 2, shape: h => new HostShape(Firmware: "bc 7.8.22", Model: h == 4 ? Bcm57840 : Bcm57810)).Inventory();
+
+        var plan = PlanFor(inventory, 1, new() { ["host-2"] = 0.3, ["host-3"] = 0.02, ["host-4"] = 0.35 });
+
+        var canary = plan.Canary!;
+        Assert.Equal(("host-4", $"bnx2x firmware bc 7.8.22 on {Bcm57840}"), (canary.Host, canary.NicClass));
+        Assert.Equal(["host-4"], canary.HostsOfClass);
+        Assert.Contains($"next class bnx2x firmware bc 7.8.22 on {Bcm57810}: warning, 0.32 over 2 host(s)", canary.Why, StringComparison.Ordinal);
+        Assert.Equal($"bnx2x firmware bc 7.8.22 on {Bcm57810}", plan.Steps.Single(s => s.Host == "host-2").NicClass);
+        Assert.Contains($"Canary: host-4, NIC class bnx2x firmware bc 7.8.22 on {Bcm57840} (hosts: host-4)", PlanText.Render(plan), StringComparison.Ordinal);
+        Replay(inventory, plan);
+    }
+
+    [Fact]
+    public void Without_lspci_the_same_pool_is_one_class_of_driver_and_firmware_as_before()
+    {
+        var inventory = Pool(4, vmsPerHost: 2, shape: _ => new HostShape(Firmware: "bc 7.8.22")).Inventory();
+
+        var plan = PlanFor(inventory, 1, new() { ["host-2"] = 0.3, ["host-3"] = 0.02, ["host-4"] = 0.35 });
+
+        var canary = plan.Canary!;
+        Assert.Equal(("host-4", "bnx2x firmware bc 7.8.22"), (canary.Host, canary.NicClass));
+        Assert.Equal(["host-1", "host-2", "host-3", "host-4"], canary.HostsOfClass);
+        Assert.Contains("; the only class the plan changes", canary.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_lspci_listing_that_does_not_name_the_bus_id_ethtool_gave_leaves_the_class_as_driver_and_firmware()
+    {
+        var facts = Pool(3, vmsPerHost: 2, shape: _ => new HostShape(Firmware: "bc 7.8.22"));
+        var inventory = facts.Inventory();
+        // lspci of host-2 lists a NIC at another address than eth4/eth5's 0000:04:00.x.
+        inventory.Apply(new FleetTwin.Domain.Events.PciNic { Host = "host-2", BusId = "0000:81:00.0", Class = "Ethernet controller", Model = Bcm57840 });
+
+        var plan = PlanFor(inventory, 1, new() { ["host-2"] = 0.3 });
+
+        Assert.All(plan.Steps.Where(s => s.NicClass is not null), s => Assert.Equal("bnx2x firmware bc 7.8.22", s.NicClass));
     }
 
     [Fact]
