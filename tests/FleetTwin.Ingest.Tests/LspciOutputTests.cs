@@ -185,4 +185,17 @@ public class LspciOutputTests
         Assert.Empty(parsed.All<PciNic>());
         Assert.Equal(1, parsed.Statistics.Unrecognised);
     }
+
+    [Fact]
+    public void The_machine_readable_mm_form_is_not_read_and_is_counted_unrecognised()
+    {
+        var parsed = Read("""
+            [root@xs62-a01 ~]# lspci -mm -s 04:00.0
+            04:00.0 "Ethernet controller" "Broadcom Corporation" "NetXtreme II BCM57810 10 Gigabit Ethernet" -r10 "Hewlett-Packard Company" "FlexFabric 10Gb 2-port 534FLB Adapter"
+
+            """);
+
+        Assert.Empty(parsed.All<PciNic>());
+        Assert.Equal(1, parsed.Statistics.Unrecognised);
+    }
 }
