@@ -44,12 +44,6 @@ public sealed record PredictorOptions
     public double WarningProbability { get; init; } = 0.05;
 
     /// <summary>
-    /// A boot that follows a swiotlb panic is critical at its first failure when that failure comes at most this long
-    /// after the reboot (uptime); later, its failures are judged by their rate like any boot's.
-    /// </summary>
-    public double RepeatWindowSeconds { get; init; } = 12 * 3600;
-
-    /// <summary>
     /// Share of failed TX mappings that are over the 32 KiB overflow buffer when the NIC's driver profile is unknown.
     /// Calibration: in the KB incident 1 of 18 failed mappings was (17 survived, the 33,302-byte one panicked).
     /// </summary>
@@ -230,7 +224,7 @@ public static class PanicPredictor
 
         var (level, probability) = RawLevel(evidence, options);
         var held = "";
-        if (level < RiskLevel.Critical && boot.Boot == host.CurrentBoot && RepeatOfLastBoot(host, evidence, options) is { } last)
+        if (level < RiskLevel.Critical && boot.Boot == host.CurrentBoot && RepeatOfLastBoot(host, evidence) is { } last)
         {
             // The boot before ended in a swiotlb panic and this one fails again on a device that maps singly: the
             // configuration that panicked is failing the same way (a reboot empties the pool, it does not change what
@@ -299,15 +293,11 @@ public static class PanicPredictor
     }
 
     /// <summary>The previous boot when it ended in a swiotlb panic and a device known to map singly fails again this boot within the recent window.</summary>
-    private static BootSummary? RepeatOfLastBoot(HostState host, ExhaustionEvidence evidence, PredictorOptions options)
-    {
-        if (!(host.PreviousBoots.Count > 0 && host.PreviousBoots[^1] is { Panicked: true } last && last.Boot == host.CurrentBoot - 1
-            && evidence.EventsInWindow > 0 && KnownShare(evidence) > 0))
-            return null;
-        // The boot's first kept failure (records are in boot, then uptime order): uptime counts from the reboot.
-        var start = host.CurrentBootExhaustionStart();
-        return start < host.Exhaustions.Count && host.Exhaustions[start].Uptime is { } first && first <= options.RepeatWindowSeconds ? last : null;
-    }
+    private static BootSummary? RepeatOfLastBoot(HostState host, ExhaustionEvidence evidence) =>
+        host.PreviousBoots.Count > 0 && host.PreviousBoots[^1] is { Panicked: true } last && last.Boot == host.CurrentBoot - 1
+            && evidence.EventsInWindow > 0 && KnownShare(evidence) > 0
+            ? last
+            : null;
 
     /// <summary>Failure-weighted overflow share of the devices known to map singly (the others add nothing certain).</summary>
     private static double KnownShare(ExhaustionEvidence evidence)

@@ -259,21 +259,4 @@ public class PanicPredictorTests
         Assert.Contains("the last boot ended in a swiotlb panic at uptime 200 after 2 exhaustion events, and this boot fails again", risk.Reason, StringComparison.Ordinal);
         Assert.Equal(RiskLevel.Warning, elsewhere.Level);
     }
-
-    [Fact]
-    public void A_boot_that_ran_half_a_day_since_the_panic_before_is_judged_by_its_own_failures_not_by_the_repeat()
-    {
-        // On the exact allocator's corpus (docs/prediction.md, "The corpus on the exact allocator"), a boot whose first
-        // failure came within hours of the reboot mostly panicked again within a day, one whose first failure came after
-        // most of a day mostly did not: the repeat is a rule for a host that fails again soon after coming back.
-        var host = BackFromPanic();
-        var late = 13 * 3600;
-        host.Apply(new SwiotlbExhausted { Host = "host-1", Uptime = late, Time = host.CurrentBootStarted!.Value.AddSeconds(late), Bytes = 30883, Device = "0000:04:00.1" });
-
-        var risk = PanicPredictor.Assess(host, KbConfig(), atUptime: late + 1);
-
-        // The panic's own page still stands (less than a day ago); this boot's evidence alone is one failure: a warning.
-        Assert.Equal((RiskLevel.Critical, RiskLevel.Warning), (risk.Level, risk.OwnBootLevel));
-        Assert.DoesNotContain("this boot fails again", risk.Reason, StringComparison.Ordinal);
-    }
 }
