@@ -15,9 +15,13 @@ namespace FleetTwin.Deployment.Tests.Chaos;
 /// (appendonly yes) and three kinds of real senders at the same time, each with its own hosts: HTTP NDJSON posts
 /// (retried on another silo until a 2xx), the bidirectional gRPC IngestStream (acks per batch; a broken stream is opened
 /// again on another silo and what it did not acknowledge is sent again), and rsyslog with omrelp tailing a kern.log
-/// (retrying until its silo answers). Meanwhile a silo is killed with SIGKILL twice mid-ingest and restarted (the first
-/// time rsyslog's RELP target), and one is stopped with SIGTERM (a rolling update). Afterwards, per sender kind, every
-/// host has applied each acknowledged record (for rsyslog: each record handed to it) exactly once.
+/// (retrying until its silo answers). Meanwhile a silo is killed with SIGKILL twice mid-ingest and restarted: first
+/// rsyslog's RELP target (restarted on the same RELP port, rsyslog retries until it is back), then a silo a gRPC stream
+/// is open on; HTTP posts go to all silos. Then a silo other than the RELP target is stopped with SIGTERM (a rolling
+/// update). Afterwards, per sender kind, every host has applied each acknowledged record (for rsyslog: each record
+/// handed to it) exactly once: counts per host equal what was acknowledged, every host's whole series, none twice.
+/// Resent records the twin already held (acks lost with a killed silo, librelp's unanswered frames) are recognised by
+/// their fingerprints (docs/durability.md, "Exactly-once effect").
 /// </summary>
 public sealed class ChaosTests(RedisServer redis, ITestOutputHelper output) : IClassFixture<RedisServer>
 {
