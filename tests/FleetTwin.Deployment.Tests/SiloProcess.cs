@@ -39,8 +39,8 @@ internal sealed class SiloProcess : IAsyncDisposable
     public string Output => string.Join('\n', _output);
 
     /// <summary>
-    /// Starts the silo with <paramref name="environment"/> (null values are left out) and the local ports, and waits
-    /// until <c>/healthz/ready</c> answers.
+    /// Starts the silo with the local ports and <paramref name="environment"/> (null values are left out; a value it
+    /// gives wins, e.g. a fixed <c>FleetTwin__FrontDoors__RelpPort</c>), and waits until <c>/healthz/ready</c> answers.
     /// </summary>
     public static async Task<SiloProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
@@ -84,11 +84,6 @@ internal sealed class SiloProcess : IAsyncDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fleettwin-silo.dll"));
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
-        foreach (var (name, value) in environment)
-        {
-            if (value is not null)
-                start.Environment[name] = value;
-        }
         start.Environment["FleetTwin__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["FleetTwin__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["FleetTwin__GrpcPort"] = grpc.ToString(CultureInfo.InvariantCulture);
@@ -100,6 +95,12 @@ internal sealed class SiloProcess : IAsyncDisposable
         start.Environment["FleetTwin__FrontDoors__BindAddress"] = "127.0.0.1";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{http}";
         start.Environment["DOTNET_gcServer"] = "0";
+        // The test's environment last: it may fix a door's port (the chaos test restarts a silo on its RELP port).
+        foreach (var (name, value) in environment)
+        {
+            if (value is not null)
+                start.Environment[name] = value;
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
         var silo = new SiloProcess(process, http, grpc, siloPort, gatewayPort)
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using FleetTwin.FrontDoors.Relp;
+using FleetTwin.Tests.Shared;
 
 namespace FleetTwin.FrontDoors.Tests;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FleetTwin.Tests.Shared;
 using FleetTwin.Twin.Contracts;
 
 namespace FleetTwin.FrontDoors.Tests;

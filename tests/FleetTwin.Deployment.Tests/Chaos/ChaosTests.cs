@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using FleetTwin.Tests.Shared;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Hosting;
@@ -12,26 +12,44 @@ namespace FleetTwin.Deployment.Tests.Chaos;
 
 /// <summary>
 /// Acknowledged means durable, tried as an operator would: three silo processes in cluster mode on one redis-server
-/// (appendonly yes), senders posting every host's exhaustion records and retrying a batch on another silo until it is
-/// acknowledged, while a random silo is killed with SIGKILL twice mid-ingest and restarted, and one is stopped with
-/// SIGTERM (a rolling update). Afterwards every host has applied each acknowledged record exactly once.
+/// (appendonly yes) and three kinds of real senders at the same time, each with its own hosts: HTTP NDJSON posts
+/// (retried on another silo until a 2xx), the bidirectional gRPC IngestStream (acks per batch; a broken stream is opened
+/// again on another silo and what it did not acknowledge is sent again), and rsyslog with omrelp tailing a kern.log
+/// (retrying until its silo answers). Meanwhile a silo is killed with SIGKILL twice mid-ingest and restarted: first
+/// rsyslog's RELP target (restarted on the same RELP port, rsyslog retries until it is back), then a silo a gRPC stream
+/// is open on; HTTP posts go to all silos. Then a silo other than the RELP target is stopped with SIGTERM (a rolling
+/// update). Afterwards, per sender kind, every host has applied each acknowledged record (for rsyslog: each record
+/// handed to it) exactly once: counts per host equal what was acknowledged, every host's whole series, none twice.
+/// Resent records the twin already held (acks lost with a killed silo, librelp's unanswered frames) are recognised by
+/// their fingerprints (docs/durability.md, "Exactly-once effect").
 /// </summary>
 public sealed class ChaosTests(RedisServer redis, ITestOutputHelper output) : IClassFixture<RedisServer>
 {
-    private const int Hosts = 200;
-    private const int RecordsPerHost = 250;
-    private const int BatchRecords = 400;
-    private const int Senders = 8;
+    private const int HostsPerKind = 100;
+    private const int RecordsPerHost = 150;
+    private const int BatchRecords = 250;
+    private const int HttpWorkers = 4;
+    private const int GrpcStreams = 3;
+    private const int GrpcWindow = 4;
     /// <summary>
-    /// The offered rate: batches are due at this pace (a 2-core machine runs the three silos, Redis and the senders),
-    /// so the ingest lasts ~33 s and the kills land mid-ingest.
+    /// The offered rate of each sender kind: batches are due at this pace (a 2-core machine runs the three silos, Redis,
+    /// rsyslogd and the senders), so the ingest lasts ~43 s: long enough for two kills, their restarts (~15 s each) and
+    /// the SIGTERM to land mid-ingest.
     /// </summary>
-    private const int RecordsPerSecond = 1_500;
+    private const int RecordsPerSecondPerKind = 350;
 
     [SkippableFact]
     public async Task Every_acknowledged_record_is_applied_exactly_once_while_silos_are_killed_and_restarted()
     {
         var connection = redis.Require();
+        var rsyslogd = RsyslogRelpSender.FindRsyslogd();
+        if (rsyslogd is null)
+        {
+            const string missing = "rsyslogd with its omrelp module is not installed (apt-get install -y rsyslog rsyslog-relp)";
+            if (Environment.GetEnvironmentVariable("FLEETTWIN_REQUIRE_TOOLS") == "1")
+                throw new InvalidOperationException(missing + " and FLEETTWIN_REQUIRE_TOOLS=1");
+            Skip.If(true, missing);
+        }
         var cluster = "chaos-" + Guid.NewGuid().ToString("N")[..8];
         var environment = new Dictionary<string, string?>
         {
@@ -42,88 +60,92 @@ public sealed class ChaosTests(RedisServer redis, ITestOutputHelper output) : IC
             ["FleetTwin__FrontDoors__HandOverTimeoutSeconds"] = "10",
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        // Each silo keeps its RELP port across restarts (rsyslog has one target and reconnects to it).
+        var relpPorts = Enumerable.Range(0, 3).Select(_ => RedisServer.FreePort()).ToArray();
+        Dictionary<string, string?> EnvironmentOf(int silo) => new(environment) { ["FleetTwin__FrontDoors__RelpPort"] = relpPorts[silo].ToString(CultureInfo.InvariantCulture) };
         var silos = new SiloProcess?[3];
         var retired = new List<SiloProcess>();
+        IReadOnlyList<SiloProcess> Live() => [.. silos.OfType<SiloProcess>()];
+        var random = new Random(19);
+        var relpTarget = random.Next(3);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(8) };
-        IChaosSender sender = new HttpNdjsonSender(http);
+        var grpc = new GrpcIngestStreamSender(GrpcStreams, GrpcWindow);
+        RsyslogRelpSender? rsyslog = null;
         var clock = Stopwatch.StartNew();
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, 3).Select(async i => silos[i] = await SiloProcess.StartAsync(environment)));
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: 3 silos ready");
+            await Task.WhenAll(Enumerable.Range(0, 3).Select(async i => silos[i] = await SiloProcess.StartAsync(EnvironmentOf(i))));
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: 3 silos ready; rsyslog forwards to silo {relpTarget}'s RELP door");
+            rsyslog = RsyslogRelpSender.Start(rsyslogd!, relpPorts[relpTarget]);
 
-            // Record k of every host, then k+1: each batch holds many hosts, as a shipper's buffer does.
-            var records = (from k in Enumerable.Range(0, RecordsPerHost) from h in Enumerable.Range(0, Hosts) select new ChaosRecord($"chaos-{h:000}", k)).ToList();
-            var batches = new ConcurrentQueue<(int Index, ChaosRecord[] Records)>(records.Chunk(BatchRecords).Select((b, i) => (i, b)));
-            var total = batches.Count;
-            var acknowledged = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
-            var acknowledgedBatches = 0;
-            var attempts = 0;
-            var random = new Random(19);
-            var ingestClock = Stopwatch.StartNew();
+            ChaosWork Work(string kind) => new($"chaos-{kind}", HostsPerKind, RecordsPerHost, BatchRecords, RecordsPerSecondPerKind, Live);
+            var senders = new (IChaosSender Sender, ChaosWork Work)[] { (new HttpNdjsonSender(http, HttpWorkers), Work("http")), (grpc, Work("grpc")), (rsyslog, Work("relp")) };
+            var records = senders.Sum(s => s.Work.Records);
+            int Acknowledged() => senders.Sum(s => s.Work.AcknowledgedRecords);
+            string Progress() => string.Join(", ", senders.Select(s => $"{s.Sender.Name} {s.Work.AcknowledgedRecords}/{s.Work.Records}"));
 
-            async Task Send()
-            {
-                while (batches.TryDequeue(out var next))
-                {
-                    var (index, batch) = next;
-                    var due = TimeSpan.FromSeconds((double)index * BatchRecords / RecordsPerSecond) - ingestClock.Elapsed;
-                    if (due > TimeSpan.Zero)
-                        await Task.Delay(due);
-                    while (true)
-                    {
-                        Interlocked.Increment(ref attempts);
-                        var live = silos.Where(s => s is { Process.HasExited: false }).ToArray();
-                        var target = live.Length == 0 ? null : live[Random.Shared.Next(live.Length)];
-                        if (target is not null && await sender.SendAsync(target, batch, CancellationToken.None))
-                            break;
-                        await Task.Delay(100);
-                    }
-                    foreach (var record in batch)
-                        acknowledged.AddOrUpdate(record.Host, 1, (_, n) => n + 1);
-                    Interlocked.Increment(ref acknowledgedBatches);
-                }
-            }
+            // The silo a gRPC stream is open on now (its index), else any.
+            int GrpcReceiver() => grpc.Connected.OfType<SiloProcess>().Select(c => Array.IndexOf(silos, c)).Where(i => i >= 0).DefaultIfEmpty(random.Next(3)).First();
 
             async Task Chaos()
             {
-                // Two SIGKILLs of a random silo (each takes requests: senders pick silos at random), then a SIGTERM (a
-                // rolling update's stop). Each restart is awaited before the next event: with two of three silos gone
-                // at once the survivor could not gather the votes that declare them dead (Orleans' membership).
-                foreach (var (at, graceful) in new[] { (total / 10, false), (total / 2, false), (4 * total / 5, true) })
+                // Two SIGKILLs, each mid-ingest and followed by a restart: first rsyslog's RELP target, then a silo a gRPC
+                // stream is open on (every silo takes HTTP posts: those pick silos at random). Then a SIGTERM (a rolling
+                // update's stop) of a silo other than the RELP target (rsyslog has that one target), not restarted.
+                // Each restart is awaited before the next event: with two of three silos gone at once the survivor
+                // could not gather the votes that declare them dead (Orleans' membership).
+                var events = new (int At, Func<int> Victim, bool Graceful)[]
                 {
-                    while (Volatile.Read(ref acknowledgedBatches) < at)
+                    (records / 20, () => relpTarget, false),
+                    (records * 7 / 20, GrpcReceiver, false),
+                    (records * 7 / 10, () => grpc.Connected.OfType<SiloProcess>().Select(c => Array.IndexOf(silos, c)).Where(i => i >= 0 && i != relpTarget).DefaultIfEmpty((relpTarget + 1 + random.Next(2)) % 3).First(), true),
+                };
+                foreach (var (at, choose, graceful) in events)
+                {
+                    while (Acknowledged() < at)
                         await Task.Delay(20);
-                    var victim = random.Next(3);
+                    var victim = choose();
                     var silo = silos[victim]!;
+                    silos[victim] = null;
                     if (graceful)
                         await silo.StopAsync();
                     else
                         silo.Process.Kill(); // SIGKILL: no shutdown, no flush, no XACK
-                    output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: silo {victim} {(graceful ? "stopped (SIGTERM)" : "killed (SIGKILL)")} with {Volatile.Read(ref acknowledgedBatches)} of {total} batches acknowledged");
+                    output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: silo {victim} {(graceful ? "stopped (SIGTERM)" : "killed (SIGKILL)")}; acknowledged: {Progress()}");
                     retired.Add(silo);
-                    silos[victim] = null;
                     if (graceful)
                         break; // the last event: the two others take its queues over (a rolling update's next pod would)
-                    silos[victim] = await SiloProcess.StartAsync(environment);
-                    output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: silo {victim} restarted, {Volatile.Read(ref acknowledgedBatches)} of {total} batches acknowledged");
+                    silos[victim] = await SiloProcess.StartAsync(EnvironmentOf(victim));
+                    output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: silo {victim} restarted; acknowledged: {Progress()}");
                 }
             }
 
+            foreach (var (_, work) in senders)
+                work.Start();
+            var ingestStart = clock.Elapsed;
             var chaos = Chaos();
-            await Task.WhenAll(Enumerable.Range(0, Senders).Select(_ => Task.Run(Send)));
-            var ingestSeconds = ingestClock.Elapsed.TotalSeconds;
+            await Task.WhenAll(senders.Select(s => Task.Run(() => s.Sender.RunAsync(s.Work, CancellationToken.None))));
             await chaos;
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {records.Count} records acknowledged in {ingestSeconds:0.0} s ({records.Count / ingestSeconds:0} records/s, {attempts} posts for {total} batches)");
+            foreach (var (sender, work) in senders)
+                output.WriteLine($"{sender.Name}: {work.Records} records acknowledged in {work.Seconds:0.0} s ({work.Records / work.Seconds:0} records/s, {work.Attempts} sends for {work.Batches} batches)");
+            output.WriteLine($"{grpc.Name}: {grpc.Reconnects} streams opened again after a break");
 
             // Consistent: every host has applied exactly what was acknowledged, once.
-            var settle = Stopwatch.StartNew();
-            var counts = await SettledCountsAsync(connection, cluster, acknowledged, TimeSpan.FromSeconds(60));
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: twin consistent {settle.Elapsed.TotalSeconds:0.0} s after the last acknowledgement");
-            var wrong = acknowledged.Where(a => counts.GetValueOrDefault(a.Key) != a.Value).Select(a => $"{a.Key}: {counts.GetValueOrDefault(a.Key)} applied, {a.Value} acknowledged").ToList();
-            Assert.True(wrong.Count == 0, $"{wrong.Count} hosts differ from what was acknowledged:\n{string.Join('\n', wrong.Take(20))}");
-            Assert.Equal(Hosts, acknowledged.Count);
-            Assert.All(acknowledged.Values, n => Assert.Equal(RecordsPerHost, n));
+            var expected = senders.SelectMany(s => s.Work.Acknowledged).ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+            var counts = await SettledCountsAsync(connection, cluster, expected, TimeSpan.FromSeconds(90));
+            var lastAcknowledged = ingestStart + TimeSpan.FromSeconds(senders.Max(s => s.Work.Seconds));
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: twin consistent {(clock.Elapsed - lastAcknowledged).TotalSeconds:0.0} s after the last acknowledgement (or hand-over to rsyslog)");
+            // The gRPC sender's streams were broken by the kills and opened again elsewhere: the resend path was exercised.
+            Assert.True(grpc.Reconnects > 0, "no gRPC stream was broken: the kills missed every silo a stream was open on");
+            foreach (var (sender, work) in senders)
+            {
+                var wrong = work.Acknowledged.Where(a => counts.GetValueOrDefault(a.Key) != a.Value).Select(a => $"{a.Key}: {counts.GetValueOrDefault(a.Key)} applied, {a.Value} acknowledged").ToList();
+                var status = sender is RsyslogRelpSender relp ? $" (rsyslogd: {await relp.StatusAsync()})" : "";
+                Assert.True(wrong.Count == 0, $"{sender.Name}: {wrong.Count} hosts differ from what was acknowledged{status}:\n{string.Join('\n', wrong.Take(20))}");
+                // Every batch was sent until acknowledged: each host's whole series, none twice.
+                Assert.Equal(work.Hosts.Order(StringComparer.Ordinal), work.Acknowledged.Keys.Order(StringComparer.Ordinal));
+                Assert.All(work.Acknowledged.Values, n => Assert.Equal(RecordsPerHost, n));
+            }
         }
         catch
         {
@@ -136,7 +158,9 @@ public sealed class ChaosTests(RedisServer redis, ITestOutputHelper output) : IC
         }
         finally
         {
-            foreach (var silo in silos.Concat(retired))
+            if (rsyslog is not null)
+                await rsyslog.DisposeAsync();
+            foreach (var silo in silos.Concat(retired).Distinct())
             {
                 if (silo is not null)
                     await silo.DisposeAsync();

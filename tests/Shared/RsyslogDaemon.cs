@@ -1,13 +1,13 @@
 using System.Diagnostics;
 
-namespace FleetTwin.FrontDoors.Tests;
+namespace FleetTwin.Tests.Shared;
 
 /// <summary>
 /// Debian's rsyslogd run in the foreground on a test's configuration (<c>-n -f CONFIG</c>, its pid file in the
 /// test's directory), killed when the test ends. <see cref="StatusAsync"/> says what a failed assertion needs: its
 /// error output once it has exited, else that it is still running.
 /// </summary>
-internal sealed class RsyslogDaemon : IAsyncDisposable
+public sealed class RsyslogDaemon : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly Task<string> _errors;
