@@ -330,15 +330,20 @@ public sealed class LogParser
             return rest;
         }
         var host = header.HostLength == 0 && gluedOnto is not null ? gluedOnto : HostFor(record.Slice(header.HostStart, header.HostLength));
-        if (splitPasted && rest.IsEmpty)
+        // Computed once, before the record is read: these two vectorised searches are all a line without a swiotlb
+        // message pays for the glue check and the slow path (docs/perf.md, issue 18).
+        bool maySwiotlb = KernelMessageScan.MayHoldSwiotlbMessage(message);
+        if (splitPasted && rest.IsEmpty && maySwiotlb)
         {
-            // A record glued onto this one's end without a space: read this one up to it, the glued one next.
+            // A record glued onto this one's end without a space: read this one up to it, the glued one next. Only
+            // where one of the two holds a swiotlb message: two other records glued together stay one (unrecognised).
             int glued = KernelMessageScan.FindGlued(message, out bool uptimeOnly);
             if (glued > 0)
             {
                 rest = message[glued..];
                 message = LogBytes.TrimEnd(message[..glued]);
                 _gluedOnto = uptimeOnly ? host : null;
+                maySwiotlb = KernelMessageScan.MayHoldSwiotlbMessage(message);
             }
         }
         var time = TimeOf(header);
@@ -348,8 +353,6 @@ public sealed class LogParser
             Count(result, message);
             return rest;
         }
-        // Computed once: with the glue gate's, these two vectorised searches are all an unrecognised line pays for the slow path.
-        bool maySwiotlb = KernelMessageScan.MayHoldSwiotlbMessage(message);
         if (result == Recognition.NoMatch && maySwiotlb)
         {
             // The slow path, for lines the strict reading did not know: a record flattened onto this one without a

@@ -176,7 +176,14 @@ internal static class KernelMessageScan
     public static int FindGlued(ReadOnlySpan<byte> message, out bool uptimeOnly)
     {
         uptimeOnly = false;
-        int from = LogBytes.TryParseUptime(message, out _);
+        // Past the record's own "[uptime] " stamp, found rather than parsed: this runs for every line that may hold a
+        // swiotlb message, and parsing the number cost an exhaustion line more than the rest of the check (docs/perf.md).
+        int from = 0;
+        if (!message.IsEmpty && message[0] == '[')
+        {
+            int own = message.IndexOf("] "u8);
+            from = own > 0 ? own + 2 : 0;
+        }
         var body = message[from..];
         if (body.IndexOf("kernel: "u8) > 0)
         {
