@@ -90,6 +90,18 @@ public sealed class GluedRecordTests
     }
 
     [Fact]
+    public void A_syslog_tag_before_the_uptime_is_not_a_record_the_uptime_was_glued_onto()
+    {
+        // What several syslog parsers put in an NDJSON "message", the MSG with its tag, as the HTTP door hands it on (an
+        // RFC 5424 header in front of it; found by the door's own test).
+        var parsed = Read("<13>1 - tagged-host - - - - kernel: [300000.000000] PCI-DMA: Out of SW-IOMMU space for 16384 bytes at device 0000:04:00.1");
+
+        var failure = parsed.Single<SwiotlbExhausted>();
+        Assert.Equal((16384L, 300000.0), (failure.Bytes, failure.Uptime!.Value));
+        AssertCountsAddUp(parsed.Statistics, records: 1);
+    }
+
+    [Fact]
     public void A_record_that_merely_mentions_a_second_message_is_not_split()
     {
         // "kernel: " and "DMA:" inside one message, but no record header after them: one record, one failure.

@@ -203,7 +203,10 @@ internal static class KernelMessageScan
             }
             close += offset;
             int open = body[..close].LastIndexOf((byte)'[');
-            if (open > 0 && LogBytes.TryParseUptime(body[open..], out _) == close - open + 1 && FindMessage(body[(close + 2)..]) == 0)
+            // A record stands before the stamp (a known message), not only a tag: "kernel: [300000.0] DMA: ..." is one
+            // record whose uptime follows its syslog tag (HTTP NDJSON whose message keeps the tag), not two.
+            if (open > 0 && LogBytes.TryParseUptime(body[open..], out _) == close - open + 1 && FindMessage(body[(close + 2)..]) == 0
+                && FindMessage(body[..open]) >= 0)
             {
                 uptimeOnly = true;
                 return from + open;
