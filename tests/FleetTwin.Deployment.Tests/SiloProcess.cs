@@ -38,9 +38,11 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// <summary>Everything the silo wrote to stdout and stderr so far, one line each.</summary>
     public string Output => string.Join('\n', _output);
 
+    private const string RelpPortSetting = "FleetTwin__FrontDoors__RelpPort";
+
     /// <summary>
-    /// Starts the silo with the local ports and <paramref name="environment"/> (null values are left out; a value it
-    /// gives wins, e.g. a fixed <c>FleetTwin__FrontDoors__RelpPort</c>), and waits until <c>/healthz/ready</c> answers.
+    /// Starts the silo with <paramref name="environment"/> (null values are left out) and the local ports, which win
+    /// over it but for a fixed <c>FleetTwin__FrontDoors__RelpPort</c>, and waits until <c>/healthz/ready</c> answers.
     /// </summary>
     public static async Task<SiloProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
@@ -84,6 +86,11 @@ internal sealed class SiloProcess : IAsyncDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fleettwin-silo.dll"));
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment)
+        {
+            if (value is not null)
+                start.Environment[name] = value;
+        }
         start.Environment["FleetTwin__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["FleetTwin__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["FleetTwin__GrpcPort"] = grpc.ToString(CultureInfo.InvariantCulture);
@@ -95,12 +102,10 @@ internal sealed class SiloProcess : IAsyncDisposable
         start.Environment["FleetTwin__FrontDoors__BindAddress"] = "127.0.0.1";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{http}";
         start.Environment["DOTNET_gcServer"] = "0";
-        // The test's environment last: it may fix a door's port (the chaos test restarts a silo on its RELP port).
-        foreach (var (name, value) in environment)
-        {
-            if (value is not null)
-                start.Environment[name] = value;
-        }
+        // The local ports above win over the test's environment (LocalClusterTests passes the manifest's, with its 8080),
+        // except a RELP port the test fixes: the chaos test restarts a killed silo on the port rsyslog sends to.
+        if (environment.TryGetValue(RelpPortSetting, out var relp) && relp is not null)
+            start.Environment[RelpPortSetting] = relp;
         var process = Process.Start(start) ?? throw new InvalidOperationException("the silo did not start");
         var silo = new SiloProcess(process, http, grpc, siloPort, gatewayPort)
         {
