@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
+using FleetTwin.Api.Client;
 using FleetTwin.Api.V1;
+using FleetTwin.Security;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -33,25 +32,13 @@ internal static class ApiLoad
         var command = new Command("api", "gRPC GetHost/ListHosts latency at a set rate against a twin of synthetic hosts") { endpoint, hosts, rate, seconds, listShare, findMax, siloPid, timeline, ca, tokenFile };
         command.SetAction(async (parse, ct) =>
         {
-            var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
-            if (parse.GetValue(ca) is { } caPath)
-                handler.SslOptions = TrustOnly(caPath);
-            var channelOptions = new GrpcChannelOptions { HttpHandler = handler };
-            if (parse.GetValue(tokenFile) is { } tokenPath)
+            // The CLI's channel (FleetTwin.Api.Client.TwinChannel): the same CA trust and bearer token an operator's client uses.
+            var credentials = new ClientCredentialOptions
             {
-                // The same header on every call, as a service account's token: the metadata is built once, so what the
-                // run measures is the silo's check of the token, not the generator's formatting of it.
-                var bearer = new Metadata.Entry("authorization", "Bearer " + File.ReadAllText(tokenPath).Trim());
-                var credentials = CallCredentials.FromInterceptor((_, metadata) =>
-                {
-                    metadata.Add(bearer);
-                    return Task.CompletedTask;
-                });
-                channelOptions.Credentials = ChannelCredentials.Create(ChannelCredentials.SecureSsl, credentials);
-                // Plain http with a token (a loopback silo that checks tokens without TLS) needs the credentials let through.
-                channelOptions.UnsafeUseInsecureChannelCallCredentials = true;
-            }
-            using var channel = GrpcChannel.ForAddress(parse.GetValue(endpoint)!, channelOptions);
+                CaPath = parse.GetValue(ca),
+                Token = parse.GetValue(tokenFile) is { } tokenPath ? File.ReadAllText(tokenPath).Trim() : null,
+            };
+            using var channel = TwinChannel.Open(parse.GetValue(endpoint)!, credentials);
             var twin = new TwinService.TwinServiceClient(channel);
             var names = await SeedAsync(channel, parse.GetValue(hosts), ct);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"twin: {names.Length} synthetic hosts; mix {parse.GetValue(listShare):P0} ListHosts (page of 50, rotating filters), rest GetHost (random host)"));
@@ -92,23 +79,6 @@ internal static class ApiLoad
             }
         });
         return command;
-    }
-
-    /// <summary>TLS that accepts only a certificate chaining to <paramref name="caPath"/> (not the system's roots), as the CLI's <c>--ca</c>.</summary>
-    private static SslClientAuthenticationOptions TrustOnly(string caPath)
-    {
-        var authority = new X509Certificate2Collection();
-        authority.ImportFromPemFile(caPath);
-        var policy = new X509ChainPolicy
-        {
-            TrustMode = X509ChainTrustMode.CustomRootTrust,
-            RevocationMode = X509RevocationMode.NoCheck,
-        };
-        policy.CustomTrustStore.AddRange(authority);
-        return new SslClientAuthenticationOptions
-        {
-            CertificateChainPolicy = policy,
-        };
     }
 
     /// <summary>CPU seconds (user + system) the silo process has used, from /proc/PID/stat; 0 without a pid.</summary>
