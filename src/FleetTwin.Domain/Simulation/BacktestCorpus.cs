@@ -14,7 +14,7 @@ public sealed record CorpusOptions
     /// <summary>
     /// The engine of the simulated classes. Exact by default: every failure and panic of a simulated host is the
     /// allocator's own (issue 17: ground truth from the allocator itself). It runs ~30-50k host-seconds per wall second
-    /// on two cores (docs/perf-simulation.md), so the simulated part at scale 1 (~690 host-days) takes ~25 min; the fast
+    /// on two cores (docs/perf-simulation.md), so the simulated part at scale 1 (~690 host-days) takes 25-45 min; the fast
     /// engine takes seconds, but its hazard tables do not agree with the allocator at these traffic levels
     /// (docs/prediction.md, "The corpus on the exact allocator"), so its corpus is a quick approximation, not the measure.
     /// </summary>
@@ -130,8 +130,8 @@ public static class BacktestCorpus
     {
         var scale = options.Scale;
         // Storage TX/s per VM at the afternoon peak, chosen on the exact allocator (24 VMs, 64 MiB, bnx2x bond MTU 9000
-        // GRO off, two days, seed 1: 24k logs nothing, 26k 8 failures and no panic, 28k 20 failures and 3 panics, 30k
-        // 252 and 5): the three incident levels straddle the edge, so the class holds hosts that never fail, hosts that
+        // GRO off, two days, seed 1: 26k 8 failures and no panic, 28k 20 failures and 3 panics, 30k 252 and 5; over the
+        // seed-1 corpus's week 24k gave 87 failures and no panic in ten hosts): the three incident levels straddle the edge, so the class holds hosts that never fail, hosts that
         // fail and recover, and hosts that panic. The controls run at the top level, where a 64 MiB GRO-off bond panics.
         Group[] groups =
         [

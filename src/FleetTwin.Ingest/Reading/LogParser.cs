@@ -330,10 +330,12 @@ public sealed class LogParser
             return rest;
         }
         var host = header.HostLength == 0 && gluedOnto is not null ? gluedOnto : HostFor(record.Slice(header.HostStart, header.HostLength));
-        // Computed once, before the record is read: these two vectorised searches are all a line without a swiotlb
-        // message pays for the glue check and the slow path (docs/perf.md, issue 18).
-        bool maySwiotlb = KernelMessageScan.MayHoldSwiotlbMessage(message);
-        if (splitPasted && rest.IsEmpty && maySwiotlb)
+        // Computed once: these two vectorised searches are all a line without a swiotlb message pays for the glue check
+        // and the slow path (docs/perf.md, issue 18). A framed record (one per frame) cannot carry a glued one, so it
+        // pays them only when it is not recognised, as before the glue check.
+        bool glueMayApply = splitPasted && rest.IsEmpty;
+        bool maySwiotlb = glueMayApply && KernelMessageScan.MayHoldSwiotlbMessage(message);
+        if (maySwiotlb)
         {
             // A record glued onto this one's end without a space: read this one up to it, the glued one next. Only
             // where one of the two holds a swiotlb message: two other records glued together stay one (unrecognised).
@@ -353,6 +355,8 @@ public sealed class LogParser
             Count(result, message);
             return rest;
         }
+        if (!glueMayApply)
+            maySwiotlb = KernelMessageScan.MayHoldSwiotlbMessage(message);
         if (result == Recognition.NoMatch && maySwiotlb)
         {
             // The slow path, for lines the strict reading did not know: a record flattened onto this one without a
