@@ -132,7 +132,11 @@ public static class Backtest
             var above = level >= options.AlertLevel;
             if (above && !alerting)
             {
-                var alert = new BacktestAlert(host, boot, uptime, level, prediction.Reason);
+                // The twin pages on a change of the host's level. A host back from a swiotlb panic is at the alert
+                // level already (the panic's page stands for the critical hold): its own-evidence alert is scored for
+                // the next panic's lead, but no new page goes out, so it cannot be a false one.
+                var standing = PanicPredictor.CarriedFromLastBoot(state, config, uptime, options.Predictor) >= options.AlertLevel;
+                var alert = new BacktestAlert(host, boot, uptime, level, prediction.Reason) { Paged = !standing };
                 alerts.Add(alert);
                 firstSincePanic ??= alert;
             }
@@ -148,7 +152,7 @@ public static class Backtest
         for (var i = firstAlertOfBoot; i < alerts.Count; i++)
         {
             var alert = alerts[i];
-            if (alert.Uptime + horizon > end && BacktestReport.IsFalseAlarm(alert, panics, options))
+            if (alert.Paged && alert.Uptime + horizon > end && BacktestReport.IsFalseAlarm(alert, panics, options))
                 alerts[i] = alert with { Undecided = true };
         }
         return highest;
@@ -174,6 +178,13 @@ public sealed record BacktestAlert(string Host, int Boot, double Uptime, RiskLev
     /// one-day exact ramps) as crying wolf about a panic the log never had the time to show.
     /// </summary>
     public bool Undecided { get; init; }
+
+    /// <summary>
+    /// False when the host was at the alert level already as this boot's own evidence reached it: the page of the
+    /// swiotlb panic that ended the boot before still stood, so the twin sent no new one. Such an alert still counts
+    /// as the warning before this boot's next panic, but never as a false alarm.
+    /// </summary>
+    public bool Paged { get; init; } = true;
 }
 
 /// <summary>The score: lead time per panic, false alarms (alerts not followed by a panic within the horizon), missed panics, host-days replayed.</summary>
@@ -194,6 +205,9 @@ public sealed record BacktestReport(
     /// <summary>Alerts whose horizon the log does not cover and that no panic followed (<see cref="BacktestAlert.Undecided"/>).</summary>
     public int UndecidedAlarms => Alerts.Count(a => a.Undecided);
 
+    /// <summary>Alerts raised while the page of the last boot's swiotlb panic still stood (<see cref="BacktestAlert.Paged"/> false).</summary>
+    public int UnpagedAlerts => Alerts.Count(a => !a.Paged);
+
     /// <summary>False alarms per judged host-day: a false alarm can only be seen where a whole horizon of log follows.</summary>
     public double FalseAlarmsPerHostDay => JudgedHostDays > 0 ? FalseAlarms / JudgedHostDays : 0;
 
@@ -201,7 +215,7 @@ public sealed record BacktestReport(
     public bool IsFalseAlarm(BacktestAlert alert) => IsFalseAlarm(alert, Panics, Options);
 
     internal static bool IsFalseAlarm(BacktestAlert alert, IReadOnlyList<BacktestPanic> panics, BacktestOptions options) =>
-        !alert.Undecided && !panics.Any(p => p.Host == alert.Host && p.Boot == alert.Boot
+        alert.Paged && !alert.Undecided && !panics.Any(p => p.Host == alert.Host && p.Boot == alert.Boot
             && p.PanicUptime >= alert.Uptime && p.PanicUptime - alert.Uptime <= options.Predictor.Horizon.TotalSeconds);
 
     /// <summary>
@@ -234,6 +248,7 @@ public sealed record BacktestReport(
             json.WriteNumber("host_days", Math.Round(HostDays, 4));
             json.WriteNumber("undecided_alarms", UndecidedAlarms);
             json.WriteNumber("judged_host_days", Math.Round(JudgedHostDays, 4));
+            json.WriteNumber("unpaged_alerts", UnpagedAlerts);
             if (classes is not null)
             {
                 json.WritePropertyName("classes");
@@ -259,8 +274,9 @@ public sealed record BacktestReport(
         }
         foreach (var a in Alerts)
             text.Append(Invariant($"alert   {a.Host} boot {a.Boot} at uptime {a.Uptime:0.00}: {a.Reason}")).Append(a.Undecided ? " (undecided: the log ends within 24 h and shows no panic)"
-                : IsFalseAlarm(a) ? " (FALSE ALARM: no swiotlb panic of this boot within 24 h)" : "").AppendLine();
-        text.Append(Invariant($"panics: {Panics.Count}  missed: {MissedPanics}  false alarms: {FalseAlarms} in {JudgedHostDays:0.###} judged of {HostDays:0.###} host-days ({FalseAlarmsPerHostDay:0.###}/host-day)  undecided: {UndecidedAlarms}")).AppendLine();
+                : IsFalseAlarm(a) ? " (FALSE ALARM: no swiotlb panic of this boot within 24 h)"
+                : !a.Paged ? " (no new page: the last boot's swiotlb panic still stood)" : "").AppendLine();
+        text.Append(Invariant($"panics: {Panics.Count}  missed: {MissedPanics}  false alarms: {FalseAlarms} in {JudgedHostDays:0.###} judged of {HostDays:0.###} host-days ({FalseAlarmsPerHostDay:0.###}/host-day)  undecided: {UndecidedAlarms}  no new page: {UnpagedAlerts}")).AppendLine();
         return text.ToString();
     }
 

@@ -43,6 +43,9 @@ public sealed record BacktestClassScore(
     /// towards the rate's exposure either.
     /// </summary>
     public double FalseAlarmsPer100HostDays => JudgedHostDays > 0 ? FalseAlarms * 100 / JudgedHostDays : 0;
+
+    /// <summary>Alerts raised while the page of the last boot's swiotlb panic still stood: no new page (<see cref="BacktestAlert.Paged"/>).</summary>
+    public int UnpagedAlerts { get; init; }
 }
 
 /// <summary>The per-class scores of a backtest, in class-name order, and the whole.</summary>
@@ -50,7 +53,7 @@ public sealed record BacktestClassReport(IReadOnlyList<BacktestClassScore> Class
 {
     /// <summary>
     /// <c>{"CLASS": {"hosts", "host_days", "panics", "caught_lead_1h", "caught_late", "missed", "false_alarms",
-    /// "false_alarms_per_100_host_days", "hosts_warning", "hosts_critical", "undecided_alarms", "judged_host_days"}, ...}</c>,
+    /// "false_alarms_per_100_host_days", "hosts_warning", "hosts_critical", "undecided_alarms", "judged_host_days", "unpaged_alerts"}, ...}</c>,
     /// then the same for <c>(all)</c>.
     /// </summary>
     public void WriteJson(Utf8JsonWriter json)
@@ -72,6 +75,7 @@ public sealed record BacktestClassReport(IReadOnlyList<BacktestClassScore> Class
             json.WriteNumber("hosts_critical", score.HostsReachedCritical);
             json.WriteNumber("undecided_alarms", score.UndecidedAlarms);
             json.WriteNumber("judged_host_days", Math.Round(score.JudgedHostDays, 4));
+            json.WriteNumber("unpaged_alerts", score.UnpagedAlerts);
             json.WriteEndObject();
         }
         json.WriteEndObject();
@@ -80,12 +84,12 @@ public sealed record BacktestClassReport(IReadOnlyList<BacktestClassScore> Class
     /// <summary>One row per class, then the whole.</summary>
     public string ToText()
     {
-        string[] header = ["CLASS", "HOSTS", "HOST-DAYS", "PANICS", "CAUGHT>=1H", "CAUGHT<1H", "MISSED", "FALSE ALARMS", "JUDGED DAYS", "/100 JUDGED", "UNDECIDED", "WARNING+", "CRITICAL"];
+        string[] header = ["CLASS", "HOSTS", "HOST-DAYS", "PANICS", "CAUGHT>=1H", "CAUGHT<1H", "MISSED", "FALSE ALARMS", "JUDGED DAYS", "/100 JUDGED", "UNDECIDED", "NO NEW PAGE", "WARNING+", "CRITICAL"];
         var rows = Classes.Append(Overall).Select(s => new[]
         {
             s.Name, Invariant($"{s.Hosts}"), Invariant($"{s.HostDays:0.0}"), Invariant($"{s.Panics}"), Invariant($"{s.CaughtWithLead}"),
             Invariant($"{s.CaughtLate}"), Invariant($"{s.Missed}"), Invariant($"{s.FalseAlarms}"), Invariant($"{s.JudgedHostDays:0.0}"), Invariant($"{s.FalseAlarmsPer100HostDays:0.00}"), Invariant($"{s.UndecidedAlarms}"),
-            Invariant($"{s.HostsReachedWarning}"), Invariant($"{s.HostsReachedCritical}"),
+            Invariant($"{s.UnpagedAlerts}"), Invariant($"{s.HostsReachedWarning}"), Invariant($"{s.HostsReachedCritical}"),
         }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
         var text = new StringBuilder();
@@ -146,6 +150,9 @@ public static class BacktestClasses
             hosts.Count(h => h.HighestLevel >= RiskLevel.Warning),
             hosts.Count(h => h.HighestLevel >= RiskLevel.Critical),
             report.Alerts.Count(a => member(a.Host) && a.Undecided),
-            hosts.Sum(h => h.JudgedDays));
+            hosts.Sum(h => h.JudgedDays))
+        {
+            UnpagedAlerts = report.Alerts.Count(a => member(a.Host) && !a.Paged),
+        };
     }
 }

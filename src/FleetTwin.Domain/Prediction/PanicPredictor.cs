@@ -140,6 +140,20 @@ public static class PanicPredictor
     }
 
     /// <summary>
+    /// The level the end of the boot before gives the host at <paramref name="atUptime"/> of this boot, whatever this
+    /// boot's own evidence says (<see cref="RiskLevel.Unknown"/> in a first boot): the page of a swiotlb panic that
+    /// still stands, or the warning of failures in the last boot's final day. The backtest reads it to tell a new page
+    /// from an alert the twin raises while the host is critical already.
+    /// </summary>
+    public static RiskLevel CarriedFromLastBoot(HostState host, HostConfiguration? config, double atUptime, PredictorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        if (host.PreviousBoots.Count == 0 || host.PreviousBoots[^1] is not { } last || last.Boot != host.CurrentBoot - 1)
+            return RiskLevel.Unknown;
+        return HowTheLastBootEnded(host, last, config, atUptime, options ?? PredictorOptions.Default).Level;
+    }
+
+    /// <summary>
     /// What the end of the boot before says about the host now, for a day after it: a swiotlb panic is the page and
     /// stands for the critical hold (a reboot empties the pool, it changes nothing that fills it); a boot that was
     /// critical when it ended is taken to have ended in the panic (swiotlb_full() panics before anything reaches the

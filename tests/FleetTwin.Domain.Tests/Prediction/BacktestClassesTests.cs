@@ -75,10 +75,10 @@ public class BacktestClassesTests
 
         using var json = JsonDocument.Parse(report.ToJson(BacktestClasses.Score(report, ClassOf)));
 
-        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "undecided_alarms", "judged_host_days", "classes"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "undecided_alarms", "judged_host_days", "unpaged_alerts", "classes"], json.RootElement.EnumerateObject().Select(p => p.Name));
         var nic = json.RootElement.GetProperty("classes").GetProperty("nic");
         Assert.Equal(["hosts", "host_days", "panics", "caught_lead_1h", "caught_late", "missed", "false_alarms", "false_alarms_per_100_host_days", "hosts_warning", "hosts_critical",
-            "undecided_alarms", "judged_host_days"], nic.EnumerateObject().Select(p => p.Name));
+            "undecided_alarms", "judged_host_days", "unpaged_alerts"], nic.EnumerateObject().Select(p => p.Name));
         Assert.Equal((1, 2, 9.524, 1, 21.0), (nic.GetProperty("missed").GetInt32(), nic.GetProperty("false_alarms").GetInt32(), nic.GetProperty("false_alarms_per_100_host_days").GetDouble(),
             nic.GetProperty("undecided_alarms").GetInt32(), nic.GetProperty("judged_host_days").GetDouble()));
         Assert.Equal(["(unclassified)", "kb", "nic", "(all)"], json.RootElement.GetProperty("classes").EnumerateObject().Select(p => p.Name));

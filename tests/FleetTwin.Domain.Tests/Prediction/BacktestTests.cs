@@ -105,6 +105,56 @@ public class BacktestTests
         Assert.Equal((0, 0), (report.FalseAlarms, report.UndecidedAlarms));
     }
 
+    /// <summary>Boot 0 of host "c": a burst that goes critical at 1008 and panics at 4000; the log reboots after it.</summary>
+    private static List<TwinEvent> PanickedBoot() =>
+        [Boot("c"), Failure("c", 1000, 25000), Failure("c", 1008, 17000), Failure("c", 1143, 17500), Failure("c", 4000, 33302), Panic("c", 4000.0001), Boot("c")];
+
+    [Fact]
+    public void An_alert_while_the_last_panics_page_stands_is_no_new_page_and_never_a_false_alarm()
+    {
+        // Back from the panic, the host fails again 20 min into the new boot: critical on this boot's evidence (the
+        // configuration that panicked fails the same way), but the twin is paging for that panic still (24 h), so it
+        // sends nothing new. Two quiet days follow without a panic.
+        var events = PanickedBoot();
+        events.AddRange([Failure("c", 1200, 21000), new VmStarted { Host = "c", Uptime = 3 * 86400, Domid = 9, SourceFile = "kern.log" }]);
+
+        var report = Backtest.Run(events, Bnx2x);
+
+        Assert.Equal(2, report.Alerts.Count);
+        var again = report.Alerts[1];
+        Assert.Equal((1, 1200.0, false), (again.Boot, again.Uptime, again.Paged));
+        Assert.False(report.IsFalseAlarm(again));
+        Assert.Equal((0, 1), (report.FalseAlarms, report.UnpagedAlerts));
+        Assert.Contains("no new page", report.ToText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_same_alert_after_the_panics_page_lapsed_is_a_page_and_false_when_no_panic_follows()
+    {
+        // The first failure of the new boot comes 30 h after the panic: the panic's page ended at 24 h, so the alert
+        // is a new page, and no panic follows it within a day.
+        var events = PanickedBoot();
+        events.AddRange([Failure("c", 30 * 3600, 25000), new VmStarted { Host = "c", Uptime = 30 * 3600 + 2 * 86400, Domid = 9, SourceFile = "kern.log" }]);
+
+        var report = Backtest.Run(events, Bnx2x);
+
+        var again = report.Alerts[^1];
+        Assert.Equal((1, true), (again.Boot, again.Paged));
+        Assert.Equal((1, 0), (report.FalseAlarms, report.UnpagedAlerts));
+    }
+
+    [Fact]
+    public void An_alert_while_the_page_stands_still_gives_the_lead_of_the_next_panic()
+    {
+        var events = PanickedBoot();
+        events.AddRange([Failure("c", 1200, 21000), Failure("c", 5000, 33500), Panic("c", 5000.0001)]);
+
+        var report = Backtest.Run(events, Bnx2x);
+
+        var second = report.Panics[1];
+        Assert.Equal((false, 1200.0, 3800.0001), (second.Missed, second.FirstAlertUptime!.Value, Math.Round(second.LeadTimeSeconds, 4)));
+    }
+
     [Fact]
     public void A_single_failure_is_no_alarm_at_all()
     {
@@ -141,7 +191,7 @@ public class BacktestTests
         var report = Backtest.Run([Boot("a"), Failure("a", 1000, 25000), Failure("a", 4000, 33302), Panic("a", 4000.0001)], Bnx2x);
 
         using var json = JsonDocument.Parse(report.ToJson());
-        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "undecided_alarms", "judged_host_days"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["panics", "false_alarms", "missed_panics", "host_days", "undecided_alarms", "judged_host_days", "unpaged_alerts"], json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["host", "panic_uptime", "first_alert_uptime", "lead_time_seconds"], json.RootElement.GetProperty("panics")[0].EnumerateObject().Select(p => p.Name));
     }
 
