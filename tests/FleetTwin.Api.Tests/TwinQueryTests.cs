@@ -229,8 +229,8 @@ public class TwinQueryTests(KbSiloFixture kb) : IClassFixture<KbSiloFixture>
     [Fact]
     public async Task Health_checking_says_SERVING_and_reflection_lists_the_fleettwin_services()
     {
-        var health = new Grpc.Health.V1.Health.HealthClient(kb.Silo.Channel);
-        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(kb.Silo.Channel);
+        var health = new Grpc.Health.V1.Health.HealthClient(kb.Silo.Calls);
+        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(kb.Silo.Calls);
 
         var check = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest());
         using var call = reflection.ServerReflectionInfo();

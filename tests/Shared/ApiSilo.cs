@@ -3,6 +3,7 @@ using FleetTwin.Api.V1;
 using FleetTwin.FrontDoors;
 using FleetTwin.Twin.Hosting;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,15 +23,20 @@ public sealed class ApiSilo : IAsyncDisposable
         App = app;
         Endpoint = endpoint.Url;
         Channel = GrpcChannel.ForAddress(Endpoint);
+        Calls = Channel.Intercept(new DefaultDeadline(TimeSpan.FromMinutes(2)));
     }
 
     public WebApplication App { get; }
     public string Endpoint { get; }
     public GrpcChannel Channel { get; }
-    public TwinService.TwinServiceClient Twin => new(Channel);
-    public IngestService.IngestServiceClient Ingest => new(Channel);
-    public AlertService.AlertServiceClient Alerts => new(Channel);
-    public PlanService.PlanServiceClient Plans => new(Channel);
+
+    /// <summary>The channel's calls, each given a deadline of two minutes unless the test sets its own: a server that never answers fails the test, it does not hang it.</summary>
+    public CallInvoker Calls { get; }
+
+    public TwinService.TwinServiceClient Twin => new(Calls);
+    public IngestService.IngestServiceClient Ingest => new(Calls);
+    public AlertService.AlertServiceClient Alerts => new(Calls);
+    public PlanService.PlanServiceClient Plans => new(Calls);
 
     /// <summary>
     /// Starts on free ports, again on new ones while a port was taken between probe and bind (Orleans cannot listen on
@@ -102,7 +108,33 @@ public sealed class ApiSilo : IAsyncDisposable
         _disposed = true;
         Channel.Dispose();
         await App.StopAsync(TimeSpan.FromSeconds(10));
-        await App.DisposeAsync();
+        // Bounded: a silo that does not go away fails the test that owns it, naming what hung, instead of the run.
+        await App.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>Gives every call without a deadline one <paramref name="deadline"/> from now.</summary>
+    private sealed class DefaultDeadline(TimeSpan deadline) : Interceptor
+    {
+        private ClientInterceptorContext<TRequest, TResponse> With<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context)
+            where TRequest : class where TResponse : class =>
+            context.Options.Deadline is null
+                ? new(context.Method, context.Host, context.Options.WithDeadline(DateTime.UtcNow.Add(deadline)))
+                : context;
+
+        public override TResponse BlockingUnaryCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context,
+            BlockingUnaryCallContinuation<TRequest, TResponse> continuation) => continuation(request, With(context));
+
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context,
+            AsyncUnaryCallContinuation<TRequest, TResponse> continuation) => continuation(request, With(context));
+
+        public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context,
+            AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation) => continuation(request, With(context));
+
+        public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context,
+            AsyncClientStreamingCallContinuation<TRequest, TResponse> continuation) => continuation(With(context));
+
+        public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(ClientInterceptorContext<TRequest, TResponse> context,
+            AsyncDuplexStreamingCallContinuation<TRequest, TResponse> continuation) => continuation(With(context));
     }
 }
 
