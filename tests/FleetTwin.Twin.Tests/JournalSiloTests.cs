@@ -3,6 +3,7 @@ using FleetTwin.Tests.Shared;
 using FleetTwin.Twin.Contracts;
 using FleetTwin.Twin.Grains;
 using FleetTwin.Twin.Hosting;
+using FleetTwin.Twin.Ingest;
 using FleetTwin.Twin.Journal;
 using FleetTwin.Twin.Streams;
 using FleetTwin.Twin.Telemetry;
@@ -130,8 +131,33 @@ public sealed class JournalSiloTests(RedisServer redis) : IClassFixture<RedisSer
         await silo.StopAsync();
     }
 
-    /// <summary>Grain storage in memory whose host-state write for one host waits until the test opens it.</summary>
-    private sealed class GatedStorage(string gatedHost) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+    [SkippableFact]
+    public async Task A_publish_is_not_held_by_a_fleet_directory_that_does_not_answer_and_the_host_is_listed_once_it_does()
+    {
+        // The directory is one grain; while the silo it lived on is dead and not yet declared so, a call to it hangs.
+        // Here its state write hangs instead: the door's publish must still complete (the journal took the batch).
+        var connection = redis.Require();
+        var cluster = "dir-" + Guid.NewGuid().ToString("N")[..8];
+        var storage = new GatedStorage("", (state, _) => state is FleetGrainState);
+        using var silo = await StartSilo(connection, cluster, new JournalOptions(),
+            services => services.AddKeyedSingleton<IGrainStorage>(TwinStorage.Name, (sp, _) => storage.With(sp)));
+        var client = silo.Services.GetRequiredService<IClusterClient>();
+        var publisher = new HostBatchPublisher(client, retryFor: TimeSpan.FromSeconds(5));
+
+        Assert.True(publisher.Accept(new SwiotlbExhausted { Host = "dir-host", Uptime = 1, Bytes = 65536, Device = "0000:04:00.1" }));
+        var drain = publisher.DrainAsync();
+        await storage.WriteStarted.WaitAsync(TimeSpan.FromSeconds(30));
+        await drain.WaitAsync(TimeSpan.FromSeconds(30)); // completes while the directory's write is still held
+        Assert.False(storage.IsOpen);
+        await Until(async () => await client.GetGrain<IHostGrain>("dir-host").GetProcessedEvents() == 1, "the host grain applied the batch");
+
+        storage.Open();
+        await Until(async () => (await client.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).ListHosts()).Contains("dir-host"), "the directory lists the host");
+        await silo.StopAsync();
+    }
+
+    /// <summary>Grain storage in memory whose host-state write for one host (or the writes <paramref name="gated"/> names) waits until the test opens it.</summary>
+    private sealed class GatedStorage(string gatedHost, Func<object?, GrainId, bool>? gated = null) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
     {
         private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -140,6 +166,8 @@ public sealed class JournalSiloTests(RedisServer redis) : IClassFixture<RedisSer
         public Task WriteStarted => _started.Task;
 
         public void Open() => _open.TrySetResult();
+
+        public bool IsOpen => _open.Task.IsCompleted;
 
         public GatedStorage With(IServiceProvider services)
         {
@@ -151,7 +179,7 @@ public sealed class JournalSiloTests(RedisServer redis) : IClassFixture<RedisSer
 
         public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
-            if (grainState.State is HostGrainState && grainId.Key.ToString() == gatedHost)
+            if (gated?.Invoke(grainState.State, grainId) ?? (grainState.State is HostGrainState && grainId.Key.ToString() == gatedHost))
             {
                 _started.TrySetResult();
                 await _open.Task;

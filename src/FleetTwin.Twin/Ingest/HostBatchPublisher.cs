@@ -25,6 +25,16 @@ public sealed class HostBatchPublisher
     private readonly TimeSpan _retryFor;
     private readonly Dictionary<string, HostQueue> _hosts = new(StringComparer.Ordinal);
     private readonly List<string> _unregistered = [];
+    private Task? _registration;
+    private string[] _registering = [];
+
+    /// <summary>
+    /// How long a publish waits for the fleet directory to take its new hosts. The directory is one grain: while the
+    /// silo it lived on is dead and not yet declared so (Orleans' failure detection, ~15-20 s), a call to it hangs, and
+    /// the doors' acknowledgements must not (the records are in the journal already). A registration still running
+    /// goes on behind the next publishes; one that failed late is tried again with the next new hosts.
+    /// </summary>
+    public static readonly TimeSpan RegistrationWait = TimeSpan.FromSeconds(2);
     private readonly List<Task> _inFlight = [];
     private int _pendingEvents;
 
@@ -107,7 +117,7 @@ public sealed class HostBatchPublisher
     /// </summary>
     public async Task PublishAsync(bool onlyFullBatches)
     {
-        var registered = RegisterNewHostsAsync();
+        StartRegistration();
         foreach (var (host, queue) in _hosts)
         {
             if (queue.Sending is { IsCompleted: false })
@@ -132,7 +142,7 @@ public sealed class HostBatchPublisher
                 _inFlight.RemoveAll(t => t.IsCompleted);
             }
         }
-        await registered;
+        await AwaitRegistrationAsync();
     }
 
     /// <summary>
@@ -197,22 +207,43 @@ public sealed class HostBatchPublisher
             _hosts.Remove(host);
     }
 
-    /// <summary>Adds the hosts not announced yet to the fleet directory, in one call (again next time if it failed).</summary>
-    private async Task RegisterNewHostsAsync()
+    /// <summary>Announces the hosts not announced yet to the fleet directory, in one call, unless one is still running.</summary>
+    private void StartRegistration()
     {
-        if (_unregistered.Count == 0)
+        if (_registration is { IsCompleted: true } late)
+        {
+            // Finished after the publish that started it stopped waiting: a failure is tried again with the next hosts.
+            if (late.Exception is not null)
+                _unregistered.AddRange(_registering);
+            _registration = null;
+        }
+        if (_registration is not null || _unregistered.Count == 0)
             return;
-        var hosts = _unregistered.ToArray();
+        var hosts = _registering = [.. _unregistered];
         _unregistered.Clear();
+        _registration = WithRetriesAsync(() => _client.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).RegisterHosts(hosts));
+    }
+
+    /// <summary>Waits (at most <see cref="RegistrationWait"/>) for the registration; one that failed in time fails the publish (again next time).</summary>
+    private async Task AwaitRegistrationAsync()
+    {
+        if (_registration is not { } registration)
+            return;
         try
         {
-            await WithRetriesAsync(() => _client.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).RegisterHosts(hosts));
+            await registration.WaitAsync(RegistrationWait);
+        }
+        catch (TimeoutException) when (!registration.IsCompleted)
+        {
+            return; // still running: looked at again by the next publish
         }
         catch
         {
-            _unregistered.AddRange(hosts);
+            _registration = null;
+            _unregistered.AddRange(_registering);
             throw;
         }
+        _registration = null;
     }
 
     private async Task PublishHostAsync(string host, HostQueue queue, List<TwinEvent> events)
