@@ -295,11 +295,17 @@ public sealed class LiveIngest : BackgroundService
     /// </summary>
     private async Task WaitForStreamLagAsync(CancellationToken cancellationToken)
     {
+        long? pausedAt = null;
         while (true)
         {
             var (lag, observedAt) = _twinMetrics.LastStreamLag;
             if (lag <= _maxStreamLag || Environment.TickCount64 - observedAt > FreshLagMilliseconds)
+            {
+                if (pausedAt is { } start && Environment.TickCount64 - start >= 1000)
+                    _log.LogWarning("front doors: publishing paused {Seconds:0.0} s while the host grains applied batches {Lag:0.0} s after publishing them", (Environment.TickCount64 - start) / 1000.0, lag.TotalSeconds);
                 return;
+            }
+            pausedAt ??= Environment.TickCount64;
             await Task.Delay(10, cancellationToken);
         }
     }

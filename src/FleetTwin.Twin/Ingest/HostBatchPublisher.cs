@@ -26,6 +26,7 @@ public sealed class HostBatchPublisher
     private readonly Dictionary<string, HostQueue> _hosts = new(StringComparer.Ordinal);
     private readonly List<string> _unregistered = [];
     private Task? _registration;
+    private bool _registrationWaitedFor;
     private string[] _registering = [];
 
     /// <summary>
@@ -221,14 +222,19 @@ public sealed class HostBatchPublisher
             return;
         var hosts = _registering = [.. _unregistered];
         _unregistered.Clear();
+        _registrationWaitedFor = false;
         _registration = WithRetriesAsync(() => _client.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).RegisterHosts(hosts));
     }
 
-    /// <summary>Waits (at most <see cref="RegistrationWait"/>) for the registration; one that failed in time fails the publish (again next time).</summary>
+    /// <summary>
+    /// Waits (at most <see cref="RegistrationWait"/>, once per registration: the publishes after the one that started it
+    /// do not wait for it again) for the registration; one that failed in time fails the publish (again next time).
+    /// </summary>
     private async Task AwaitRegistrationAsync()
     {
-        if (_registration is not { } registration)
-            return;
+        if (_registration is not { } registration || _registrationWaitedFor)
+            return; // none, or one an earlier publish waited for: the next publish's StartRegistration looks at its end
+        _registrationWaitedFor = true;
         try
         {
             await registration.WaitAsync(RegistrationWait);
