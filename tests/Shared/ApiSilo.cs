@@ -22,13 +22,13 @@ public sealed class ApiSilo : IAsyncDisposable
     {
         App = app;
         Endpoint = endpoint.Url;
-        Channel = GrpcChannel.ForAddress(Endpoint);
-        Calls = Channel.Intercept(new DefaultDeadline(TimeSpan.FromMinutes(2)));
+        _channel = GrpcChannel.ForAddress(Endpoint);
+        Calls = _channel.Intercept(new DefaultDeadline(TimeSpan.FromMinutes(2)));
     }
 
     public WebApplication App { get; }
     public string Endpoint { get; }
-    public GrpcChannel Channel { get; }
+    private readonly GrpcChannel _channel;
 
     /// <summary>The channel's calls, each given a deadline of two minutes unless the test sets its own: a server that never answers fails the test, it does not hang it.</summary>
     public CallInvoker Calls { get; }
@@ -106,7 +106,7 @@ public sealed class ApiSilo : IAsyncDisposable
         if (_disposed)
             return;
         _disposed = true;
-        Channel.Dispose();
+        _channel.Dispose();
         await App.StopAsync(TimeSpan.FromSeconds(10));
         // Bounded: a silo that does not go away fails the test that owns it, naming what hung, instead of the run.
         await App.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));

@@ -126,8 +126,7 @@ public static class PanicPredictor
         ArgumentNullException.ThrowIfNull(host);
         options ??= PredictorOptions.Default;
         var own = AssessBoot(host, BootView.Current(host), config, atUptime ?? host.AssessmentUptime, options);
-        if (own.Level >= RiskLevel.Critical || own.AtUptime is not { } at || host.PreviousBoots.Count == 0
-            || host.PreviousBoots[^1] is not { } last || last.Boot != host.CurrentBoot - 1)
+        if (own.Level >= RiskLevel.Critical || own.AtUptime is not { } at || LastBoot(host) is not { } last)
             return own;
         var (level, why, probability, expected) = HowTheLastBootEnded(host, last, config, at, options);
         return level > own.Level
@@ -148,10 +147,12 @@ public static class PanicPredictor
     public static RiskLevel CarriedFromLastBoot(HostState host, HostConfiguration? config, double atUptime, PredictorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(host);
-        if (host.PreviousBoots.Count == 0 || host.PreviousBoots[^1] is not { } last || last.Boot != host.CurrentBoot - 1)
-            return RiskLevel.Unknown;
-        return HowTheLastBootEnded(host, last, config, atUptime, options ?? PredictorOptions.Default).Level;
+        return LastBoot(host) is { } last ? HowTheLastBootEnded(host, last, config, atUptime, options ?? PredictorOptions.Default).Level : RiskLevel.Unknown;
     }
+
+    /// <summary>The boot just before the current one, when the host state keeps it.</summary>
+    private static BootSummary? LastBoot(HostState host) =>
+        host.PreviousBoots.Count > 0 && host.PreviousBoots[^1] is { } last && last.Boot == host.CurrentBoot - 1 ? last : null;
 
     /// <summary>
     /// What the end of the boot before says about the host now, for a day after it: a swiotlb panic is the page and

@@ -18,17 +18,6 @@ public sealed class HostBatchPublisher
     /// <summary>Hosts publishing at once; enough to keep both cores busy without flooding the stream queues.</summary>
     public const int DefaultMaxPublishesInFlight = 64;
 
-    private readonly IClusterClient _client;
-    private readonly IStreamProvider _streams;
-    private readonly int _batchSize;
-    private readonly int _maxInFlight;
-    private readonly TimeSpan _retryFor;
-    private readonly Dictionary<string, HostQueue> _hosts = new(StringComparer.Ordinal);
-    private readonly List<string> _unregistered = [];
-    private Task? _registration;
-    private bool _registrationWaitedFor;
-    private string[] _registering = [];
-
     /// <summary>
     /// How long a publish waits for the fleet directory to take its new hosts. The directory is one grain: while the
     /// silo it lived on is dead and not yet declared so (Orleans' failure detection, ~15-20 s), a call to it hangs, and
@@ -36,7 +25,16 @@ public sealed class HostBatchPublisher
     /// goes on behind the next publishes; one that failed late is tried again with the next new hosts.
     /// </summary>
     public static readonly TimeSpan RegistrationWait = TimeSpan.FromSeconds(2);
+
+    private readonly IClusterClient _client;
+    private readonly IStreamProvider _streams;
+    private readonly int _batchSize;
+    private readonly int _maxInFlight;
+    private readonly TimeSpan _retryFor;
+    private readonly Dictionary<string, HostQueue> _hosts = new(StringComparer.Ordinal);
+    private readonly List<string> _unregistered = [];
     private readonly List<Task> _inFlight = [];
+    private Registration? _registration;
     private int _pendingEvents;
 
     /// <param name="client">The cluster client (in a silo process, the co-hosted one).</param>
@@ -211,19 +209,19 @@ public sealed class HostBatchPublisher
     /// <summary>Announces the hosts not announced yet to the fleet directory, in one call, unless one is still running.</summary>
     private void StartRegistration()
     {
-        if (_registration is { IsCompleted: true } late)
+        if (_registration is { Call.IsCompleted: true } late)
         {
             // Finished after the publish that started it stopped waiting: a failure is tried again with the next hosts.
-            if (late.Exception is not null)
-                _unregistered.AddRange(_registering);
+            if (!late.Call.IsCompletedSuccessfully)
+                _unregistered.AddRange(late.Hosts);
+            _ = late.Call.Exception; // observed here, not by the finalizer
             _registration = null;
         }
         if (_registration is not null || _unregistered.Count == 0)
             return;
-        var hosts = _registering = [.. _unregistered];
+        string[] hosts = [.. _unregistered];
         _unregistered.Clear();
-        _registrationWaitedFor = false;
-        _registration = WithRetriesAsync(() => _client.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).RegisterHosts(hosts));
+        _registration = new Registration(WithRetriesAsync(() => _client.GetGrain<IFleetGrain>(TwinGrainKeys.Fleet).RegisterHosts(hosts)), hosts);
     }
 
     /// <summary>
@@ -232,24 +230,32 @@ public sealed class HostBatchPublisher
     /// </summary>
     private async Task AwaitRegistrationAsync()
     {
-        if (_registration is not { } registration || _registrationWaitedFor)
+        if (_registration is not { WaitedFor: false } registration)
             return; // none, or one an earlier publish waited for: the next publish's StartRegistration looks at its end
-        _registrationWaitedFor = true;
+        registration.WaitedFor = true;
         try
         {
-            await registration.WaitAsync(RegistrationWait);
+            await registration.Call.WaitAsync(RegistrationWait);
         }
-        catch (TimeoutException) when (!registration.IsCompleted)
+        catch (TimeoutException) when (!registration.Call.IsCompleted)
         {
             return; // still running: looked at again by the next publish
         }
         catch
         {
             _registration = null;
-            _unregistered.AddRange(_registering);
+            _unregistered.AddRange(registration.Hosts);
             throw;
         }
         _registration = null;
+    }
+
+    /// <summary>A call announcing <see cref="Hosts"/> to the fleet directory, and whether a publish has waited for it.</summary>
+    private sealed class Registration(Task call, string[] hosts)
+    {
+        public Task Call { get; } = call;
+        public string[] Hosts { get; } = hosts;
+        public bool WaitedFor { get; set; }
     }
 
     private async Task PublishHostAsync(string host, HostQueue queue, List<TwinEvent> events)
